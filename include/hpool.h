@@ -1,0 +1,287 @@
+/* hpool: Python's concurrent.futures.ProcessPoolExecutor rebuilt on MPI + OpenMP.
+ *
+ * Rank 0 runs the user's program and a manager thread; ranks 1..N are the worker
+ * processes. Every rank runs the same binary and registers the same tasks, by name, in
+ * the same order, before hpool_init(). See README.md and docs/DESIGN.md.
+ *
+ * Conventions
+ *  - Every function returns 0 (or a documented non-negative value) on success and a
+ *    negative HPOOL_E* code on failure. hpool_last_error() gives the message of the last
+ *    failure in the calling thread. The library never exits or aborts the process.
+ *  - Timeouts are in seconds; HPOOL_FOREVER (any negative value) waits without limit.
+ *  - Functions that take an hpool_executor or futures are called on rank 0 only.
+ */
+#ifndef HPOOL_H
+#define HPOOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define HPOOL_VERSION "0.1.0"
+#define HPOOL_FOREVER (-1.0)
+
+/* X-macro: the one place where an error code is added. Generates the enum, and the
+ * strings behind hpool_strerror() and hpool_errname(). */
+#define HPOOL_ERRNO_MAP(X)                                                                  \
+    X(EINVAL, -1, "invalid argument")                                                       \
+    X(ENOMEM, -2, "out of memory")                                                          \
+    X(EMPI, -3, "MPI call failed")                                                          \
+    X(ESTATE, -4, "call not allowed in the current state")                                  \
+    X(ENOTASK, -5, "no task registered under that name")                                    \
+    X(EREGISTRY, -6, "task registries differ between ranks")                                \
+    X(ESHUTDOWN, -7, "executor is shut down; no new work accepted")                         \
+    X(EBROKEN, -8, "executor is broken (a worker failed or an initializer failed)")         \
+    X(ETIMEDOUT, -9, "timed out")                                                           \
+    X(ECANCELLED, -10, "future was cancelled")                                              \
+    X(ETASK, -11, "task returned an error")                                                 \
+    X(ERELEASED, -12, "future was already released")                                        \
+    X(EBUSY, -13, "another executor is still active")                                       \
+    X(ETHREAD, -14, "MPI does not provide the required thread support")                     \
+    X(ETOOBIG, -15, "argument or result too large")                                         \
+    X(EIO, -16, "file could not be written")                                                \
+    X(EPROTO, -17, "malformed message from a worker")                                       \
+    X(ECLOSED, -18, "map is closed")
+
+typedef enum {
+    HPOOL_OK = 0,
+#define HPOOL__ENUM(name, code, text) HPOOL_##name = (code),
+    HPOOL_ERRNO_MAP(HPOOL__ENUM)
+#undef HPOOL__ENUM
+} hpool_errno;
+
+/* Positive results of hpool_init(). */
+enum { HPOOL_MANAGER = 1, HPOOL_WORKER = 2 };
+
+const char *hpool_strerror(int code);
+const char *hpool_errname(int code);
+/* Message of the last failed call in this thread ("" if none). Valid until the next
+ * failing call in the same thread. */
+const char *hpool_last_error(void);
+
+/* ------------------------------------------------------------------------------------
+ * Tasks: registered by name on every rank, run on worker ranks.
+ * ---------------------------------------------------------------------------------- */
+typedef struct hpool_task_ctx hpool_task_ctx;
+
+/* A task gets its argument bytes (a copy that lives for the call) and reports its result
+ * with hpool_task_return(). It returns 0 on success; any other value fails this item,
+ * with the message set by hpool_task_fail() (or a generic one). */
+typedef int (*hpool_task_fn)(hpool_task_ctx *ctx, const void *arg, size_t len);
+
+/* Register before hpool_init(), in the same order on every rank. Names are at most
+ * HPOOL_TASK_NAME_MAX-1 bytes. \return 0, HPOOL_EINVAL (bad name, duplicate, full) or
+ * HPOOL_ESTATE (after hpool_init). */
+#define HPOOL_TASK_NAME_MAX 64
+int hpool_register_task(const char *name, hpool_task_fn fn);
+
+/* Inside a task: copy `len` bytes as this item's result (a later call replaces it). */
+int hpool_task_return(hpool_task_ctx *ctx, const void *res, size_t len);
+/* Inside a task: set the failure message (printf-style); returns HPOOL_ETASK so a task can
+ * `return hpool_task_fail(ctx, "...")`. */
+int hpool_task_fail(hpool_task_ctx *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+int hpool_task_rank(const hpool_task_ctx *ctx);      /* this worker's MPI rank */
+int hpool_task_threads(const hpool_task_ctx *ctx);   /* OpenMP threads it may use */
+uint64_t hpool_task_item(const hpool_task_ctx *ctx); /* item index (map) or submit seq */
+int hpool_task_executor_id(const hpool_task_ctx *ctx);
+/* Data the initializer left for later tasks of the same executor on this worker. */
+void *hpool_task_worker_state(const hpool_task_ctx *ctx);
+void hpool_task_set_worker_state(hpool_task_ctx *ctx, void *state);
+
+/* Inner thread pool: run fn over n inner items on this rank's OpenMP team (dynamic
+ * schedule, one item at a time), the inner ThreadPoolExecutor.map. in/out are arrays of
+ * n records of in_size/out_size bytes; results are in item order. One span per inner item
+ * (thread, start, end, label) goes to the timing records when the executor records spans.
+ * fn returns 0, or non-zero to fail the item; the first failure's code is returned. */
+typedef int (*hpool_inner_fn)(void *user, size_t item, const void *in, void *out);
+int hpool_task_inner_map(hpool_task_ctx *ctx, hpool_inner_fn fn, void *user,
+                         const void *in, size_t in_size, void *out, size_t out_size,
+                         size_t n, const char *label);
+/* Record a span for code the task times itself (any thread of the team). */
+void hpool_task_record_span(hpool_task_ctx *ctx, uint64_t item, double t_start,
+                            double t_end, const char *label);
+
+/* ------------------------------------------------------------------------------------
+ * Start and stop.
+ * ---------------------------------------------------------------------------------- */
+typedef struct {
+    /* Thread support to request; hpool needs at least MPI_THREAD_SERIALIZED on rank 0.
+     * 0 means MPI_THREAD_MULTIPLE, falling back to SERIALIZED with a message. */
+    int mpi_thread_level;
+    /* Seconds the manager waits for a silent worker before it declares the worker lost
+     * (0: 30 s). Keeps rank 0 from waiting forever on a rank that is gone. */
+    double worker_timeout_s;
+} hpool_init_options;
+
+/* Collective over MPI_COMM_WORLD. Initialises MPI if needed and checks that every rank
+ * registered the same tasks. On worker ranks it serves call items until rank 0 calls
+ * hpool_finalize(), then returns HPOOL_WORKER; on rank 0 it returns HPOOL_MANAGER.
+ * \return HPOOL_MANAGER, HPOOL_WORKER, or <0 on every rank (e.g. HPOOL_EREGISTRY; MPI is
+ * then already finalized if hpool_init initialised it). */
+int hpool_init(int *argc, char ***argv, const hpool_init_options *o);
+/* Rank 0: shuts down live executors (waiting), releases the workers, finalizes MPI if
+ * hpool_init initialised it. Worker ranks: finalizes MPI. */
+int hpool_finalize(void);
+int hpool_world_size(void); /* ranks in the job, after hpool_init */
+int hpool_world_rank(void);
+
+/* ------------------------------------------------------------------------------------
+ * Executors.
+ * ---------------------------------------------------------------------------------- */
+typedef struct hpool_executor hpool_executor;
+typedef struct hpool_future hpool_future;
+
+typedef enum { HPOOL_RECORD_NONE = 0, HPOOL_RECORD_CHUNKS = 1, HPOOL_RECORD_SPANS = 2 } hpool_record_level;
+
+typedef struct {
+    int max_workers;          /* worker ranks to use, 1..world-1; 0: all */
+    int prefetch;             /* call items in flight per worker; 0: 2 */
+    int threads_per_worker;   /* OpenMP threads per worker; 0: OMP_NUM_THREADS or cpuset */
+    const char *initializer;  /* task run once per worker at start, or NULL */
+    const void *initargs;     /* its argument bytes (copied) */
+    size_t initargs_len;
+    int submit_batch;         /* submitted futures packed per call item; 0: 1 (CPython) */
+    hpool_record_level record_level; /* default HPOOL_RECORD_CHUNKS when record_dir set */
+    const char *record_dir;   /* write chunks.tsv/spans.tsv/trace.json here, or NULL */
+    const char *label;        /* free text stored with the records */
+    int record_run;           /* value of the `run` column in the records */
+} hpool_executor_options;
+
+/* \return 0; HPOOL_EINVAL (max_workers out of range, no workers), HPOOL_ENOTASK (unknown
+ * initializer), HPOOL_EBUSY (another executor not shut down). */
+int hpool_executor_create(hpool_executor **ex, const hpool_executor_options *o);
+/* CPython's shutdown(wait, cancel_futures). After it, submit/map fail with
+ * HPOOL_ESHUTDOWN. wait=false returns at once; the work still finishes and the executor
+ * is freed by hpool_executor_destroy or at hpool_finalize. */
+int hpool_shutdown(hpool_executor *ex, bool wait, bool cancel_futures);
+/* Shut down (waiting) if needed and free the executor. Futures stay valid. */
+int hpool_executor_destroy(hpool_executor *ex);
+int hpool_executor_workers(const hpool_executor *ex);
+
+typedef struct {
+    uint64_t chunks;           /* call items completed */
+    uint64_t items;            /* work items completed */
+    uint64_t bytes_sent;       /* call-item bytes sent to workers */
+    uint64_t bytes_received;   /* result bytes received */
+    double manager_cpu_s;      /* CPU time of the manager thread while this executor ran */
+    double wall_s;             /* from create to the last result */
+    int workers;
+    double worker_busy_s[64];  /* busy time (task execution) per worker, index = rank-1 */
+    uint64_t worker_items[64];
+} hpool_executor_stats;
+int hpool_executor_get_stats(hpool_executor *ex, hpool_executor_stats *st);
+
+/* ------------------------------------------------------------------------------------
+ * Futures.
+ * ---------------------------------------------------------------------------------- */
+/* Copies `len` bytes of arg. \return 0; HPOOL_ENOTASK, HPOOL_ESHUTDOWN, HPOOL_EBROKEN. */
+int hpool_submit(hpool_executor *ex, const char *task, const void *arg, size_t len,
+                 hpool_future **f);
+
+/* Waits up to timeout_s for the result. *res stays valid until the future is released.
+ * \return 0; HPOOL_ETIMEDOUT; HPOOL_ECANCELLED; HPOOL_ETASK (task failed: see
+ * hpool_future_error); HPOOL_EBROKEN; HPOOL_ERELEASED. */
+int hpool_future_result(hpool_future *f, double timeout_s, const void **res, size_t *len);
+
+typedef struct {
+    int code;            /* HPOOL_ETASK, HPOOL_EBROKEN, HPOOL_ECANCELLED, ... */
+    int task_status;     /* the task's own non-zero return value, for HPOOL_ETASK */
+    int rank;            /* worker rank that ran it, or -1 */
+    uint64_t item;       /* item index */
+    const char *message; /* valid until the future is released */
+} hpool_error_info;
+/* Waits like hpool_future_result; \return 0 with info->code == 0 if the task succeeded. */
+int hpool_future_error(hpool_future *f, double timeout_s, hpool_error_info *info);
+
+bool hpool_future_done(hpool_future *f);
+bool hpool_future_running(hpool_future *f);
+bool hpool_future_cancelled(hpool_future *f);
+/* CPython's rule: succeeds (returns true) only while the future is still pending, i.e.
+ * not yet carved into a call item; true also if it was already cancelled. */
+bool hpool_future_cancel(hpool_future *f);
+
+/* Runs fn(f, user) once the future completes (immediately, in the caller's thread, if it
+ * already has). Callbacks of completing futures run on rank 0's manager thread, after the
+ * result is stored; they must be short and may call hpool_submit. */
+typedef void (*hpool_done_fn)(hpool_future *f, void *user);
+int hpool_future_add_done_callback(hpool_future *f, hpool_done_fn fn, void *user);
+
+/* Drop the caller's reference. The work goes on if it was dispatched; afterwards every
+ * call with this future returns HPOOL_ERELEASED (never touches freed memory). */
+int hpool_future_release(hpool_future *f);
+
+typedef enum {
+    HPOOL_FIRST_COMPLETED = 1,
+    HPOOL_FIRST_EXCEPTION = 2,
+    HPOOL_ALL_COMPLETED = 3
+} hpool_return_when;
+/* concurrent.futures.wait. done[i] (optional) tells which futures are done.
+ * \return 0 when the condition holds; HPOOL_ETIMEDOUT otherwise (done[] still filled). */
+int hpool_wait(hpool_future *const *fs, size_t n, double timeout_s, hpool_return_when when,
+               bool *done, size_t *n_done);
+
+/* concurrent.futures.as_completed: futures in completion order; the timeout counts from
+ * creation, as in CPython. */
+typedef struct hpool_as_completed hpool_as_completed;
+int hpool_as_completed_create(hpool_future *const *fs, size_t n, double timeout_s,
+                              hpool_as_completed **ac);
+/* \return 1 and *f set; 0 when every future was returned; HPOOL_ETIMEDOUT. */
+int hpool_as_completed_next(hpool_as_completed *ac, hpool_future **f);
+void hpool_as_completed_free(hpool_as_completed *ac);
+
+/* ------------------------------------------------------------------------------------
+ * map: chunks carved by the manager when a worker has a free call slot.
+ * ---------------------------------------------------------------------------------- */
+typedef enum {
+    HPOOL_SCHED_FIXED = 0, /* chunksize items per chunk (CPython) */
+    HPOOL_SCHED_STATIC,    /* ceil(N/P) */
+    HPOOL_SCHED_GUIDED,    /* ceil(R/P), >= chunksize */
+    HPOOL_SCHED_TRAPEZOID, /* TSS: ceil(N/2P) decreasing linearly to chunksize */
+    HPOOL_SCHED_FACTORING, /* FAC2: batches of P chunks of ceil(R/2P) */
+    HPOOL_SCHED_AWF,       /* factoring weighted by each worker's measured rate */
+    HPOOL_SCHED_AUTO,      /* factoring, adapting from measured rates */
+    HPOOL_SCHED_COUNT
+} hpool_schedule_kind;
+const char *hpool_schedule_name(hpool_schedule_kind k);
+int hpool_schedule_parse(const char *name, hpool_schedule_kind *k); /* 0 or HPOOL_EINVAL */
+
+/* Generator form: write item `index` into `record` (item_size bytes) and return 1, or
+ * return 0 at the end of the input, or <0 to fail the map. Called on the thread that
+ * calls hpool_map / hpool_map_next, never on the manager thread. */
+typedef int (*hpool_map_gen_fn)(void *user, uint64_t index, void *record);
+
+typedef struct {
+    hpool_schedule_kind schedule; /* default FIXED */
+    size_t chunksize;             /* default 1 */
+    double timeout_s;             /* per map, from the call, as CPython; <0 or 0: none */
+    bool unordered;               /* results as they complete, tagged with the index */
+    size_t buffersize;            /* at most this many items carved but not consumed; 0: no limit */
+    hpool_map_gen_fn gen;         /* generator form, with items == NULL */
+    void *gen_user;
+} hpool_map_options;
+
+typedef struct hpool_map_iter hpool_map_iter;
+/* items: n records of item_size bytes, borrowed until hpool_map_close (array form); or
+ * items == NULL and o->gen set (n is then an upper bound, or 0 for "until gen ends").
+ * \return 0; HPOOL_EINVAL, HPOOL_ENOTASK, HPOOL_ESHUTDOWN, HPOOL_EBROKEN. */
+int hpool_map(hpool_executor *ex, const char *task, const void *items, size_t item_size,
+              size_t n, const hpool_map_options *o, hpool_map_iter **m);
+/* Next result: \return 1 with the result bytes (valid until the next call) and index; 0 at the
+ * end; HPOOL_ETIMEDOUT (the work goes on, call again); HPOOL_ETASK for a failed item
+ * (message by hpool_map_error; iteration may continue); HPOOL_EBROKEN. */
+int hpool_map_next(hpool_map_iter *m, const void **res, size_t *len, uint64_t *index);
+const char *hpool_map_error(const hpool_map_iter *m, int *rank, uint64_t *item);
+/* Stops the map: undispatched items are dropped; waits for dispatched chunks, frees all. */
+int hpool_map_close(hpool_map_iter *m);
+/* The schedule actually used (auto resolves to what it picked). */
+hpool_schedule_kind hpool_map_schedule_used(const hpool_map_iter *m);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* HPOOL_H */

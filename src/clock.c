@@ -1,0 +1,118 @@
+/* Clocks: this process's monotonic time, thread CPU time, and the mapping of worker
+ * timestamps onto rank 0's clock (ping-pong offset estimation with linear drift).
+ *
+ * Why not MPI_Wtime alone: MPI_WTIME_IS_GLOBAL is false on most clusters, and even on one
+ * node a timeline is only trustworthy once each worker's offset has been measured. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "clock.h"
+#include "internal.h"
+
+double hpool__now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+double hpool__thread_cpu(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Test-only hook: HPOOL_TEST_CLOCK_SKEW="RANK:OFFSET_S:DRIFT" makes worker RANK report
+ * now*(1+DRIFT)+OFFSET_S, so a test can check that the manager recovers the offset and
+ * keeps the timeline causal. Parsed once; ignored when malformed. */
+static struct {
+    bool parsed, active;
+    double offset, drift;
+} skew;
+
+static void parse_skew(void)
+{
+    skew.parsed = true;
+    const char *s = getenv("HPOOL_TEST_CLOCK_SKEW");
+    if (s == NULL)
+        return;
+    int rank;
+    double off, drift;
+    if (sscanf(s, "%d:%lf:%lf", &rank, &off, &drift) == 3 && rank == hpool__g.rank) {
+        skew.active = true;
+        skew.offset = off;
+        skew.drift = drift;
+    }
+}
+
+double hpool__worker_clock(void)
+{
+    if (!skew.parsed)
+        parse_skew();
+    double t = hpool__now();
+    return skew.active ? t * (1.0 + skew.drift) + skew.offset : t;
+}
+
+double hpool__deadline(double timeout_s)
+{
+    if (timeout_s < 0 || isnan(timeout_s))
+        return INFINITY;
+    return hpool__now() + timeout_s;
+}
+
+bool hpool__cond_wait_until(pthread_cond_t *c, pthread_mutex_t *m, double deadline)
+{
+    if (isinf(deadline)) {
+        pthread_cond_wait(c, m);
+        return true;
+    }
+    if (hpool__now() >= deadline)
+        return false;
+    struct timespec ts;
+    double whole = floor(deadline);
+    ts.tv_sec = (time_t)whole;
+    ts.tv_nsec = (long)((deadline - whole) * 1e9);
+    if (ts.tv_nsec >= 1000000000L)
+        ts.tv_nsec = 999999999L;
+    return pthread_cond_timedwait(c, m, &ts) != ETIMEDOUT;
+}
+
+void hpool__clock_sample_reset(hpool__clock_sample *s)
+{
+    s->offset = 0;
+    s->rtt = INFINITY;
+    s->at = 0;
+}
+
+void hpool__clock_sample_add(hpool__clock_sample *s, double t_send, double t_worker,
+                             double t_recv)
+{
+    double rtt = t_recv - t_send;
+    if (rtt < 0 || rtt >= s->rtt)
+        return;
+    /* The worker read its clock somewhere in the round trip; the middle minimises the
+     * worst-case error to rtt/2, and the smallest round trip gives the tightest bound. */
+    s->rtt = rtt;
+    s->at = t_send + rtt / 2;
+    s->offset = s->at - t_worker;
+}
+
+double hpool__clock_map_apply(const hpool__clock_map *m, double t_worker)
+{
+    if (!m->have_start)
+        return t_worker;
+    double off = m->start.offset;
+    if (m->have_end && m->end.at > m->start.at) {
+        /* Linear drift between the two measurements, evaluated at the (start-corrected)
+         * time of the event; extrapolated beyond them. */
+        double t = t_worker + m->start.offset;
+        double slope = (m->end.offset - m->start.offset) / (m->end.at - m->start.at);
+        off += slope * (t - m->start.at);
+    }
+    return t_worker + off;
+}

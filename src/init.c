@@ -1,0 +1,138 @@
+/* hpool_init / hpool_finalize and the library's global state. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "executor.h"
+
+hpool__global hpool__g = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+void hpool__wake_manager_locked(void)
+{
+    hpool__g.wake_seq++;
+    if (hpool__g.manager_sleeping)
+        pthread_cond_signal(&hpool__g.wake_cond);
+}
+
+void hpool__notify_done_locked(void)
+{
+    if (hpool__g.n_waiting > 0)
+        pthread_cond_broadcast(&hpool__g.done_cond);
+}
+
+static int init_conds(void)
+{
+    /* CLOCK_MONOTONIC, so timeouts are immune to wall-clock changes (see clock.c). */
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    int rc = pthread_cond_init(&hpool__g.done_cond, &attr) ||
+             pthread_cond_init(&hpool__g.wake_cond, &attr);
+    pthread_condattr_destroy(&attr);
+    return rc ? HPOOL_ENOMEM : 0;
+}
+
+static int start_mpi(int *argc, char ***argv, const hpool_init_options *o)
+{
+    int want = o && o->mpi_thread_level ? o->mpi_thread_level : MPI_THREAD_MULTIPLE;
+    int provided = MPI_THREAD_SINGLE, already = 0;
+    MPI_Initialized(&already);
+    if (already) {
+        MPI_Query_thread(&provided);
+    } else {
+        if (MPI_Init_thread(argc, argv, want, &provided) != MPI_SUCCESS)
+            return hpool__fail(HPOOL_EMPI, "hpool_init: MPI_Init_thread failed");
+        hpool__g.we_initialized_mpi = true;
+    }
+    /* Rank 0's manager thread is the only thread that calls MPI after init, but it is not
+     * the thread that initialised MPI: SERIALIZED is the least that allows this. */
+    if (provided < MPI_THREAD_SERIALIZED) {
+        if (hpool__g.we_initialized_mpi)
+            MPI_Finalize();
+        hpool__g.we_initialized_mpi = false;
+        return hpool__fail(HPOOL_ETHREAD,
+                           "hpool_init: MPI provides thread level %d; hpool needs "
+                           "MPI_THREAD_SERIALIZED (%d) or more",
+                           provided, MPI_THREAD_SERIALIZED);
+    }
+    return 0;
+}
+
+static void stop_mpi(void)
+{
+    if (hpool__g.comm != MPI_COMM_NULL && hpool__g.comm != 0)
+        MPI_Comm_free(&hpool__g.comm);
+    if (hpool__g.we_initialized_mpi) {
+        int finalized = 0;
+        MPI_Finalized(&finalized);
+        if (!finalized)
+            MPI_Finalize();
+    }
+    hpool__g.we_initialized_mpi = false;
+}
+
+int hpool_init(int *argc, char ***argv, const hpool_init_options *o)
+{
+    hpool__clear_error();
+    if (hpool__g.initialized)
+        return hpool__fail(HPOOL_ESTATE, "hpool_init: already initialised");
+    int rc = start_mpi(argc, argv, o);
+    if (rc != 0)
+        return rc;
+    hpool__registry_freeze();
+    MPI_Comm_dup(MPI_COMM_WORLD, &hpool__g.comm);
+    MPI_Comm_rank(hpool__g.comm, &hpool__g.rank);
+    MPI_Comm_size(hpool__g.comm, &hpool__g.size);
+    hpool__g.worker_timeout_s = o && o->worker_timeout_s > 0 ? o->worker_timeout_s : 30.0;
+
+    rc = hpool__registry_verify(hpool__g.comm, hpool__g.rank, hpool__g.size);
+    if (rc == 0)
+        rc = init_conds();
+    if (rc != 0) {
+        stop_mpi();
+        return rc;
+    }
+    hpool__g.initialized = true;
+    if (hpool__g.rank != 0) {
+        rc = hpool__worker_serve();
+        return rc < 0 ? rc : HPOOL_WORKER;
+    }
+    rc = hpool__manager_start();
+    if (rc != 0) {
+        hpool__g.initialized = false;
+        stop_mpi();
+        return rc;
+    }
+    return HPOOL_MANAGER;
+}
+
+int hpool_finalize(void)
+{
+    if (!hpool__g.initialized)
+        return hpool__fail(HPOOL_ESTATE, "hpool_finalize: hpool_init did not succeed");
+    int rc = 0;
+    if (hpool__g.rank == 0) {
+        hpool__executors_destroy_all();
+        pthread_mutex_lock(&hpool__g.lock);
+        hpool__g.finalize_requested = true;
+        hpool__wake_manager_locked();
+        pthread_mutex_unlock(&hpool__g.lock);
+        rc = hpool__manager_stop();
+        pthread_mutex_lock(&hpool__g.lock);
+        hpool__future_slabs_free();
+        pthread_mutex_unlock(&hpool__g.lock);
+    }
+    hpool__g.initialized = false;
+    stop_mpi();
+    return rc;
+}
+
+int hpool_world_size(void)
+{
+    return hpool__g.initialized ? hpool__g.size : HPOOL_ESTATE;
+}
+
+int hpool_world_rank(void)
+{
+    return hpool__g.initialized ? hpool__g.rank : HPOOL_ESTATE;
+}

@@ -1,0 +1,64 @@
+/* The inner thread pool: a task's OpenMP team (CPython's ThreadPoolExecutor inside a
+ * worker process). hpool_task_inner_map is the inner map; spans go to the call item's
+ * RESULT message when the executor records spans. */
+#include <omp.h>
+#include <string.h>
+
+#include "task_ctx.h"
+
+void hpool__ctx_add_span(hpool_task_ctx *ctx, uint64_t item, uint32_t inner, int thread,
+                         double t0, double t1, const char *label)
+{
+    hpool__wire_span s;
+    memset(&s, 0, sizeof s);
+    s.item = item;
+    s.inner = inner;
+    s.thread = thread;
+    s.t_start = t0;
+    s.t_end = t1;
+    if (label)
+        strncpy(s.label, label, sizeof s.label - 1);
+    if (hpool__buf_put_raw(&ctx->spans, &s, sizeof s) == 0)
+        ctx->n_spans++;
+}
+
+void hpool_task_record_span(hpool_task_ctx *ctx, uint64_t item, double t_start, double t_end,
+                            const char *label)
+{
+    if (ctx == NULL || ctx->record_level < HPOOL_RECORD_SPANS)
+        return;
+    /* Any thread of the team may call this; the span buffer is shared. */
+#pragma omp critical(hpool_spans)
+    hpool__ctx_add_span(ctx, ctx->item, (uint32_t)item, omp_get_thread_num(), t_start, t_end,
+                        label);
+}
+
+int hpool_task_inner_map(hpool_task_ctx *ctx, hpool_inner_fn fn, void *user, const void *in,
+                         size_t in_size, void *out, size_t out_size, size_t n,
+                         const char *label)
+{
+    if (ctx == NULL || fn == NULL || (n > 0 && in == NULL && in_size > 0) ||
+        (n > 0 && out == NULL && out_size > 0))
+        return hpool__fail(HPOOL_EINVAL, "hpool_task_inner_map: NULL argument");
+    const unsigned char *src = in;
+    unsigned char *dst = out;
+    int first_error = 0;
+    bool spans = ctx->record_level >= HPOOL_RECORD_SPANS;
+    /* dynamic,1: inner items may differ a lot in cost (I/O waits), as with the seed's
+     * ThreadPoolExecutor.map where each thread takes the next URL when it is free. */
+#pragma omp parallel for schedule(dynamic, 1) num_threads(ctx->threads)
+    for (size_t i = 0; i < n; i++) {
+        double t0 = spans ? hpool__worker_clock() : 0;
+        int rc = fn(user, i, src ? src + i * in_size : NULL, dst ? dst + i * out_size : NULL);
+        double t1 = spans ? hpool__worker_clock() : 0;
+#pragma omp critical(hpool_spans)
+        {
+            if (spans)
+                hpool__ctx_add_span(ctx, ctx->item, (uint32_t)i, omp_get_thread_num(), t0, t1,
+                                    label);
+            if (rc != 0 && first_error == 0)
+                first_error = rc;
+        }
+    }
+    return first_error;
+}

@@ -1,0 +1,643 @@
+/* Rank 0's manager thread: CPython's executor manager thread. It is the only thread that
+ * calls MPI after hpool_init. Each pass it
+ *   1. receives worker messages (results, acks, clock pongs) and completes futures,
+ *   2. carves call items for workers with a free call slot and sends them,
+ *   3. moves the active executor through start → run → stop,
+ * and when a pass moved nothing it backs off (spin, yield, then short timed sleeps that a
+ * submit cuts short) so that an idle manager does not burn a core. */
+#include <math.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "executor.h"
+#include "records.h"
+
+/* Receive buffer; handed to a map when it carries map results, then replaced. */
+static hpool__buf rx;
+
+/* ---------------------------------------------------------------- sending */
+static int send_small(int rank, int type, int exec_id, int32_t task, uint64_t chunk,
+                      const void *payload, size_t len, uint32_t count, int32_t level)
+{
+    hpool__buf b = {0};
+    hpool__wire_hdr *h = hpool__buf_begin(&b, type, exec_id);
+    if (h == NULL)
+        return HPOOL_ENOMEM;
+    h->task = task;
+    h->chunk_id = chunk;
+    h->count = count;
+    h->record_level = level;
+    int rc = hpool__buf_put_raw(&b, payload, len);
+    if (rc == 0 && MPI_Send(b.data, (int)b.len, MPI_BYTE, rank, HPOOL__TAG_TO_WORKER,
+                            hpool__g.comm) != MPI_SUCCESS)
+        rc = HPOOL_EMPI;
+    hpool__buf_free(&b);
+    return rc;
+}
+
+/* Receive one message of `type` from `rank`, polling with backoff until `deadline`.
+ * Used only at executor start and stop (clock sync), where waiting is expected. */
+static int recv_from(int rank, int type, double deadline)
+{
+    unsigned spins = 0;
+    for (;;) {
+        int flag = 0;
+        MPI_Message msg;
+        MPI_Status st;
+        MPI_Improbe(rank, HPOOL__TAG_TO_MANAGER, hpool__g.comm, &flag, &msg, &st);
+        if (flag) {
+            int n = 0;
+            MPI_Get_count(&st, MPI_BYTE, &n);
+            if (hpool__buf_reserve(&rx, (size_t)n) != 0)
+                return HPOOL_ENOMEM;
+            MPI_Mrecv(rx.data, n, MPI_BYTE, &msg, MPI_STATUS_IGNORE);
+            rx.len = (size_t)n;
+            if (hpool__wire_check(rx.data, rx.len) != 0 ||
+                ((hpool__wire_hdr *)rx.data)->type != type)
+                return HPOOL_EPROTO;
+            return 0;
+        }
+        if (hpool__now() > deadline)
+            return HPOOL_ETIMEDOUT;
+        if (++spins > 100)
+            sched_yield();
+    }
+}
+
+/* Ping-pong each worker and keep the round with the smallest round trip. */
+static int sync_clocks(hpool_executor *ex, bool at_end)
+{
+    for (int i = 0; i < ex->n_workers; i++) {
+        hpool__worker_state *w = &ex->w[i];
+        hpool__clock_sample *s = at_end ? &w->clock.end : &w->clock.start;
+        hpool__clock_sample_reset(s);
+        for (int round = 0; round < HPOOL__CLOCK_ROUNDS; round++) {
+            double t0 = hpool__now();
+            int rc = send_small(w->rank, HPOOL__MSG_PING, ex->id, -1, (uint64_t)round, NULL,
+                                0, 0, 0);
+            if (rc == 0)
+                rc = recv_from(w->rank, HPOOL__MSG_PONG, t0 + hpool__g.worker_timeout_s);
+            double t1 = hpool__now();
+            if (rc != 0)
+                return rc;
+            hpool__clock_sample_add(s, t0, ((hpool__wire_hdr *)rx.data)->t[0], t1);
+        }
+        if (at_end)
+            w->clock.have_end = true;
+        else
+            w->clock.have_start = true;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- executor start/stop */
+static int start_executor(hpool_executor *ex)
+{
+    ex->w = calloc((size_t)ex->n_workers, sizeof *ex->w);
+    if (ex->w == NULL)
+        return HPOOL_ENOMEM;
+    for (int i = 0; i < ex->n_workers; i++) {
+        hpool__worker_state *w = &ex->w[i];
+        w->rank = i + 1;
+        w->free_slots = ex->prefetch;
+        w->slots = calloc((size_t)ex->prefetch, sizeof *w->slots);
+        if (w->slots == NULL)
+            return HPOOL_ENOMEM;
+        for (int s = 0; s < ex->prefetch; s++) {
+            w->slots[s].futs = calloc((size_t)ex->submit_batch, sizeof(hpool_future *));
+            w->slots[s].req = MPI_REQUEST_NULL;
+            if (w->slots[s].futs == NULL)
+                return HPOOL_ENOMEM;
+        }
+        int rc = send_small(w->rank, HPOOL__MSG_START, ex->id, ex->initializer, 0,
+                            ex->initargs, ex->initargs_len, (uint32_t)ex->threads,
+                            (int32_t)ex->record_level);
+        if (rc != 0)
+            return rc;
+    }
+    ex->cpu_at_start = hpool__thread_cpu();
+    int err = 0;
+    ex->rec = hpool__records_open(ex, &err);
+    return err;
+}
+
+static void free_worker_states(hpool_executor *ex)
+{
+    for (int i = 0; ex->w && i < ex->n_workers; i++) {
+        for (int s = 0; ex->w[i].slots && s < ex->prefetch; s++) {
+            free(ex->w[i].slots[s].futs);
+            hpool__buf_free(&ex->w[i].slots[s].send);
+        }
+        free(ex->w[i].slots);
+    }
+    free(ex->w);
+    ex->w = NULL;
+}
+
+static void finish_executor(hpool_executor *ex, bool complete)
+{
+    hpool_executor_stats st;
+    memset(&st, 0, sizeof st);
+    st.chunks = ex->chunks_done;
+    st.items = ex->items_done;
+    st.bytes_sent = ex->bytes_sent;
+    st.bytes_received = ex->bytes_received;
+    st.manager_cpu_s = hpool__thread_cpu() - ex->cpu_at_start;
+    st.wall_s = (ex->t_last_result > 0 ? ex->t_last_result : hpool__now()) - ex->t_created;
+    st.workers = ex->n_workers;
+    hpool__clock_map clocks[HPOOL__MAX_WORKERS];
+    for (int i = 0; ex->w && i < ex->n_workers && i < HPOOL__MAX_WORKERS; i++) {
+        st.worker_busy_s[i] = ex->w[i].busy_s;
+        st.worker_items[i] = ex->w[i].items;
+        clocks[i] = ex->w[i].clock;
+    }
+    if (ex->rec)
+        hpool__records_close(ex->rec, clocks, ex->n_workers, complete);
+    ex->rec = NULL;
+    free_worker_states(ex);
+    pthread_mutex_lock(&hpool__g.lock);
+    ex->stats = st;
+    ex->phase = HPOOL__X_DRAINED;
+    ex->drained = true;
+    hpool__g.active = NULL;
+    pthread_cond_broadcast(&hpool__g.done_cond);
+    pthread_mutex_unlock(&hpool__g.lock);
+}
+
+static void break_executor(hpool_executor *ex, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void break_executor(hpool_executor *ex, const char *fmt, ...)
+{
+    char msg[HPOOL__MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    hpool_future *run_later = NULL;
+    pthread_mutex_lock(&hpool__g.lock);
+    hpool__executor_break_locked(ex, msg, &run_later);
+    pthread_mutex_unlock(&hpool__g.lock);
+    hpool__future_run_callbacks(run_later);
+}
+
+static int begin_stop(hpool_executor *ex)
+{
+    int rc = sync_clocks(ex, true);
+    for (int i = 0; i < ex->n_workers; i++) {
+        ex->w[i].acked = false;
+        int src = send_small(ex->w[i].rank, HPOOL__MSG_STOP, ex->id, -1, 0, NULL, 0, 0, 0);
+        if (rc == 0)
+            rc = src;
+    }
+    ex->phase = HPOOL__X_STOPPING;
+    return rc;
+}
+
+/* ---------------------------------------------------------------- carving & dispatch */
+/* Take up to submit_batch pending futures for a slot. g.lock held. */
+static uint32_t carve_futures_locked(hpool_executor *ex, hpool__slot *s)
+{
+    uint32_t n = 0;
+    while (ex->q_head && n < (uint32_t)ex->submit_batch) {
+        hpool_future *f = ex->q_head;
+        ex->q_head = f->next;
+        if (ex->q_head == NULL)
+            ex->q_tail = NULL;
+        ex->q_len--;
+        f->next = NULL;
+        if (f->state == HPOOL__F_CANCELLED) {
+            hpool__future_drop_ref_locked(f);
+            continue;
+        }
+        f->state = HPOOL__F_RUNNING;
+        s->futs[n++] = f;
+    }
+    return n;
+}
+
+/* Carve a map chunk for worker index wi. g.lock held. */
+static bool carve_map_locked(hpool_executor *ex, hpool__slot *s, int wi)
+{
+    while (ex->maps_head) {
+        hpool_map_iter *m = ex->maps_head;
+        s->map_chunk = hpool__map_carve_locked(m, wi, &s->first, &s->count);
+        if (s->map_chunk) {
+            s->map = m;
+            m->inflight++;
+            /* Rotate so that several maps share the workers. */
+            if (m->next_in_ex) {
+                ex->maps_head = m->next_in_ex;
+                m->next_in_ex = NULL;
+                ex->maps_tail->next_in_ex = m;
+                ex->maps_tail = m;
+            }
+            return true;
+        }
+        if (hpool__map_has_work_locked(m))
+            return false; /* waiting for input or buffer room; keep it queued */
+        if (m->carved < m->limit && !m->input_ended)
+            return false;
+        /* Everything carved: it leaves the queue. */
+        ex->maps_head = m->next_in_ex;
+        if (ex->maps_head == NULL)
+            ex->maps_tail = NULL;
+        m->next_in_ex = NULL;
+        m->queued = false;
+    }
+    return false;
+}
+
+static int build_call(hpool_executor *ex, hpool__slot *s, int slot_idx, int task)
+{
+    hpool__wire_hdr *h = hpool__buf_begin(&s->send, HPOOL__MSG_CALL, ex->id);
+    if (h == NULL)
+        return HPOOL_ENOMEM;
+    h->slot = slot_idx;
+    h->chunk_id = s->chunk_id;
+    h->task = task;
+    h->count = s->map ? s->count : s->n_futs;
+    h->first_item = s->map ? s->first : s->futs[0]->seq;
+    if (s->map) {
+        h->item_size = (uint32_t)s->map->item_size;
+        return hpool__map_copy_items(s->map, s->first, s->count, &s->send);
+    }
+    for (uint32_t i = 0; i < s->n_futs; i++) {
+        const hpool_future *f = s->futs[i];
+        int32_t delta = (int32_t)(f->seq - s->futs[0]->seq);
+        int rc = hpool__buf_put_item(&s->send, delta, hpool__future_arg(f), f->arg_len);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* Fill one free slot of worker wi. Returns 1 if a call item was sent, 0 if there was no
+ * work, <0 on error. */
+static int dispatch_one(hpool_executor *ex, int wi)
+{
+    hpool__worker_state *w = &ex->w[wi];
+    int slot_idx = 0;
+    while (w->slots[slot_idx].busy)
+        slot_idx++;
+    hpool__slot *s = &w->slots[slot_idx];
+    s->map = NULL;
+    s->map_chunk = NULL;
+    int task = -1;
+    pthread_mutex_lock(&hpool__g.lock);
+    s->n_futs = ex->broken ? 0 : carve_futures_locked(ex, s);
+    if (s->n_futs > 0) {
+        task = s->futs[0]->task;
+        /* A call item carries one task: stop the batch at the first different one. */
+        uint32_t same = 1;
+        while (same < s->n_futs && s->futs[same]->task == task)
+            same++;
+        for (uint32_t i = s->n_futs; i-- > same;) {
+            hpool_future *f = s->futs[i];
+            f->state = HPOOL__F_PENDING;
+            f->next = ex->q_head;
+            ex->q_head = f;
+            if (ex->q_tail == NULL)
+                ex->q_tail = f;
+            ex->q_len++;
+        }
+        s->n_futs = same;
+        s->t_submit = s->futs[0]->t_submit;
+    } else if (!ex->broken && carve_map_locked(ex, s, wi)) {
+        task = s->map->task;
+        s->t_submit = s->map->t_created;
+    }
+    pthread_mutex_unlock(&hpool__g.lock);
+    if (task < 0)
+        return 0;
+    s->chunk_id = ex->next_chunk_id++;
+    int rc = build_call(ex, s, slot_idx, task);
+    if (rc != 0)
+        return rc;
+    s->t_dispatch = hpool__now();
+    if (MPI_Isend(s->send.data, (int)s->send.len, MPI_BYTE, w->rank, HPOOL__TAG_TO_WORKER,
+                  hpool__g.comm, &s->req) != MPI_SUCCESS)
+        return HPOOL_EMPI;
+    ex->bytes_sent += s->send.len;
+    s->busy = true;
+    w->free_slots--;
+    ex->inflight++;
+    return 1;
+}
+
+static int dispatch(hpool_executor *ex)
+{
+    int sent = 0;
+    bool any = true;
+    /* Round robin, one slot per worker per pass, so that a burst of work spreads over
+     * all workers instead of filling the first worker's slots first. */
+    while (any) {
+        any = false;
+        for (int k = 0; k < ex->n_workers; k++) {
+            int wi = (ex->rr + k) % ex->n_workers;
+            if (ex->w[wi].free_slots == 0)
+                continue;
+            int rc = dispatch_one(ex, wi);
+            if (rc < 0) {
+                break_executor(ex, "dispatch to rank %d failed: %s", wi + 1,
+                               hpool_strerror(rc));
+                return sent;
+            }
+            if (rc == 0)
+                return sent;
+            sent++;
+            any = true;
+        }
+        ex->rr = (ex->rr + 1) % ex->n_workers;
+    }
+    return sent;
+}
+
+/* ---------------------------------------------------------------- receiving */
+static void record_chunk(hpool_executor *ex, const hpool__slot *s, int rank,
+                         const hpool__wire_hdr *h, double t_result)
+{
+    if (ex->rec == NULL)
+        return;
+    hpool__chunk_record c = {
+        .chunk = s->chunk_id,
+        .schedule = s->map ? (int)s->map->sched.resolved : -1,
+        .worker = rank,
+        .first_item = s->map ? s->first : s->futs[0]->seq,
+        .items = h->count,
+        .status = h->status,
+        .t_submit = s->t_submit,
+        .t_dispatch = s->t_dispatch,
+        .t_result = t_result,
+        .t_recv = h->t[0],
+        .t_start = h->t[1],
+        .t_end = h->t[2],
+    };
+    hpool__records_chunk(ex->rec, &c);
+}
+
+/* Complete the futures of a submit-form call item from its RESULT message. */
+static int complete_futures(hpool__slot *s, int rank, const void *msg, size_t len)
+{
+    hpool__item_reader rd;
+    hpool__item_reader_init(&rd, msg, len);
+    hpool_future *run_later = NULL;
+    int rc = 0;
+    pthread_mutex_lock(&hpool__g.lock);
+    for (uint32_t i = 0; i < s->n_futs; i++) {
+        int32_t status = 0;
+        const void *data = NULL;
+        size_t n = 0;
+        if (rc == 0)
+            rc = hpool__item_reader_next(&rd, &status, &data, &n);
+        if (rc != 0) {
+            hpool__future_finish_locked(s->futs[i], HPOOL_EBROKEN, 0, rank, NULL, 0,
+                                        "malformed result message", &run_later);
+            continue;
+        }
+        char msgbuf[HPOOL__MSG_MAX];
+        if (status != 0) {
+            size_t m = n < sizeof msgbuf - 1 ? n : sizeof msgbuf - 1;
+            memcpy(msgbuf, data, m);
+            msgbuf[m] = '\0';
+        }
+        int code = status == 0 ? 0 : HPOOL_ETASK;
+        hpool__future_finish_locked(s->futs[i], code, status, rank, data, n,
+                                    status ? msgbuf : NULL, &run_later);
+    }
+    hpool__notify_done_locked();
+    pthread_mutex_unlock(&hpool__g.lock);
+    hpool__future_run_callbacks(run_later);
+    return rc;
+}
+
+static int handle_result(hpool_executor *ex, int src, size_t len)
+{
+    const hpool__wire_hdr *h = (const hpool__wire_hdr *)rx.data;
+    int wi = src - 1;
+    if (wi < 0 || wi >= ex->n_workers || h->slot < 0 || h->slot >= ex->prefetch)
+        return HPOOL_EPROTO;
+    hpool__worker_state *w = &ex->w[wi];
+    hpool__slot *s = &w->slots[h->slot];
+    uint32_t want = s->map ? s->count : s->n_futs;
+    if (!s->busy || h->chunk_id != s->chunk_id || h->count != want)
+        return HPOOL_EPROTO;
+    double t_result = hpool__now();
+    /* The worker has the call item, so the send is complete; Wait only releases it. */
+    MPI_Wait(&s->req, MPI_STATUS_IGNORE);
+    ex->bytes_received += len;
+    ex->chunks_done++;
+    ex->items_done += h->count;
+    ex->t_last_result = t_result;
+    w->busy_s += h->t[3];
+    w->items += h->count;
+    record_chunk(ex, s, src, h, t_result);
+    if (h->n_spans > 0 && ex->rec) {
+        size_t span_bytes = (size_t)h->n_spans * sizeof(hpool__wire_span);
+        if (span_bytes <= len - HPOOL__WIRE_HDR_SIZE)
+            hpool__records_spans(ex->rec, src, s->chunk_id,
+                                 (const hpool__wire_span *)(rx.data + len - span_bytes),
+                                 h->n_spans);
+    }
+    int rc = 0;
+    if (s->map) {
+        hpool__schedule_observe(&s->map->sched, wi, h->count, h->t[3]);
+        pthread_mutex_lock(&hpool__g.lock);
+        hpool__map_chunk_done_locked(s->map, s->map_chunk, rx.data, len, src);
+        s->map->inflight--;
+        hpool__notify_done_locked();
+        pthread_mutex_unlock(&hpool__g.lock);
+        rx.data = NULL; /* the map owns the message now */
+        rx.cap = rx.len = 0;
+    } else {
+        rc = complete_futures(s, src, rx.data, len);
+    }
+    s->busy = false;
+    w->free_slots++;
+    ex->inflight--;
+    return rc;
+}
+
+static void handle_ack(hpool_executor *ex, int src, size_t len)
+{
+    const hpool__wire_hdr *h = (const hpool__wire_hdr *)rx.data;
+    int wi = src - 1;
+    if (wi < 0 || wi >= ex->n_workers)
+        return;
+    ex->w[wi].acked = true;
+    if (h->type == HPOOL__MSG_START_ACK && h->status != 0) {
+        size_t n = len - HPOOL__WIRE_HDR_SIZE;
+        char msg[HPOOL__MSG_MAX];
+        if (n >= sizeof msg)
+            n = sizeof msg - 1;
+        memcpy(msg, rx.data + HPOOL__WIRE_HDR_SIZE, n);
+        msg[n] = '\0';
+        break_executor(ex, "initializer '%s' failed on rank %d: %s",
+                       hpool__task_name(ex->initializer), src, msg);
+    }
+}
+
+/* Receive and handle what the workers sent. Returns the number of messages handled. */
+static int poll_incoming(hpool_executor *ex)
+{
+    int handled = 0;
+    for (int budget = 0; budget < 64; budget++) {
+        int flag = 0;
+        MPI_Message msg;
+        MPI_Status st;
+        MPI_Improbe(MPI_ANY_SOURCE, HPOOL__TAG_TO_MANAGER, hpool__g.comm, &flag, &msg, &st);
+        if (!flag)
+            break;
+        int n = 0;
+        MPI_Get_count(&st, MPI_BYTE, &n);
+        if (hpool__buf_reserve(&rx, (size_t)n) != 0) {
+            break_executor(ex, "out of memory receiving %d bytes", n);
+            break;
+        }
+        MPI_Mrecv(rx.data, n, MPI_BYTE, &msg, MPI_STATUS_IGNORE);
+        rx.len = (size_t)n;
+        handled++;
+        int src = st.MPI_SOURCE;
+        const hpool__wire_hdr *h = (const hpool__wire_hdr *)rx.data;
+        int rc = hpool__wire_check(rx.data, rx.len);
+        if (rc == 0 && h->exec_id != ex->id)
+            rc = HPOOL_EPROTO;
+        if (rc == 0) {
+            if (h->type == HPOOL__MSG_RESULT)
+                rc = handle_result(ex, src, rx.len);
+            else if (h->type == HPOOL__MSG_START_ACK || h->type == HPOOL__MSG_STOP_ACK)
+                handle_ack(ex, src, rx.len);
+            else
+                rc = HPOOL_EPROTO;
+        }
+        if (rc != 0)
+            break_executor(ex, "malformed message (%d bytes) from rank %d", n, src);
+    }
+    return handled;
+}
+
+/* ---------------------------------------------------------------- the loop */
+static bool all_acked(const hpool_executor *ex)
+{
+    for (int i = 0; i < ex->n_workers; i++)
+        if (!ex->w[i].acked)
+            return false;
+    return true;
+}
+
+static bool ready_to_stop(hpool_executor *ex)
+{
+    if (ex->inflight > 0)
+        return false;
+    pthread_mutex_lock(&hpool__g.lock);
+    bool stop = ex->shutdown || ex->destroyed;
+    if (stop && ex->q_head != NULL)
+        stop = false;
+    for (hpool_map_iter *m = ex->maps_head; stop && m; m = m->next_in_ex)
+        if (hpool__map_has_work_locked(m))
+            stop = false;
+    pthread_mutex_unlock(&hpool__g.lock);
+    return stop;
+}
+
+/* One pass over the active executor. Returns how much moved. */
+static int serve_executor(hpool_executor *ex)
+{
+    int moved = 0;
+    if (ex->phase == HPOOL__X_STARTING && ex->w == NULL) {
+        int rc = start_executor(ex);
+        if (rc != 0)
+            break_executor(ex, "executor start failed: %s", hpool_strerror(rc));
+        moved++;
+    }
+    moved += poll_incoming(ex);
+    if (ex->phase == HPOOL__X_STARTING && all_acked(ex)) {
+        int rc = sync_clocks(ex, false);
+        if (rc != 0)
+            break_executor(ex, "clock synchronisation failed: %s", hpool_strerror(rc));
+        ex->phase = HPOOL__X_RUNNING;
+        moved++;
+    }
+    if (ex->phase == HPOOL__X_RUNNING) {
+        moved += dispatch(ex);
+        if (ready_to_stop(ex)) {
+            if (begin_stop(ex) != 0)
+                fprintf(stderr, "hpool: stopping executor %d: clock sync failed\n", ex->id);
+            moved++;
+        }
+    }
+    if (ex->phase == HPOOL__X_STOPPING && all_acked(ex)) {
+        finish_executor(ex, true);
+        moved++;
+    }
+    return moved;
+}
+
+static void idle_wait(unsigned *idle, unsigned seen_seq)
+{
+    (*idle)++;
+    if (*idle < 64)
+        return; /* a short spin: results often arrive within microseconds */
+    if (*idle < 128) {
+        sched_yield();
+        return;
+    }
+    /* Sleep at most 1 ms, doubling from 16 µs: a busy pool never gets here, and with
+     * prefetch >= 2 a worker always has its next call item while the manager sleeps. */
+    unsigned shift = (*idle - 128) / 4;
+    double sleep_s = shift > 6 ? 1e-3 : 16e-6 * (double)(1u << shift);
+    pthread_mutex_lock(&hpool__g.lock);
+    if (hpool__g.wake_seq == seen_seq) {
+        hpool__g.manager_sleeping = true;
+        hpool__cond_wait_until(&hpool__g.wake_cond, &hpool__g.lock, hpool__now() + sleep_s);
+        hpool__g.manager_sleeping = false;
+    }
+    pthread_mutex_unlock(&hpool__g.lock);
+}
+
+static void release_workers(void)
+{
+    for (int r = 1; r < hpool__g.size; r++)
+        send_small(r, HPOOL__MSG_FINALIZE, 0, -1, 0, NULL, 0, 0, 0);
+}
+
+static void *manager_main(void *arg)
+{
+    (void)arg;
+    unsigned idle = 0;
+    for (;;) {
+        pthread_mutex_lock(&hpool__g.lock);
+        hpool_executor *ex = hpool__g.active;
+        bool fin = hpool__g.finalize_requested;
+        unsigned seq = hpool__g.wake_seq;
+        pthread_mutex_unlock(&hpool__g.lock);
+        if (ex == NULL && fin)
+            break;
+        int moved = ex ? serve_executor(ex) : 0;
+        if (moved > 0)
+            idle = 0;
+        else
+            idle_wait(&idle, seq);
+    }
+    release_workers();
+    hpool__buf_free(&rx);
+    return NULL;
+}
+
+int hpool__manager_start(void)
+{
+    if (pthread_create(&hpool__g.manager, NULL, manager_main, NULL) != 0)
+        return hpool__fail(HPOOL_ENOMEM, "hpool_init: cannot start the manager thread");
+    hpool__g.manager_running = true;
+    return 0;
+}
+
+int hpool__manager_stop(void)
+{
+    if (!hpool__g.manager_running)
+        return 0;
+    pthread_join(hpool__g.manager, NULL);
+    hpool__g.manager_running = false;
+    return 0;
+}

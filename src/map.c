@@ -1,0 +1,417 @@
+/* map: CPython's Executor.map over fixed-size records, or over a generator, with chunks
+ * carved by the manager (schedule.h) when a worker has a free call slot.
+ *
+ * Memory stays flat: with buffersize B at most B items are carved and not yet consumed,
+ * a generator is pulled by the consuming thread only as far as consumed + B (CPython
+ * 3.14's buffersize), and each chunk's result message is freed once consumed. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "executor.h"
+
+#define GEN_DEFAULT_BUFFER 4096
+#define STAGE_BATCH 256
+
+static uint64_t carve_end_locked(const hpool_map_iter *m)
+{
+    uint64_t end = m->n < m->limit ? m->n : m->limit;
+    if (m->buffersize && m->consumed + m->buffersize < end)
+        end = m->consumed + m->buffersize;
+    return end;
+}
+
+bool hpool__map_has_work_locked(const hpool_map_iter *m)
+{
+    return !m->closing && m->carved < carve_end_locked(m);
+}
+
+hpool__map_chunk *hpool__map_carve_locked(hpool_map_iter *m, int worker, uint64_t *first,
+                                          uint32_t *count)
+{
+    if (!hpool__map_has_work_locked(m))
+        return NULL;
+    uint64_t end = carve_end_locked(m);
+    /* Schedules see the items known to exist: the whole input for arrays, what has been
+     * staged so far for generators. */
+    uint64_t remaining = m->n - m->carved;
+    uint64_t size = hpool__schedule_next(&m->sched, remaining, worker);
+    m->sched_used = m->sched.resolved;
+    if (size > end - m->carved)
+        size = end - m->carved;
+    if (size > UINT32_MAX)
+        size = UINT32_MAX;
+    hpool__map_chunk *c = calloc(1, sizeof *c);
+    if (c == NULL)
+        return NULL;
+    c->first = m->carved;
+    c->count = (uint32_t)size;
+    m->carved += size;
+    if (!m->unordered) {
+        if (m->chunks_tail)
+            m->chunks_tail->next = c;
+        else
+            m->chunks_head = c;
+        m->chunks_tail = c;
+    }
+    *first = c->first;
+    *count = c->count;
+    return c;
+}
+
+int hpool__map_copy_items(const hpool_map_iter *m, uint64_t first, uint32_t count,
+                          hpool__buf *b)
+{
+    size_t bytes = (size_t)count * m->item_size;
+    if (hpool__buf_reserve(b, b->len + bytes) != 0)
+        return HPOOL_ENOMEM;
+    if (m->items) {
+        memcpy(b->data + b->len, m->items + first * m->item_size, bytes);
+        b->len += bytes;
+        return 0;
+    }
+    /* Generator ring: the range may wrap around the end of the ring. */
+    for (uint32_t i = 0; i < count; i++) {
+        size_t slot = (size_t)((first + i) % m->buffersize);
+        memcpy(b->data + b->len, m->ring + slot * m->item_size, m->item_size);
+        b->len += m->item_size;
+    }
+    return 0;
+}
+
+void hpool__map_chunk_done_locked(hpool_map_iter *m, hpool__map_chunk *c, void *msg,
+                                  size_t len, int rank)
+{
+    c->msg = msg;
+    c->msg_len = len;
+    c->rank = rank;
+    c->done = true;
+    hpool__item_reader_init(&c->reader, msg, len);
+    if (m->unordered) {
+        if (m->done_tail)
+            m->done_tail->next_done = c;
+        else
+            m->done_head = c;
+        m->done_tail = c;
+    }
+}
+
+void hpool__map_cancel_locked(hpool_map_iter *m)
+{
+    if (m->limit > m->carved) {
+        m->limit = m->carved;
+        m->cancelled = true;
+    }
+}
+
+/* ---------------------------------------------------------------- creation */
+static int validate_map(hpool_executor *ex, const char *task, const void *items,
+                        size_t item_size, const hpool_map_options *o, hpool_map_iter **out)
+{
+    if (ex == NULL || out == NULL)
+        return hpool__fail(HPOOL_EINVAL, "hpool_map: NULL executor or output");
+    if (item_size == 0 || item_size > (64u << 20))
+        return hpool__fail(HPOOL_EINVAL, "hpool_map: item_size %zu out of range 1..64 MiB",
+                           item_size);
+    if ((items == NULL) == (o->gen == NULL))
+        return hpool__fail(HPOOL_EINVAL, "hpool_map: give either items or a generator");
+    if ((unsigned)o->schedule >= HPOOL_SCHED_COUNT)
+        return hpool__fail(HPOOL_EINVAL, "hpool_map: unknown schedule %d", (int)o->schedule);
+    if (hpool__task_lookup(task) < 0)
+        return hpool__fail(HPOOL_ENOTASK, "hpool_map: no task named '%s'",
+                           task ? task : "(null)");
+    return 0;
+}
+
+/* Pull the generator up to consumed + buffersize. Consumer thread only; the ring slots
+ * written are free because their previous items were consumed. */
+static int stage_input(hpool_map_iter *m)
+{
+    if (m->gen == NULL)
+        return 0;
+    for (;;) {
+        pthread_mutex_lock(&hpool__g.lock);
+        bool ended = m->input_ended;
+        uint64_t n = m->n, stop = m->consumed + m->buffersize;
+        pthread_mutex_unlock(&hpool__g.lock);
+        if (ended || n >= stop)
+            return 0;
+        uint64_t batch_end = n + STAGE_BATCH < stop ? n + STAGE_BATCH : stop;
+        int status = 1;
+        uint64_t i = n;
+        for (; i < batch_end; i++) {
+            status = m->gen(m->gen_user, i, m->ring + (size_t)(i % m->buffersize) * m->item_size);
+            if (status != 1)
+                break;
+        }
+        pthread_mutex_lock(&hpool__g.lock);
+        m->n = i;
+        if (status != 1)
+            m->input_ended = true;
+        if (status < 0)
+            m->gen_failed = true;
+        hpool__wake_manager_locked();
+        pthread_mutex_unlock(&hpool__g.lock);
+        if (status < 0)
+            return hpool__fail(HPOOL_EINVAL, "hpool_map: generator failed at item %llu (%d)",
+                               (unsigned long long)i, status);
+    }
+}
+
+int hpool_map(hpool_executor *ex, const char *task, const void *items, size_t item_size,
+              size_t n, const hpool_map_options *o, hpool_map_iter **out)
+{
+    static const hpool_map_options defaults;
+    if (o == NULL)
+        o = &defaults;
+    int rc = validate_map(ex, task, items, item_size, o, out);
+    if (rc != 0)
+        return rc;
+    hpool_map_iter *m = calloc(1, sizeof *m);
+    if (m == NULL)
+        return HPOOL_ENOMEM;
+    m->ex = ex;
+    m->task = hpool__task_lookup(task);
+    m->item_size = item_size;
+    m->items = items;
+    m->gen = o->gen;
+    m->gen_user = o->gen_user;
+    m->unordered = o->unordered;
+    m->buffersize = o->buffersize;
+    m->t_created = hpool__now();
+    m->deadline = o->timeout_s > 0 ? m->t_created + o->timeout_s : INFINITY;
+    m->limit = items ? n : (n ? n : UINT64_MAX);
+    m->n = items ? n : 0;
+    m->input_ended = items != NULL;
+    if (m->gen) {
+        if (m->buffersize == 0)
+            m->buffersize = GEN_DEFAULT_BUFFER;
+        m->ring = malloc(m->buffersize * item_size);
+        if (m->ring == NULL) {
+            free(m);
+            return HPOOL_ENOMEM;
+        }
+    }
+    hpool__schedule_init(&m->sched, o->schedule, n, hpool_executor_workers(ex),
+                         o->chunksize ? o->chunksize : 1);
+    m->sched_used = m->sched.resolved;
+    rc = stage_input(m);
+    pthread_mutex_lock(&hpool__g.lock);
+    if (rc == 0)
+        rc = hpool__executor_accepting_locked(ex, "hpool_map");
+    if (rc == 0) {
+        m->queued = true;
+        if (ex->maps_tail)
+            ex->maps_tail->next_in_ex = m;
+        else
+            ex->maps_head = m;
+        ex->maps_tail = m;
+        hpool__wake_manager_locked();
+    }
+    pthread_mutex_unlock(&hpool__g.lock);
+    if (rc != 0) {
+        free(m->ring);
+        free(m);
+        return rc;
+    }
+    *out = m;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- consuming */
+static void free_chunk(hpool__map_chunk *c)
+{
+    if (c) {
+        free(c->msg);
+        free(c);
+    }
+}
+
+/* The next chunk to read from, or NULL if none is ready. g.lock. */
+static hpool__map_chunk *next_ready_locked(hpool_map_iter *m)
+{
+    hpool__map_chunk *c = NULL;
+    if (m->unordered) {
+        c = m->done_head;
+        if (c) {
+            m->done_head = c->next_done;
+            if (m->done_head == NULL)
+                m->done_tail = NULL;
+        }
+    } else if (m->chunks_head && m->chunks_head->done) {
+        c = m->chunks_head;
+        m->chunks_head = c->next;
+        if (m->chunks_head == NULL)
+            m->chunks_tail = NULL;
+    }
+    return c;
+}
+
+static bool ready_locked(const hpool_map_iter *m)
+{
+    return m->unordered ? m->done_head != NULL : (m->chunks_head && m->chunks_head->done);
+}
+
+/* Why there will be no further result, or 0 if one may still come. g.lock. */
+static int end_reason_locked(const hpool_map_iter *m)
+{
+    if (m->input_ended && m->consumed >= m->n) {
+        if (m->gen_failed)
+            return hpool__fail(HPOOL_EINVAL, "hpool_map_next: generator failed at item %llu",
+                               (unsigned long long)m->n);
+        return 0; /* plain end */
+    }
+    if (m->consumed < m->carved)
+        return 1; /* results still to come */
+    if (m->ex->broken)
+        return hpool__fail(HPOOL_EBROKEN, "hpool_map_next: %s", m->ex->broken_msg);
+    if (m->cancelled)
+        return hpool__fail(HPOOL_ECANCELLED, "hpool_map_next: remaining items cancelled");
+    if (m->ex->drained)
+        return hpool__fail(HPOOL_ESHUTDOWN,
+                           "hpool_map_next: executor shut down before item %llu was carved",
+                           (unsigned long long)m->consumed);
+    return 1;
+}
+
+/* Read the current chunk's next item. Consumer thread. */
+static int read_item(hpool_map_iter *m, const void **res, size_t *len, uint64_t *index)
+{
+    hpool__map_chunk *c = m->current;
+    int32_t status;
+    const void *data;
+    size_t n;
+    uint64_t idx = c->first + c->consumed;
+    c->consumed++;
+    if (hpool__item_reader_next(&c->reader, &status, &data, &n) != 0) {
+        status = HPOOL_EPROTO;
+        data = "malformed result message";
+        n = strlen(data) + 1;
+    }
+    if (index)
+        *index = idx;
+    if (status != 0) {
+        size_t k = n < sizeof m->err_msg - 1 ? n : sizeof m->err_msg - 1;
+        memcpy(m->err_msg, data, k);
+        m->err_msg[k] = '\0';
+        m->err_rank = c->rank;
+        m->err_item = idx;
+        return hpool__fail(HPOOL_ETASK, "item %llu failed on rank %d: %s",
+                           (unsigned long long)idx, c->rank, m->err_msg);
+    }
+    if (res)
+        *res = data;
+    if (len)
+        *len = n;
+    return 1;
+}
+
+int hpool_map_next(hpool_map_iter *m, const void **res, size_t *len, uint64_t *index)
+{
+    if (m == NULL)
+        return hpool__fail(HPOOL_EINVAL, "hpool_map_next: map is NULL");
+    if (m->closing)
+        return hpool__fail(HPOOL_ECLOSED, "hpool_map_next: map is closed");
+    int rc = 0;
+    pthread_mutex_lock(&hpool__g.lock);
+    if (m->current && m->current->consumed == m->current->count) {
+        free_chunk(m->current); /* the caller is done with its last result */
+        m->current = NULL;
+    }
+    while (m->current == NULL) {
+        m->current = next_ready_locked(m);
+        if (m->current)
+            break;
+        rc = end_reason_locked(m);
+        if (rc <= 0)
+            break;
+        hpool__g.n_waiting++;
+        bool ok = hpool__cond_wait_until(&hpool__g.done_cond, &hpool__g.lock, m->deadline);
+        hpool__g.n_waiting--;
+        if (!ok && !ready_locked(m)) {
+            rc = hpool__fail(HPOOL_ETIMEDOUT, "hpool_map_next: result %llu not ready in time",
+                             (unsigned long long)m->consumed);
+            break;
+        }
+        rc = 0;
+    }
+    bool advanced = m->current != NULL;
+    if (advanced) {
+        rc = read_item(m, res, len, index);
+        m->consumed++;
+        hpool__wake_manager_locked(); /* buffer room for the next chunk */
+    }
+    pthread_mutex_unlock(&hpool__g.lock);
+    if (advanced)
+        stage_input(m); /* a generator failure surfaces when the consumer reaches it */
+    return rc;
+}
+
+const char *hpool_map_error(const hpool_map_iter *m, int *rank, uint64_t *item)
+{
+    if (m == NULL)
+        return "";
+    if (rank)
+        *rank = m->err_rank;
+    if (item)
+        *item = m->err_item;
+    return m->err_msg;
+}
+
+hpool_schedule_kind hpool_map_schedule_used(const hpool_map_iter *m)
+{
+    if (m == NULL)
+        return HPOOL_SCHED_FIXED;
+    pthread_mutex_lock(&hpool__g.lock);
+    hpool_schedule_kind k = m->sched_used;
+    pthread_mutex_unlock(&hpool__g.lock);
+    return k;
+}
+
+static void unqueue_locked(hpool_map_iter *m)
+{
+    hpool_executor *ex = m->ex;
+    hpool_map_iter *prev = NULL;
+    for (hpool_map_iter *it = ex->maps_head; it; prev = it, it = it->next_in_ex) {
+        if (it != m)
+            continue;
+        if (prev)
+            prev->next_in_ex = m->next_in_ex;
+        else
+            ex->maps_head = m->next_in_ex;
+        if (ex->maps_tail == m)
+            ex->maps_tail = prev;
+        break;
+    }
+    m->next_in_ex = NULL;
+    m->queued = false;
+}
+
+int hpool_map_close(hpool_map_iter *m)
+{
+    if (m == NULL)
+        return hpool__fail(HPOOL_EINVAL, "hpool_map_close: map is NULL");
+    pthread_mutex_lock(&hpool__g.lock);
+    m->closing = true;
+    m->limit = m->carved; /* nothing more is carved; what was dispatched finishes */
+    if (m->queued)
+        unqueue_locked(m);
+    while (m->inflight > 0) {
+        hpool__g.n_waiting++;
+        pthread_cond_wait(&hpool__g.done_cond, &hpool__g.lock);
+        hpool__g.n_waiting--;
+    }
+    pthread_mutex_unlock(&hpool__g.lock);
+    free_chunk(m->current);
+    for (hpool__map_chunk *c = m->chunks_head, *n; c; c = n) {
+        n = c->next;
+        free_chunk(c);
+    }
+    for (hpool__map_chunk *c = m->done_head, *n; c; c = n) {
+        n = c->next_done;
+        free_chunk(c);
+    }
+    free(m->ring);
+    free(m);
+    return 0;
+}

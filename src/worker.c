@@ -1,0 +1,325 @@
+/* The worker loop on ranks 1..N (CPython's _process_worker): receive call items in
+ * order, run their task on every item, send the results back with the worker's
+ * timestamps. Runs inside hpool_init until rank 0 finalizes.
+ *
+ * Waiting for the next message backs off to short sleeps, so an idle worker leaves its
+ * core to the OpenMP threads of its own rank and to other ranks on the same node. */
+#include <omp.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "executor.h"
+#include "task_ctx.h"
+
+#define SEND_RING 4
+
+typedef struct {
+    int exec_id;      /* 0 = no executor running */
+    int threads;
+    int record_level;
+    bool init_failed;
+    void *state;      /* hpool_task_set_worker_state */
+    hpool__buf rx;
+    hpool__buf tx[SEND_RING];
+    MPI_Request tx_req[SEND_RING];
+    int tx_next;
+    hpool_task_ctx ctx;
+} worker;
+
+/* ---------------------------------------------------------------- task context API */
+int hpool_task_return(hpool_task_ctx *ctx, const void *res, size_t len)
+{
+    if (ctx == NULL || (res == NULL && len > 0))
+        return hpool__fail(HPOOL_EINVAL, "hpool_task_return: NULL argument");
+    if (len > UINT32_MAX / 2)
+        return hpool__fail(HPOOL_ETOOBIG, "hpool_task_return: %zu bytes", len);
+    ctx->result.len = 0;
+    int rc = hpool__buf_put_raw(&ctx->result, res, len);
+    ctx->has_result = rc == 0;
+    return rc;
+}
+
+int hpool_task_fail(hpool_task_ctx *ctx, const char *fmt, ...)
+{
+    if (ctx == NULL)
+        return HPOOL_EINVAL;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ctx->err, sizeof ctx->err, fmt, ap);
+    va_end(ap);
+    ctx->err_set = true;
+    return HPOOL_ETASK;
+}
+
+int hpool_task_rank(const hpool_task_ctx *ctx)
+{
+    return ctx ? ctx->rank : HPOOL_EINVAL;
+}
+
+int hpool_task_threads(const hpool_task_ctx *ctx)
+{
+    return ctx ? ctx->threads : HPOOL_EINVAL;
+}
+
+uint64_t hpool_task_item(const hpool_task_ctx *ctx)
+{
+    return ctx ? ctx->item : 0;
+}
+
+int hpool_task_executor_id(const hpool_task_ctx *ctx)
+{
+    return ctx ? ctx->exec_id : HPOOL_EINVAL;
+}
+
+void *hpool_task_worker_state(const hpool_task_ctx *ctx)
+{
+    return ctx && ctx->worker_state ? *ctx->worker_state : NULL;
+}
+
+void hpool_task_set_worker_state(hpool_task_ctx *ctx, void *state)
+{
+    if (ctx && ctx->worker_state)
+        *ctx->worker_state = state;
+}
+
+/* ---------------------------------------------------------------- messaging */
+/* Send the message in b (ownership stays with the ring) without waiting for delivery. */
+static int post_send(worker *wk, hpool__buf *b)
+{
+    int k = wk->tx_next;
+    /* b is ring slot k: it was built after waiting for that slot's previous send. */
+    if (MPI_Isend(b->data, (int)b->len, MPI_BYTE, 0, HPOOL__TAG_TO_MANAGER, hpool__g.comm,
+                  &wk->tx_req[k]) != MPI_SUCCESS)
+        return HPOOL_EMPI;
+    wk->tx_next = (k + 1) % SEND_RING;
+    return 0;
+}
+
+/* The next free send buffer (waits for its previous send, which is long done when the
+ * manager keeps up). */
+static hpool__buf *next_tx(worker *wk)
+{
+    int k = wk->tx_next;
+    MPI_Wait(&wk->tx_req[k], MPI_STATUS_IGNORE);
+    return &wk->tx[k];
+}
+
+static int send_simple(worker *wk, int type, int32_t status, const void *payload, size_t len,
+                       double t0)
+{
+    hpool__buf *b = next_tx(wk);
+    hpool__wire_hdr *h = hpool__buf_begin(b, type, wk->exec_id);
+    if (h == NULL)
+        return HPOOL_ENOMEM;
+    h->status = status;
+    h->t[0] = t0;
+    if (hpool__buf_put_raw(b, payload, len) != 0)
+        return HPOOL_ENOMEM;
+    return post_send(wk, b);
+}
+
+/* Wait for the next message from rank 0 into wk->rx. */
+static int receive(worker *wk)
+{
+    unsigned idle = 0;
+    for (;;) {
+        int flag = 0;
+        MPI_Message msg;
+        MPI_Status st;
+        MPI_Improbe(0, HPOOL__TAG_TO_WORKER, hpool__g.comm, &flag, &msg, &st);
+        if (flag) {
+            int n = 0;
+            MPI_Get_count(&st, MPI_BYTE, &n);
+            if (hpool__buf_reserve(&wk->rx, (size_t)n) != 0)
+                return HPOOL_ENOMEM;
+            MPI_Mrecv(wk->rx.data, n, MPI_BYTE, &msg, MPI_STATUS_IGNORE);
+            wk->rx.len = (size_t)n;
+            return hpool__wire_check(wk->rx.data, wk->rx.len);
+        }
+        idle++;
+        if (idle < 64)
+            continue;
+        if (idle < 128) {
+            sched_yield();
+            continue;
+        }
+        unsigned shift = (idle - 128) / 4;
+        long ns = shift > 6 ? 1000000L : 16000L << shift;
+        struct timespec ts = {0, ns};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* ---------------------------------------------------------------- executor lifecycle */
+static void reset_ctx(worker *wk)
+{
+    hpool_task_ctx *c = &wk->ctx;
+    c->rank = hpool__g.rank;
+    c->threads = wk->threads;
+    c->exec_id = wk->exec_id;
+    c->record_level = wk->record_level;
+    c->worker_state = &wk->state;
+}
+
+static void begin_item(hpool_task_ctx *c, uint64_t item)
+{
+    c->item = item;
+    c->result.len = 0;
+    c->has_result = false;
+    c->err_set = false;
+    c->err[0] = '\0';
+}
+
+static int handle_start(worker *wk, const hpool__wire_hdr *h)
+{
+    wk->exec_id = h->exec_id;
+    wk->record_level = h->record_level;
+    wk->threads = h->count > 0 ? (int)h->count : omp_get_max_threads();
+    wk->init_failed = false;
+    wk->state = NULL;
+    omp_set_num_threads(wk->threads);
+    reset_ctx(wk);
+    int32_t status = 0;
+    const char *msg = "";
+    if (h->task >= 0) {
+        hpool_task_fn fn = hpool__task_fn(h->task);
+        begin_item(&wk->ctx, 0);
+        size_t len = wk->rx.len - HPOOL__WIRE_HDR_SIZE;
+        status = fn ? fn(&wk->ctx, wk->rx.data + HPOOL__WIRE_HDR_SIZE, len) : HPOOL_ENOTASK;
+        if (status != 0) {
+            wk->init_failed = true;
+            msg = wk->ctx.err_set ? wk->ctx.err : "initializer returned an error";
+        }
+    }
+    return send_simple(wk, HPOOL__MSG_START_ACK, status, msg, strlen(msg) + 1,
+                       hpool__worker_clock());
+}
+
+/* ---------------------------------------------------------------- call items */
+/* Run one item and append its result (or failure message) to out. */
+static int run_item(worker *wk, hpool_task_fn fn, const void *arg, size_t len, uint64_t item,
+                    hpool__buf *out, double *busy, int32_t *first_status)
+{
+    hpool_task_ctx *c = &wk->ctx;
+    begin_item(c, item);
+    double t0 = hpool__now();
+    int rc = fn(c, arg, len);
+    *busy += hpool__now() - t0;
+    if (rc != 0) {
+        if (*first_status == 0)
+            *first_status = rc;
+        const char *m = c->err_set ? c->err : "task returned an error";
+        return hpool__buf_put_item(out, rc, m, strlen(m) + 1);
+    }
+    return hpool__buf_put_item(out, 0, c->result.data, c->has_result ? c->result.len : 0);
+}
+
+static int handle_call(worker *wk, double t_recv)
+{
+    const hpool__wire_hdr *h = (const hpool__wire_hdr *)wk->rx.data;
+    hpool_task_fn fn = hpool__task_fn(h->task);
+    size_t payload = wk->rx.len - HPOOL__WIRE_HDR_SIZE;
+    if (fn == NULL || (h->item_size && (uint64_t)h->item_size * h->count > payload))
+        return HPOOL_EPROTO;
+    hpool__buf *out = next_tx(wk);
+    hpool__wire_hdr *oh = hpool__buf_begin(out, HPOOL__MSG_RESULT, wk->exec_id);
+    if (oh == NULL)
+        return HPOOL_ENOMEM;
+    oh->slot = h->slot;
+    oh->chunk_id = h->chunk_id;
+    oh->first_item = h->first_item;
+    oh->count = h->count;
+    wk->ctx.spans.len = 0;
+    wk->ctx.n_spans = 0;
+
+    hpool__item_reader rd;
+    hpool__item_reader_init(&rd, wk->rx.data, wk->rx.len);
+    const unsigned char *records = wk->rx.data + HPOOL__WIRE_HDR_SIZE;
+    double busy = 0, t_start = hpool__worker_clock();
+    int32_t first_status = 0;
+    int rc = 0;
+    for (uint32_t i = 0; i < h->count && rc == 0; i++) {
+        const void *arg;
+        size_t len;
+        uint64_t item = h->first_item + i;
+        if (h->item_size) {
+            arg = records + (size_t)i * h->item_size;
+            len = h->item_size;
+        } else {
+            int32_t delta;
+            rc = hpool__item_reader_next(&rd, &delta, &arg, &len);
+            item = h->first_item + (uint64_t)delta;
+        }
+        if (rc == 0)
+            rc = run_item(wk, fn, arg, len, item, out, &busy, &first_status);
+    }
+    double t_end = hpool__worker_clock();
+    if (rc == 0 && wk->ctx.n_spans)
+        rc = hpool__buf_put_raw(out, wk->ctx.spans.data, wk->ctx.spans.len);
+    if (rc != 0)
+        return rc;
+    oh = (hpool__wire_hdr *)out->data; /* the buffer may have moved */
+    oh->n_spans = wk->ctx.n_spans;
+    oh->status = first_status;
+    oh->t[0] = t_recv;
+    oh->t[1] = t_start;
+    oh->t[2] = t_end;
+    oh->t[3] = busy;
+    return post_send(wk, out);
+}
+
+static void worker_free(worker *wk)
+{
+    for (int k = 0; k < SEND_RING; k++) {
+        MPI_Wait(&wk->tx_req[k], MPI_STATUS_IGNORE);
+        hpool__buf_free(&wk->tx[k]);
+    }
+    hpool__buf_free(&wk->rx);
+    hpool__buf_free(&wk->ctx.result);
+    hpool__buf_free(&wk->ctx.spans);
+}
+
+int hpool__worker_serve(void)
+{
+    worker wk;
+    memset(&wk, 0, sizeof wk);
+    for (int k = 0; k < SEND_RING; k++)
+        wk.tx_req[k] = MPI_REQUEST_NULL;
+    wk.threads = 1;
+    reset_ctx(&wk);
+    int rc = 0;
+    for (bool running = true; running && rc == 0;) {
+        rc = receive(&wk);
+        if (rc != 0)
+            break;
+        double t_recv = hpool__worker_clock();
+        const hpool__wire_hdr *h = (const hpool__wire_hdr *)wk.rx.data;
+        switch (h->type) {
+        case HPOOL__MSG_START:
+            rc = handle_start(&wk, h);
+            break;
+        case HPOOL__MSG_PING:
+            rc = send_simple(&wk, HPOOL__MSG_PONG, 0, NULL, 0, hpool__worker_clock());
+            break;
+        case HPOOL__MSG_CALL:
+            rc = handle_call(&wk, t_recv);
+            break;
+        case HPOOL__MSG_STOP:
+            rc = send_simple(&wk, HPOOL__MSG_STOP_ACK, 0, NULL, 0, t_recv);
+            wk.exec_id = 0;
+            break;
+        case HPOOL__MSG_FINALIZE:
+            running = false;
+            break;
+        default:
+            rc = HPOOL_EPROTO;
+        }
+    }
+    worker_free(&wk);
+    if (rc != 0)
+        fprintf(stderr, "hpool: worker rank %d stops: %s\n", hpool__g.rank, hpool_strerror(rc));
+    return rc;
+}
