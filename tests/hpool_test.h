@@ -1,0 +1,64 @@
+/* Support for multi-rank tests: a rank-aware CHECK that reports and aborts the whole job
+ * (MPI_Abort), so a failed assertion never leaves other ranks hanging, and a common main
+ * that initialises hpool, runs the test body on rank 0 and finalizes. */
+#ifndef HPOOL_TEST_H
+#define HPOOL_TEST_H
+
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hpool.h"
+
+static int hpool_test_checks;
+
+#define CHECK(cond)                                                                        \
+    do {                                                                                   \
+        hpool_test_checks++;                                                               \
+        if (!(cond)) {                                                                     \
+            int r_ = -1;                                                                   \
+            MPI_Comm_rank(MPI_COMM_WORLD, &r_);                                            \
+            fprintf(stderr, "%s:%d: rank %d: CHECK failed: %s (last error: %s)\n",         \
+                    __FILE__, __LINE__, r_, #cond, hpool_last_error());                    \
+            MPI_Abort(MPI_COMM_WORLD, 1);                                                  \
+        }                                                                                  \
+    } while (0)
+
+#define CHECK_RC(expr, want)                                                               \
+    do {                                                                                   \
+        int got_ = (expr);                                                                 \
+        if (got_ != (want)) {                                                              \
+            int r_ = -1;                                                                   \
+            MPI_Comm_rank(MPI_COMM_WORLD, &r_);                                            \
+            fprintf(stderr, "%s:%d: rank %d: %s returned %d (%s), want %d (%s): %s\n",     \
+                    __FILE__, __LINE__, r_, #expr, got_, hpool_errname(got_), (int)(want), \
+                    hpool_errname(want), hpool_last_error());                              \
+            MPI_Abort(MPI_COMM_WORLD, 1);                                                  \
+        }                                                                                  \
+        hpool_test_checks++;                                                               \
+    } while (0)
+
+#define CHECK_OK(expr) CHECK_RC(expr, 0)
+
+/* Each test file defines register_tasks() and run_manager(); this main does the rest. */
+static void register_tasks(void);
+static void run_manager(int world);
+
+int main(int argc, char **argv)
+{
+    register_tasks();
+    int role = hpool_init(&argc, &argv, NULL);
+    if (role < 0) {
+        fprintf(stderr, "hpool_init failed: %s: %s\n", hpool_errname(role), hpool_last_error());
+        return 1;
+    }
+    if (role == HPOOL_MANAGER) {
+        run_manager(hpool_world_size());
+        printf("%s: %d checks passed with %d ranks\n", argv[0], hpool_test_checks,
+               hpool_world_size());
+    }
+    return hpool_finalize() == 0 ? 0 : 1;
+}
+
+#endif
