@@ -1,0 +1,330 @@
+/* One experiment: calibrate, sweep every combination (warm-up runs unrecorded), measure
+ * the serial baseline, run the peers, then write the result files and render.
+ *
+ * Everything is built in OUT/.NAME.incomplete-PID and renamed to OUT/NAME only when
+ * complete, so a failed or aborted sweep never replaces an earlier good result. */
+#include "experiment.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "meta.h"
+#include "render.h"
+#include "report.h"
+#include "results.h"
+#include "runner.h"
+#include "workloads.h"
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+void hpool_bench_print_plan(const hpool_bench_config *cfg, FILE *out)
+{
+    size_t n = hpool_bench_config_run_count(cfg);
+    fprintf(out, "%s: %zu combinations x (%d warm-up + %d repetitions) = %zu runs\n",
+            cfg->name, n, cfg->warmup, cfg->repeat, n * (size_t)(cfg->warmup + cfg->repeat));
+    for (size_t k = 0; k < n; k++) {
+        hpool_bench_run_params rp;
+        hpool_bench_config_run_params(cfg, k, &rp);
+        fprintf(out,
+                "  [%zu] workload=%s api=%s tasks=%llu schedule=%s chunksize=%llu workers=%d "
+                "threads=%d\n",
+                k, hpool_bench_workload_name(rp.workload), hpool_bench_api_name(rp.api),
+                (unsigned long long)rp.tasks, hpool_bench_schedule_name(rp.schedule),
+                (unsigned long long)rp.chunksize, rp.workers, rp.threads);
+    }
+}
+
+static int mkdir_p(const char *path)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
+                return -1;
+            *p = '/';
+        }
+    }
+    return (mkdir(tmp, 0777) != 0 && errno != EEXIST) ? -1 : 0;
+}
+
+/* The serial time only depends on the items: cache it per (workload, tasks). */
+typedef struct {
+    hpool_bench_workload workload;
+    uint64_t tasks;
+    double serial_s;
+} serial_entry;
+
+typedef struct {
+    const hpool_bench_config *cfg;
+    const hpool_bench_options *o;
+    char work[4096];
+    double iters_per_ms;
+    hpool_bench_rows rows;
+    int *run_ids;
+    size_t n_runs;
+    serial_entry serial[64];
+    size_t n_serial;
+    FILE *stream; /* runs.tsv.partial: rows as they happen */
+    double t_start;
+    size_t done, total;
+} experiment;
+
+static double serial_time(experiment *e, const hpool_bench_run_params *rp,
+                          const hpool_bench_item *items)
+{
+    if (!rp->serial_baseline)
+        return 0;
+    for (size_t i = 0; i < e->n_serial; i++)
+        if (e->serial[i].workload == rp->workload && e->serial[i].tasks == rp->tasks)
+            return e->serial[i].serial_s;
+    double t0 = now_s();
+    for (uint64_t i = 0; i < rp->tasks; i++) {
+        volatile uint64_t sink = hpool_bench_run_serial(&items[i]);
+        (void)sink;
+    }
+    double s = now_s() - t0;
+    if (e->n_serial < 64)
+        e->serial[e->n_serial++] = (serial_entry){rp->workload, rp->tasks, s};
+    return s;
+}
+
+static void progress(experiment *e, const hpool_bench_run_params *rp)
+{
+    if (!e->o->progress)
+        return;
+    double el = now_s() - e->t_start;
+    double eta = e->done ? el / (double)e->done * (double)(e->total - e->done) : 0;
+    fprintf(stderr, "\r\033[K%s: run %zu of %zu  %s %s sched=%s cs=%llu w=%d t=%d  ETA %.0fs",
+            e->cfg->name, e->done + 1, e->total, hpool_bench_workload_name(rp->workload),
+            hpool_bench_api_name(rp->api), hpool_bench_schedule_name(rp->schedule),
+            (unsigned long long)rp->chunksize, rp->workers, rp->threads, eta);
+    fflush(stderr);
+}
+
+static void fill_row(hpool_bench_row *w, const experiment *e, const hpool_bench_run_params *rp,
+                     const hpool_bench_run_result *res, int run, int rep, double serial)
+{
+    memset(w, 0, sizeof *w);
+    snprintf(w->impl, sizeof w->impl, "hpool");
+    snprintf(w->experiment, sizeof w->experiment, "%s", e->cfg->name);
+    w->run = run;
+    snprintf(w->workload, sizeof w->workload, "%s", hpool_bench_workload_name(rp->workload));
+    snprintf(w->api, sizeof w->api, "%s", hpool_bench_api_name(rp->api));
+    snprintf(w->schedule, sizeof w->schedule, "%s", hpool_bench_schedule_name(rp->schedule));
+    snprintf(w->schedule_used, sizeof w->schedule_used, "%s",
+             rp->api == HPOOL_BENCH_API_MAP ? hpool_bench_schedule_name(res->schedule_used)
+                                            : "fixed");
+    w->chunksize = rp->chunksize;
+    w->workers = rp->workers;
+    w->threads = rp->threads;
+    w->tasks = rp->tasks;
+    w->rep = rep;
+    w->wall_s = res->wall_s;
+    w->tasks_per_s = res->wall_s > 0 ? (double)rp->tasks / res->wall_s : 0;
+    w->serial_s = serial;
+    w->speedup = serial > 0 && res->wall_s > 0 ? serial / res->wall_s : 0;
+    w->efficiency = w->speedup / (double)(rp->workers * rp->threads);
+    w->imbalance = res->imbalance;
+    w->manager_cpu_s = res->manager_cpu_s;
+    w->bytes_moved = res->bytes_moved;
+    w->chunks = res->chunks;
+}
+
+/* Runs warm-ups and repetitions of combination k. */
+static int run_combination(experiment *e, size_t k)
+{
+    hpool_bench_run_params rp;
+    hpool_bench_config_run_params(e->cfg, k, &rp);
+    hpool_bench_item *items = malloc((rp.tasks ? rp.tasks : 1) * sizeof *items);
+    if (items == NULL) {
+        fprintf(stderr, "hpool-bench: out of memory for %llu items\n",
+                (unsigned long long)rp.tasks);
+        return 1;
+    }
+    hpool_bench_make_items(&rp, e->iters_per_ms, items, rp.tasks);
+    double serial = serial_time(e, &rp, items);
+    int rc = 0;
+    for (int rep = -rp.warmup; rep < rp.repeat && rc == 0; rep++) {
+        progress(e, &rp);
+        bool recorded = rep >= 0;
+        int run = (int)e->n_runs;
+        char rdir[4200];
+        snprintf(rdir, sizeof rdir, "%s/runs/%d", e->work, run);
+        hpool_bench_run_result res;
+        char err[512];
+        rc = hpool_bench_run_once(&rp, items, recorded ? rdir : NULL, run, &res, err,
+                                  sizeof err);
+        if (rc == 0 && (res.wrong || res.failed)) {
+            snprintf(err, sizeof err, "%llu wrong and %llu failed results",
+                     (unsigned long long)res.wrong, (unsigned long long)res.failed);
+            rc = 1;
+        }
+        if (rc != 0) {
+            fprintf(stderr, "\nhpool-bench: %s: combination %zu failed: %s\n", e->cfg->name, k,
+                    err);
+            break;
+        }
+        e->done++;
+        if (!recorded)
+            continue;
+        hpool_bench_row w;
+        fill_row(&w, e, &rp, &res, run, rep, serial);
+        hpool_bench_rows_add(&e->rows, &w);
+        e->run_ids[e->n_runs++] = run;
+        if (e->stream) {
+            hpool_bench_row_write(e->stream, &w);
+            fflush(e->stream);
+        }
+    }
+    free(items);
+    return rc ? 1 : 0;
+}
+
+static bool peer_wanted(const hpool_bench_run_params *rp)
+{
+    return rp->peer[HPOOL_BENCH_PEER_PYTHON_PPE] && rp->api != HPOOL_BENCH_API_AS_COMPLETED &&
+           rp->schedule == HPOOL_SCHED_FIXED && rp->threads == 1;
+}
+
+/* Python's ProcessPoolExecutor on the same parameters, rows into peer_runs.tsv. */
+static int run_peer(experiment *e, const hpool_bench_run_params *rp, int run_base)
+{
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd,
+             "python3 '%s/ppe.py' --out '%s/peer_runs.tsv' --experiment '%s' --workload %s "
+             "--tasks %llu --cost-ms %g --iterations %llu --api %s --chunksize %llu "
+             "--workers %d --repeat %d --warmup %d --seed %llu --run-base %d%s",
+             e->o->peers_dir, e->work, e->cfg->name, hpool_bench_workload_name(rp->workload),
+             (unsigned long long)rp->tasks, rp->cost_ms, (unsigned long long)rp->iterations,
+             hpool_bench_api_name(rp->api), (unsigned long long)rp->chunksize, rp->workers,
+             rp->repeat, rp->warmup, (unsigned long long)rp->seed, run_base,
+             rp->serial_baseline ? "" : " --no-serial");
+    int st = system(cmd);
+    if (st != 0)
+        fprintf(stderr, "hpool-bench: peer python-ppe failed (status %d): %s\n", st, cmd);
+    return st == 0 ? 0 : 1;
+}
+
+static int run_peers(experiment *e)
+{
+    size_t n = hpool_bench_config_run_count(e->cfg);
+    int rc = 0, base = 100000;
+    for (size_t k = 0; k < n && rc == 0; k++) {
+        hpool_bench_run_params rp;
+        hpool_bench_config_run_params(e->cfg, k, &rp);
+        if (!peer_wanted(&rp))
+            continue;
+        rc = run_peer(e, &rp, base);
+        base += rp.repeat;
+    }
+    char err[512];
+    if (rc == 0 && hpool_bench_rows_load(&e->rows, e->work, "peer_runs.tsv", err, sizeof err) != 0) {
+        fprintf(stderr, "hpool-bench: %s\n", err);
+        rc = 1;
+    }
+    return rc;
+}
+
+static int write_outputs(experiment *e)
+{
+    char err[1024];
+    if (hpool_bench_write_runs(e->work, &e->rows) != 0 ||
+        hpool_bench_write_summary(e->work, &e->rows) != 0 ||
+        hpool_bench_merge_records(e->work, e->run_ids, e->n_runs, err, sizeof err) != 0) {
+        fprintf(stderr, "hpool-bench: %s: cannot write results\n", e->work);
+        return 1;
+    }
+    if (e->o->plot &&
+        hpool_bench_render(e->work, e->o->plots_dir, e->o->quiet, err, sizeof err) != 0) {
+        fprintf(stderr, "hpool-bench: plots: %s\n", err);
+        return 1;
+    }
+    if (hpool_bench_write_report(e->work, err, sizeof err) != 0) {
+        fprintf(stderr, "hpool-bench: report: %s\n", err);
+        return 1;
+    }
+    return 0;
+}
+
+/* Swap the finished work dir in for OUT/NAME; the old one is removed only afterwards. */
+static int publish(experiment *e)
+{
+    char dst[4096], old[4200], cmd[8600];
+    snprintf(dst, sizeof dst, "%s/%s", e->o->out_dir, e->cfg->name);
+    snprintf(old, sizeof old, "%s/.%s.old-%d", e->o->out_dir, e->cfg->name, (int)getpid());
+    bool had_old = rename(dst, old) == 0;
+    if (rename(e->work, dst) != 0) {
+        if (had_old)
+            rename(old, dst);
+        fprintf(stderr, "hpool-bench: cannot move %s to %s: %s\n", e->work, dst,
+                strerror(errno));
+        return 1;
+    }
+    if (had_old) {
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", old);
+        if (system(cmd) != 0)
+            fprintf(stderr, "hpool-bench: could not remove %s\n", old);
+    }
+    if (!e->o->quiet)
+        printf("%s: %zu runs, results in %s\n", e->cfg->name, e->n_runs, dst);
+    return 0;
+}
+
+int hpool_bench_run_experiment(const hpool_bench_config *cfg, const hpool_bench_options *o)
+{
+    experiment e;
+    memset(&e, 0, sizeof e);
+    e.cfg = cfg;
+    e.o = o;
+    snprintf(e.work, sizeof e.work, "%s/.%s.incomplete-%d", o->out_dir, cfg->name,
+             (int)getpid());
+    if (mkdir_p(e.work) != 0) {
+        fprintf(stderr, "hpool-bench: cannot create %s: %s\n", e.work, strerror(errno));
+        return 1;
+    }
+    size_t combos = hpool_bench_config_run_count(cfg);
+    e.total = combos * (size_t)(cfg->warmup + cfg->repeat);
+    e.run_ids = calloc(e.total + 1, sizeof *e.run_ids);
+    e.iters_per_ms = hpool_bench_calibrate();
+    e.t_start = now_s();
+    char path[4200];
+    snprintf(path, sizeof path, "%s/runs.tsv.partial", e.work);
+    e.stream = fopen(path, "w");
+    if (e.stream)
+        fputs(HPOOL_BENCH_RUNS_HEADER, e.stream);
+    int rc = hpool_bench_write_meta(e.work, cfg, o, e.iters_per_ms);
+    for (size_t k = 0; k < combos && rc == 0; k++)
+        rc = run_combination(&e, k);
+    if (o->progress)
+        fprintf(stderr, "\r\033[K");
+    if (rc == 0 && cfg->n_peers > 0)
+        rc = run_peers(&e);
+    if (e.stream)
+        fclose(e.stream);
+    if (rc == 0)
+        rc = write_outputs(&e);
+    if (rc == 0) {
+        unlink(path);
+        rc = publish(&e);
+    } else {
+        fprintf(stderr, "hpool-bench: %s: incomplete; partial data kept in %s\n", cfg->name,
+                e.work);
+    }
+    hpool_bench_rows_free(&e.rows);
+    free(e.run_ids);
+    return rc;
+}

@@ -1,0 +1,13 @@
+/* meta.json: where and how an experiment ran (hosts, ranks, versions, config echo). */
+#ifndef HPOOL_BENCH_META_H
+#define HPOOL_BENCH_META_H
+
+#include "config.h"
+#include "experiment.h"
+
+/* Library version string of the MPI in use; fetched by main before hpool_init. */
+void hpool_bench_meta_set_mpi_version(const char *v);
+int hpool_bench_write_meta(const char *dir, const hpool_bench_config *cfg,
+                           const hpool_bench_options *o, double iters_per_ms);
+
+#endif

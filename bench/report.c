@@ -1,0 +1,532 @@
+/* report.c: results_dir/report.md from the TSVs, meta.json and the rendered PNGs.
+ *
+ * The report is composed in memory (open_memstream) and written in one go under a
+ * temporary name, then renamed: a reader never sees half a report. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* open_memstream, strverscmp */
+#endif
+#include "report.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <jansson.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "render.h"
+
+__attribute__((format(printf, 3, 4))) static void seterr(char *err, size_t errlen,
+                                                         const char *fmt, ...) {
+    if (!err || errlen == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+/* Markdown table cells: '|' would split the cell and a newline would end the row. */
+static void md_cell(FILE *f, const char *s) {
+    for (; *s; s++) {
+        if (*s == '|')
+            fputs("\\|", f);
+        else if (*s == '\n' || *s == '\r' || *s == '\t')
+            fputc(' ', f);
+        else
+            fputc(*s, f);
+    }
+}
+
+/* Numbers shortened for reading: integers as they are, others to 4 significant digits;
+ * anything else verbatim. */
+static void md_value(FILE *f, const char *s) {
+    char *end = NULL;
+    double v = strtod(s, &end);
+    if (*s && *end == '\0' && isfinite(v)) {
+        if (v == floor(v) && fabs(v) < 1e15)
+            fprintf(f, "%.0f", v);
+        else
+            fprintf(f, "%.4g", v);
+        return;
+    }
+    md_cell(f, s);
+}
+
+/* ------------------------------------------------------------------------------------
+ * Tables of the results directory
+ * ---------------------------------------------------------------------------------- */
+
+enum { T_RUNS, T_SUMMARY, T_CHUNKS, T_SPANS, T_COUNT };
+static const char *const TSV_NAMES[T_COUNT] = {"runs.tsv", "summary.tsv", "chunks.tsv",
+                                               "spans.tsv"};
+
+typedef struct {
+    const char *dir;
+    hpool_render_table t[T_COUNT];
+    bool present[T_COUNT];
+    json_t *meta;          /* NULL when absent or unreadable */
+    char meta_error[256];  /* why meta.json could not be read ("" if absent or fine) */
+} report_ctx;
+
+static int load_all(report_ctx *c, char *err, size_t errlen) {
+    for (int i = 0; i < T_COUNT; i++) {
+        int rc = hpool_render_table_load(c->dir, TSV_NAMES[i], &c->t[i], err, errlen);
+        if (rc < 0)
+            return -1;
+        c->present[i] = rc == 0;
+    }
+    char path[PATH_MAX];
+    if (snprintf(path, sizeof path, "%s/meta.json", c->dir) >= (int)sizeof path) {
+        seterr(err, errlen, "%s: path too long", c->dir);
+        return -1;
+    }
+    if (access(path, F_OK) == 0) {
+        json_error_t je;
+        c->meta = json_load_file(path, 0, &je);
+        if (!c->meta)
+            snprintf(c->meta_error, sizeof c->meta_error, "line %d: %s", je.line, je.text);
+    }
+    return 0;
+}
+
+static void free_all(report_ctx *c) {
+    for (int i = 0; i < T_COUNT; i++)
+        hpool_render_table_free(&c->t[i]);
+    json_decref(c->meta);
+}
+
+static const char *cell(const hpool_render_table *t, size_t row, const char *col) {
+    return hpool_render_table_cell(t, row, hpool_render_table_col(t, col));
+}
+
+static double cellnum(const hpool_render_table *t, size_t row, const char *col) {
+    double v = NAN;
+    if (hpool_render_table_num(t, row, hpool_render_table_col(t, col), &v, NULL, 0) < 0)
+        return NAN;
+    return v;
+}
+
+/* ------------------------------------------------------------------------------------
+ * Title and experiment
+ * ---------------------------------------------------------------------------------- */
+
+/* A string member of meta.json at the top level or one object below it. */
+static const char *meta_string(const report_ctx *c, const char *key) {
+    if (!json_is_object(c->meta))
+        return NULL;
+    json_t *v = json_object_get(c->meta, key);
+    if (json_is_string(v))
+        return json_string_value(v);
+    const char *k;
+    json_t *sub;
+    json_object_foreach(c->meta, k, sub) {
+        v = json_object_get(sub, key);
+        if (json_is_object(sub) && json_is_string(v))
+            return json_string_value(v);
+    }
+    return NULL;
+}
+
+static const char *experiment_name(const report_ctx *c) {
+    const char *name = meta_string(c, "name");
+    if (name && *name)
+        return name;
+    for (int i = T_RUNS; i <= T_SUMMARY; i++)
+        if (c->present[i] && c->t[i].nrows > 0 && *cell(&c->t[i], 0, "experiment"))
+            return cell(&c->t[i], 0, "experiment");
+    const char *slash = strrchr(c->dir, '/');
+    return slash && slash[1] ? slash + 1 : c->dir;
+}
+
+static bool all_scalars(json_t *arr) {
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v) {
+        if (json_is_object(v) || json_is_array(v))
+            return false;
+    }
+    return true;
+}
+
+static void json_scalar(FILE *f, json_t *v) {
+    if (json_is_string(v)) {
+        md_cell(f, json_string_value(v));
+    } else {
+        char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(6));
+        md_cell(f, s ? s : "?");
+        free(s);
+    }
+}
+
+/* One table row per leaf; nested objects become dotted keys, lists of scalars are
+ * joined. name/description are shown above the table, so they are skipped here. */
+static void meta_rows(FILE *f, json_t *obj, const char *prefix, int depth) {
+    const char *k;
+    json_t *v;
+    json_object_foreach(obj, k, v) {
+        if (depth <= 1 && (strcmp(k, "name") == 0 || strcmp(k, "description") == 0))
+            continue;
+        char key[256];
+        snprintf(key, sizeof key, "%s%s%s", prefix, *prefix ? "." : "", k);
+        if (json_is_object(v) && depth < 4) {
+            meta_rows(f, v, key, depth + 1);
+            continue;
+        }
+        fputs("| ", f);
+        md_cell(f, key);
+        fputs(" | ", f);
+        if (json_is_array(v) && all_scalars(v)) {
+            size_t i;
+            json_t *e;
+            json_array_foreach(v, i, e) {
+                fputs(i ? ", " : "", f);
+                json_scalar(f, e);
+            }
+        } else {
+            json_scalar(f, v);
+        }
+        fputs(" |\n", f);
+    }
+}
+
+static void write_experiment(FILE *f, const report_ctx *c) {
+    const char *desc = meta_string(c, "description");
+    if (desc && *desc)
+        fprintf(f, "%s\n\n", desc);
+    fputs("## Experiment\n\n", f);
+    if (c->meta_error[0]) {
+        fprintf(f, "meta.json could not be read (%s).\n\n", c->meta_error);
+        return;
+    }
+    if (!json_is_object(c->meta)) {
+        fputs("No meta.json: parameters are only those in the tables below.\n\n", f);
+        return;
+    }
+    fputs("| parameter | value |\n|---|---|\n", f);
+    meta_rows(f, c->meta, "", 0);
+    fputc('\n', f);
+}
+
+/* ------------------------------------------------------------------------------------
+ * Data state
+ * ---------------------------------------------------------------------------------- */
+
+static void write_data_state(FILE *f, const report_ctx *c) {
+    fputs("## Data\n\n| file | rows | state |\n|---|---|---|\n", f);
+    bool cut = false;
+    for (int i = 0; i < T_COUNT; i++) {
+        const hpool_render_table *t = &c->t[i];
+        if (!c->present[i]) {
+            fprintf(f, "| %s | - | %s |\n", TSV_NAMES[i],
+                    t->complete ? "complete, no rows" : "absent");
+            continue;
+        }
+        cut |= !t->complete;
+        fprintf(f, "| %s | %zu | %s%s |\n", TSV_NAMES[i], t->nrows,
+                t->complete ? "complete" : "**incomplete** (no `# complete` line)",
+                t->dropped ? "; a partly written last line was ignored" : "");
+    }
+    fputc('\n', f);
+    if (cut)
+        fputs("**The data is incomplete**: at least one file lacks its `# complete` "
+              "line, so the experiment was cut short and the numbers below cover only "
+              "the runs that finished.\n\n",
+              f);
+    else if (c->present[T_RUNS] || c->present[T_SUMMARY])
+        fputs("The data is complete: every file ends with `# complete`.\n\n", f);
+}
+
+/* ------------------------------------------------------------------------------------
+ * Best configuration
+ * ---------------------------------------------------------------------------------- */
+
+static void describe_row(FILE *f, const hpool_render_table *s, size_t r) {
+    fprintf(f, "**%s, %s, %s, %s, chunksize %s, %s workers x %s threads, %s tasks**: "
+               "median %.4g s (min %.4g, max %.4g over %s reps)",
+            cell(s, r, "impl"), cell(s, r, "workload"), cell(s, r, "api"),
+            cell(s, r, "schedule"), cell(s, r, "chunksize"), cell(s, r, "workers"),
+            cell(s, r, "threads"), cell(s, r, "tasks"), cellnum(s, r, "wall_median"),
+            cellnum(s, r, "wall_min"), cellnum(s, r, "wall_max"), cell(s, r, "reps"));
+    double tps = cellnum(s, r, "tasks_per_s_median"), sp = cellnum(s, r, "speedup_median");
+    if (isfinite(tps) && tps > 0)
+        fprintf(f, ", %.4g tasks/s", tps);
+    if (isfinite(sp) && sp > 0)
+        fprintf(f, ", speedup %.3g", sp);
+}
+
+/* Row with the lowest wall_median among rows matching workload/impl (NULL: any), or -1. */
+static long best_row(const hpool_render_table *s, const char *workload, const char *impl) {
+    long best = -1;
+    for (size_t r = 0; r < s->nrows; r++) {
+        if ((workload && strcmp(cell(s, r, "workload"), workload) != 0) ||
+            (impl && strcmp(cell(s, r, "impl"), impl) != 0))
+            continue;
+        double v = cellnum(s, r, "wall_median");
+        if (isfinite(v) && (best < 0 || v < cellnum(s, (size_t)best, "wall_median")))
+            best = (long)r;
+    }
+    return best;
+}
+
+/* Distinct values of a column, in order of appearance (pointers into the table). */
+static size_t distinct(const hpool_render_table *s, const char *col, const char **out) {
+    size_t n = 0;
+    for (size_t r = 0; r < s->nrows; r++) {
+        const char *v = cell(s, r, col);
+        bool seen = false;
+        for (size_t i = 0; i < n && !seen; i++)
+            seen = strcmp(out[i], v) == 0;
+        if (!seen)
+            out[n++] = v;
+    }
+    return n;
+}
+
+static void write_peer_comparison(FILE *f, const hpool_render_table *s, const char **wls,
+                                  size_t nwl) {
+    bool header = false;
+    for (size_t w = 0; w < nwl; w++) {
+        long h = best_row(s, wls[w], "hpool"), p = best_row(s, wls[w], "python-ppe");
+        if (h < 0 || p < 0)
+            continue;
+        if (!header)
+            fputs("\nhpool against Python's ProcessPoolExecutor (best of each):\n\n"
+                  "| workload | hpool median (s) | python-ppe median (s) | hpool speed-up |\n"
+                  "|---|---|---|---|\n",
+                  f);
+        header = true;
+        double hv = cellnum(s, (size_t)h, "wall_median");
+        double pv = cellnum(s, (size_t)p, "wall_median");
+        fprintf(f, "| ");
+        md_cell(f, wls[w]);
+        fprintf(f, " | %.4g | %.4g | %.3gx |\n", hv, pv, hv > 0 ? pv / hv : NAN);
+    }
+}
+
+static int write_best(FILE *f, const report_ctx *c) {
+    const hpool_render_table *s = &c->t[T_SUMMARY];
+    fputs("## Best configuration\n\n", f);
+    long best = c->present[T_SUMMARY] ? best_row(s, NULL, NULL) : -1;
+    if (best < 0) {
+        fputs("No summary.tsv rows, so no best configuration.\n\n", f);
+        return 0;
+    }
+    fputs("Lowest median wall time: ", f);
+    describe_row(f, s, (size_t)best);
+    fputs(".\n", f);
+    const char **wls = calloc(s->nrows, sizeof *wls);
+    if (!wls)
+        return -1;
+    size_t nwl = distinct(s, "workload", wls);
+    for (size_t w = 0; nwl > 1 && w < nwl; w++) {
+        fputs(w == 0 ? "\nPer workload:\n\n" : "", f);
+        fputs("- ", f);
+        describe_row(f, s, (size_t)best_row(s, wls[w], NULL));
+        fputc('\n', f);
+    }
+    write_peer_comparison(f, s, wls, nwl);
+    free(wls);
+    fputc('\n', f);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------
+ * Summary table
+ * ---------------------------------------------------------------------------------- */
+
+static void write_summary(FILE *f, const report_ctx *c) {
+    const hpool_render_table *s = &c->t[T_SUMMARY];
+    fputs("## Summary\n\n", f);
+    if (!c->present[T_SUMMARY]) {
+        fputs("No summary.tsv.\n\n", f);
+        return;
+    }
+    fputs("One row per parameter combination; times in seconds, medians over the "
+          "repetitions (`spread` = (max - min) / median).\n\n|",
+          f);
+    for (size_t i = 0; i < s->ncols; i++) {
+        fputc(' ', f);
+        md_cell(f, s->names[i]);
+        fputs(" |", f);
+    }
+    fputs("\n|", f);
+    for (size_t i = 0; i < s->ncols; i++)
+        fputs("---|", f);
+    fputc('\n', f);
+    for (size_t r = 0; r < s->nrows; r++) {
+        fputc('|', f);
+        for (size_t i = 0; i < s->ncols; i++) {
+            fputc(' ', f);
+            md_value(f, hpool_render_table_cell(s, r, (int)i));
+            fputs(" |", f);
+        }
+        fputc('\n', f);
+    }
+    fputc('\n', f);
+}
+
+/* ------------------------------------------------------------------------------------
+ * Plots
+ * ---------------------------------------------------------------------------------- */
+
+/* Known plots first, in reading order; then anything else by name. */
+static int plot_rank(const char *name) {
+    static const char *const order[] = {"timeline.png", "timeline_run", "chunksize.png",
+                                        "scaling.png", "schedules.png"};
+    for (int i = 0; i < 5; i++)
+        if (strncmp(name, order[i], strlen(order[i])) == 0)
+            return i;
+    return 5;
+}
+
+static int plot_cmp(const void *a, const void *b) {
+    const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+    int rx = plot_rank(x), ry = plot_rank(y);
+    return rx != ry ? rx - ry : strverscmp(x, y);
+}
+
+static void plot_caption(FILE *f, const char *name) {
+    static const char *const text[] = {
+        "Timeline of the first run: one lane per worker rank (and per OpenMP thread "
+        "when spans were recorded), a box per chunk, the line above it from dispatch to "
+        "start.",
+        "Timeline of another configuration (first repetition).",
+        "Median wall time against chunksize (min-max bars); circles mark each line's "
+        "best chunksize.",
+        "Speedup and parallel efficiency against the number of workers.",
+        "Median wall time per schedule, one cluster per workload.",
+        ""};
+    const char *t = text[plot_rank(name)];
+    if (*t)
+        fprintf(f, "%s\n\n", t);
+}
+
+static bool is_plot(const struct dirent *e) {
+    size_t n = strlen(e->d_name);
+    return e->d_name[0] != '.' && n > 4 && strcmp(e->d_name + n - 4, ".png") == 0;
+}
+
+static int write_plots(FILE *f, const report_ctx *c) {
+    DIR *d = opendir(c->dir);
+    if (!d)
+        return -1;
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (!is_plot(e))
+            continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 16;
+            char **bigger = realloc(names, cap * sizeof *names);
+            if (!bigger)
+                break;
+            names = bigger;
+        }
+        if (!(names[n] = strdup(e->d_name)))
+            break;
+        n++;
+    }
+    closedir(d);
+    qsort(names, n, sizeof *names, plot_cmp);
+    fputs("## Plots\n\n", f);
+    if (n == 0)
+        fputs("No plots were rendered (run `hpool-bench render` with gnuplot installed).\n\n",
+              f);
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(names[i]) - 4;
+        fprintf(f, "### %.*s\n\n", (int)len, names[i]);
+        plot_caption(f, names[i]);
+        fprintf(f, "![%.*s](%s)\n\n[SVG](%.*s.svg)\n\n", (int)len, names[i], names[i],
+                (int)len, names[i]);
+        free(names[i]);
+    }
+    free(names);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------
+ * Writing
+ * ---------------------------------------------------------------------------------- */
+
+static int write_atomic(const char *path, const char *data, size_t len, char *err,
+                        size_t errlen) {
+    char tmp[PATH_MAX];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp) {
+        seterr(err, errlen, "%s: path too long", path);
+        return -1;
+    }
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        seterr(err, errlen, "%s: %s", tmp, strerror(errno));
+        return -1;
+    }
+    bool bad = fwrite(data, 1, len, f) != len;
+    bad |= fclose(f) != 0;
+    if (bad || rename(tmp, path) != 0) {
+        seterr(err, errlen, "%s: %s", path, bad ? "write error" : strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+static int compose(FILE *f, const report_ctx *c, char *err, size_t errlen) {
+    fprintf(f, "# hpool benchmark report: %s\n\n", experiment_name(c));
+    write_experiment(f, c);
+    write_data_state(f, c);
+    if (write_best(f, c) < 0) {
+        seterr(err, errlen, "report: out of memory");
+        return -1;
+    }
+    write_summary(f, c);
+    if (write_plots(f, c) < 0) {
+        seterr(err, errlen, "report: cannot list %s: %s", c->dir, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int hpool_bench_write_report(const char *results_dir, char *err, size_t errlen) {
+    if (err && errlen)
+        err[0] = '\0';
+    struct stat st;
+    if (!results_dir || stat(results_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        seterr(err, errlen, "%s: not a results directory", results_dir ? results_dir : "(null)");
+        return -1;
+    }
+    report_ctx c = {.dir = results_dir};
+    int rc = load_all(&c, err, errlen);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = rc == 0 ? open_memstream(&buf, &len) : NULL;
+    if (rc == 0 && !f) {
+        seterr(err, errlen, "report: out of memory");
+        rc = -1;
+    }
+    if (f) {
+        rc = compose(f, &c, err, errlen);
+        if (fclose(f) != 0 && rc == 0) {
+            seterr(err, errlen, "report: out of memory");
+            rc = -1;
+        }
+    }
+    if (rc == 0) {
+        char path[PATH_MAX];
+        if (snprintf(path, sizeof path, "%s/report.md", results_dir) >= (int)sizeof path) {
+            seterr(err, errlen, "%s: path too long", results_dir);
+            rc = -1;
+        } else {
+            rc = write_atomic(path, buf, len, err, errlen);
+        }
+    }
+    free(buf);
+    free_all(&c);
+    return rc;
+}
