@@ -215,6 +215,7 @@ struct hpool_executor {
     int rr; /* round-robin start for dispatch fairness */
     double cpu_at_start;
     double t_last_result;
+    double chunk_time_ewma; /* smoothed task seconds per call item */
     uint64_t bytes_sent, bytes_received, chunks_done, items_done;
     struct hpool__records *rec;
 };

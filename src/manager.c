@@ -431,6 +431,8 @@ static int handle_result(hpool_executor *ex, int src, size_t len)
     ex->items_done += h->count;
     ex->t_last_result = t_result;
     w->busy_s += h->t[3];
+    /* Smoothed task time per chunk, for the manager's idle sleep. */
+    ex->chunk_time_ewma += 0.125 * (h->t[3] - ex->chunk_time_ewma);
     w->items += h->count;
     record_chunk(ex, s, src, h, t_result);
     if (h->n_spans > 0 && ex->rec) {
@@ -574,19 +576,37 @@ static int serve_executor(hpool_executor *ex)
     return moved;
 }
 
-static void idle_wait(unsigned *idle, unsigned seen_seq)
+/* How long the manager may sleep when nothing moved. With call items in flight and
+ * chunks that take a while, results arrive about chunk_time / workers apart and every
+ * worker already holds its next call item (prefetch >= 2), so sleeping a quarter of a
+ * chunk costs no throughput and leaves the core to the workers: on a small node the
+ * manager shares cores with them. Without that knowledge: a short spin, then yields,
+ * then sleeps doubling from 16 us. A submit or a consumed map result cuts a sleep short
+ * (wake_cond), so sleeping never delays new work. */
+static double idle_sleep(const hpool_executor *ex, unsigned idle)
+{
+    bool steady = ex && ex->phase == HPOOL__X_RUNNING && ex->inflight > 0;
+    if (steady && ex->chunk_time_ewma > 200e-6)
+        return fmin(ex->chunk_time_ewma / 4, 5e-3);
+    if (idle < 64)
+        return 0; /* spin: results of short chunks arrive within microseconds */
+    if (idle < 128)
+        return -1; /* yield */
+    unsigned shift = (idle - 128) / 4;
+    double cap = steady || (ex && ex->phase != HPOOL__X_RUNNING) ? 1e-3 : 5e-3;
+    return shift > 9 ? cap : fmin(cap, 16e-6 * (double)(1u << shift));
+}
+
+static void idle_wait(const hpool_executor *ex, unsigned *idle, unsigned seen_seq)
 {
     (*idle)++;
-    if (*idle < 64)
-        return; /* a short spin: results often arrive within microseconds */
-    if (*idle < 128) {
+    double sleep_s = idle_sleep(ex, *idle);
+    if (sleep_s == 0)
+        return;
+    if (sleep_s < 0) {
         sched_yield();
         return;
     }
-    /* Sleep at most 1 ms, doubling from 16 µs: a busy pool never gets here, and with
-     * prefetch >= 2 a worker always has its next call item while the manager sleeps. */
-    unsigned shift = (*idle - 128) / 4;
-    double sleep_s = shift > 6 ? 1e-3 : 16e-6 * (double)(1u << shift);
     pthread_mutex_lock(&hpool__g.lock);
     if (hpool__g.wake_seq == seen_seq) {
         hpool__g.manager_sleeping = true;
@@ -618,7 +638,7 @@ static void *manager_main(void *arg)
         if (moved > 0)
             idle = 0;
         else
-            idle_wait(&idle, seq);
+            idle_wait(ex, &idle, seq);
     }
     release_workers();
     hpool__buf_free(&rx);
