@@ -196,8 +196,11 @@ static int run_combination(experiment *e, size_t k)
 
 static bool peer_wanted(const hpool_bench_run_params *rp)
 {
+    /* Python's pool has only fixed chunks and no inner team; hybrid and mandelbrot have no
+     * Python twin in bench/peers. */
     return rp->peer[HPOOL_BENCH_PEER_PYTHON_PPE] && rp->api != HPOOL_BENCH_API_AS_COMPLETED &&
-           rp->schedule == HPOOL_SCHED_FIXED && rp->threads == 1;
+           rp->schedule == HPOOL_SCHED_FIXED && rp->threads == 1 &&
+           rp->workload != HPOOL_BENCH_WL_HYBRID && rp->workload != HPOOL_BENCH_WL_MANDELBROT;
 }
 
 /* Python's ProcessPoolExecutor on the same parameters, rows into peer_runs.tsv. */

@@ -146,6 +146,11 @@ typedef struct {
     const void *initargs;     /* its argument bytes (copied) */
     size_t initargs_len;
     int submit_batch;         /* submitted futures packed per call item; 0: 1 (CPython) */
+    double task_timeout_s;    /* per item: a call item of k items may run k times this; 0: none.
+                               * On overrun its futures fail with HPOOL_ETIMEDOUT and the
+                               * worker is lost (it cannot be interrupted). */
+    int retry_limit;          /* times work lost with a crashed worker is re-dispatched to
+                               * the others before failing with HPOOL_EBROKEN; 0: 1, <0: 0 */
     hpool_record_level record_level; /* default HPOOL_RECORD_CHUNKS when record_dir set */
     const char *record_dir;   /* write chunks.tsv/spans.tsv/trace.json here, or NULL */
     const char *label;        /* free text stored with the records */
@@ -173,6 +178,9 @@ typedef struct {
     int workers;
     double worker_busy_s[64];  /* busy time (task execution) per worker, index = rank-1 */
     uint64_t worker_items[64];
+    int lost_workers;          /* workers lost during the run (crash, hang, bad message) */
+    int lost_rank[8];          /* the first of them ... */
+    double lost_at[8];         /* ... and when, seconds from executor creation */
 } hpool_executor_stats;
 int hpool_executor_get_stats(hpool_executor *ex, hpool_executor_stats *st);
 
@@ -280,6 +288,62 @@ const char *hpool_map_error(const hpool_map_iter *m, int *rank, uint64_t *item);
 int hpool_map_close(hpool_map_iter *m);
 /* The schedule actually used (auto resolves to what it picked). */
 hpool_schedule_kind hpool_map_schedule_used(const hpool_map_iter *m);
+
+/* ------------------------------------------------------------------------------------
+ * Placement (hybrid ranks): where each worker rank's OpenMP threads run.
+ *
+ * At executor start every worker rank reads its topology with hwloc, binds its OpenMP
+ * team inside the cpuset the launcher gave it (one thread per core while there are enough
+ * cores, never outside that cpuset), and reports one row per thread to rank 0 with its
+ * START acknowledgement. Rank 0 adds a row for its manager thread, compares hosts, and
+ * flags oversubscription and cores shared between ranks (also printed once to stderr).
+ * HPOOL_BIND=none in the environment turns hpool's binding off (rows are still reported);
+ * so does OMP_PROC_BIND, which hands binding to the OpenMP runtime. See docs/PLACEMENT.md.
+ * ---------------------------------------------------------------------------------- */
+#define HPOOL_HOST_MAX 64
+#define HPOOL_CPUSET_MAX 64
+
+typedef enum {
+    HPOOL_BIND_NONE = 0,  /* not bound by hpool: cpu is where the thread last ran */
+    HPOOL_BIND_HPOOL = 1, /* hpool bound the thread to that one PU */
+    HPOOL_BIND_OPENMP = 2 /* the OpenMP runtime bound it (OMP_PROC_BIND set by the user) */
+} hpool_bind_kind;
+
+/* Warning flags, set on the rows concerned and OR-ed for the executor. */
+enum {
+    HPOOL_PLACE_OVERSUBSCRIBED = 1u << 0, /* more threads than PUs, in a rank's cpuset or
+                                             on a host (all its worker ranks together) */
+    HPOOL_PLACE_SHARED_CORE = 1u << 1,    /* threads of different ranks bound to one core */
+    HPOOL_PLACE_SMT = 1u << 2,            /* threads of one rank share a core */
+    HPOOL_PLACE_UNBOUND = 1u << 3         /* a worker thread is not bound (floats) */
+};
+
+typedef struct {
+    char host[HPOOL_HOST_MAX];     /* hostname, never empty */
+    int rank;                      /* MPI rank */
+    int thread;                    /* OpenMP thread number; -1: rank 0's manager thread */
+    int cpu;                       /* OS index of the PU, -1 if unknown */
+    int core;                      /* logical index of its core on that host, -1 if unknown */
+    int numa;                      /* OS index of its NUMA node, -1 if unknown */
+    int cpuset_pus;                /* PUs in the rank's cpuset (as the launcher bound it) */
+    int host_pus;                  /* PUs of the host usable by the job */
+    char cpuset[HPOOL_CPUSET_MAX]; /* the rank's cpuset as a list, e.g. "0-3,8" */
+    hpool_bind_kind binding;
+    unsigned flags;                /* HPOOL_PLACE_* that concern this row */
+} hpool_placement;
+
+/* The placement table of an executor: rank 0's manager row first, then every worker
+ * thread by rank and thread number. Waits until every worker acknowledged the start
+ * (never call it from a done callback). *rows stays valid until the executor is
+ * destroyed. \return 0; HPOOL_EBROKEN (the executor broke before every worker reported);
+ * HPOOL_ESTATE (destroyed executor, or called on the manager thread too early). */
+int hpool_executor_placement(hpool_executor *ex, const hpool_placement **rows, size_t *n);
+/* The OR of the rows' flags and the warnings as text, one per line ("" if none); text
+ * stays valid until the executor is destroyed. Waits like hpool_executor_placement. */
+int hpool_executor_placement_warnings(hpool_executor *ex, unsigned *flags, const char **text);
+/* Format rows as a table into buf (always NUL-terminated when cap > 0).
+ * \return the length the whole table needs, excluding the NUL (as snprintf). */
+size_t hpool_placement_format(const hpool_placement *rows, size_t n, char *buf, size_t cap);
 
 #ifdef __cplusplus
 }

@@ -29,7 +29,11 @@ double hpool__thread_cpu(void)
 
 /* Test-only hook: HPOOL_TEST_CLOCK_SKEW="RANK:OFFSET_S:DRIFT" makes worker RANK report
  * now*(1+DRIFT)+OFFSET_S, so a test can check that the manager recovers the offset and
- * keeps the timeline causal. Parsed once; ignored when malformed. */
+ * keeps the timeline causal. `now` is the absolute CLOCK_MONOTONIC reading (seconds since
+ * boot), the same on every rank of one node: the true manager - worker offset at manager
+ * time t is therefore exactly -(OFFSET_S + DRIFT*t), which a test on rank 0 can compute
+ * from its own clock (tests/mpi/test_clock.c). Drift is deliberately not relative to some
+ * per-process start, which no other rank could know. Parsed once; ignored when malformed. */
 static struct {
     bool parsed, active;
     double offset, drift;
@@ -93,7 +97,7 @@ void hpool__clock_sample_add(hpool__clock_sample *s, double t_send, double t_wor
                              double t_recv)
 {
     double rtt = t_recv - t_send;
-    if (rtt < 0 || rtt >= s->rtt)
+    if (!(rtt >= 0) || rtt >= s->rtt) /* also refuses NaN readings */
         return;
     /* The worker read its clock somewhere in the round trip; the middle minimises the
      * worst-case error to rtt/2, and the smallest round trip gives the tightest bound. */
@@ -102,17 +106,33 @@ void hpool__clock_sample_add(hpool__clock_sample *s, double t_send, double t_wor
     s->offset = s->at - t_worker;
 }
 
+double hpool__clock_map_drift(const hpool__clock_map *m)
+{
+    if (!m->have_start || !m->have_end)
+        return 0;
+    double span = m->end.at - m->start.at;
+    if (!(span > 0))
+        return 0;
+    double slope = (m->end.offset - m->start.offset) / span;
+    /* Every event mapped lies between the two samples (work is dispatched after the
+     * start sync, and its results are in before the end sync), so the map interpolates:
+     * its error stays within the two samples' errors whatever the slope, even a slope
+     * that is mostly measurement error because the samples are close together. Real
+     * drift is parts per million; only a slope so large that the map would come near to
+     * running backwards (1 - slope -> 0) is refused, for the start offset alone. */
+    return isfinite(slope) && fabs(slope) <= 0.1 ? slope : 0;
+}
+
 double hpool__clock_map_apply(const hpool__clock_map *m, double t_worker)
 {
     if (!m->have_start)
         return t_worker;
-    double off = m->start.offset;
-    if (m->have_end && m->end.at > m->start.at) {
-        /* Linear drift between the two measurements, evaluated at the (start-corrected)
-         * time of the event; extrapolated beyond them. */
-        double t = t_worker + m->start.offset;
-        double slope = (m->end.offset - m->start.offset) / (m->end.at - m->start.at);
-        off += slope * (t - m->start.at);
-    }
-    return t_worker + off;
+    /* The offset is linear in manager time t: off(t) = off_s + slope*(t - at_s), and the
+     * manager time of the event solves t = t_worker + off(t). Solved exactly, not at the
+     * start-corrected time (that would leave an error of slope^2 * (t - at_s)). u is the
+     * start-corrected time since the start sample, a small number, so that the absolute
+     * clock values (~1e5 s since boot) cancel before anything is multiplied. */
+    double slope = hpool__clock_map_drift(m);
+    double u = (t_worker + m->start.offset) - m->start.at;
+    return m->start.at + u / (1.0 - slope);
 }

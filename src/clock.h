@@ -1,4 +1,11 @@
-/* Worker-to-manager clock mapping (see clock.c). */
+/* Worker-to-manager clock mapping (see clock.c and docs/FORMATS.md, clock.tsv).
+ *
+ * Every worker timestamp is read on the worker's own clock. At executor start and end the
+ * manager ping-pongs each worker HPOOL__CLOCK_ROUNDS times and keeps the round with the
+ * smallest round trip: the worker read its clock somewhere inside that round trip, so
+ * taking the middle bounds the error of the offset by rtt/2. Between the two measurements
+ * the offset is interpolated linearly (clock drift); the error of a mapped time is then at
+ * most max(rtt_start, rtt_end)/2, plus whatever part of the drift is not linear. */
 #ifndef HPOOL_CLOCK_H
 #define HPOOL_CLOCK_H
 
@@ -8,9 +15,9 @@
 
 /* The best (smallest round trip) ping-pong of one synchronisation. */
 typedef struct {
-    double offset; /* manager clock - worker clock */
+    double offset; /* manager clock - worker clock: worker time + offset = manager time */
     double rtt;    /* its round trip; the offset error is at most rtt/2 */
-    double at;     /* manager time of the measurement */
+    double at;     /* manager time of the measurement (middle of the round trip) */
 } hpool__clock_sample;
 
 /* Offsets measured at executor start and end; times between are corrected linearly. */
@@ -20,9 +27,15 @@ typedef struct {
 } hpool__clock_map;
 
 void hpool__clock_sample_reset(hpool__clock_sample *s);
+/* One round: manager time just before the ping left, the worker's reading, manager time
+ * the pong arrived. Kept if its round trip is the smallest so far. */
 void hpool__clock_sample_add(hpool__clock_sample *s, double t_send, double t_worker,
                              double t_recv);
-/* Worker timestamp → manager clock. */
+/* d(offset)/d(manager time) between the start and end samples; 0 without both, or when
+ * the samples cannot give a usable slope (no time between them, |slope| > 10%). */
+double hpool__clock_map_drift(const hpool__clock_map *m);
+/* Worker timestamp → manager clock (the identity without a start sample). Strictly
+ * increasing in t_worker, so the order of one worker's events is kept exactly. */
 double hpool__clock_map_apply(const hpool__clock_map *m, double t_worker);
 
 #endif

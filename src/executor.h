@@ -9,7 +9,8 @@
 #include "internal.h"
 #include "wire.h"
 
-struct hpool__records; /* records.c */
+struct hpool__records;   /* records.c */
+struct hpool__placement; /* topology.c */
 
 /* ---------------------------------------------------------------- futures (future.c) */
 typedef enum {
@@ -45,6 +46,7 @@ struct hpool_future {
     bool mgr_ref;        /* queued or in flight, or callbacks pending; g.lock */
     int16_t task;        /* immutable */
     int32_t rank;        /* worker that ran it; g.lock */
+    uint8_t retries;     /* re-dispatches after its worker was lost; manager */
     int32_t code;        /* 0 or HPOOL_E*; g.lock */
     int32_t task_status; /* g.lock */
     uint32_t arg_len;    /* immutable */
@@ -91,6 +93,7 @@ typedef struct hpool__map_chunk {
     size_t msg_len;
     hpool__item_reader reader; /* consumer's cursor (consumer thread only) */
     uint32_t consumed;         /* consumer thread only */
+    uint8_t retries;           /* re-dispatches after a lost worker; manager */
     struct hpool__map_chunk *next;      /* carve order; g.lock */
     struct hpool__map_chunk *next_done; /* completion order (unordered maps); g.lock */
 } hpool__map_chunk;
@@ -182,13 +185,24 @@ typedef struct {
     double busy_s;
     uint64_t items;
     double last_heard;        /* manager clock */
+    bool lost;                /* crashed, hung or sent garbage: no more work for it */
+    double t_head;            /* since when its oldest call item has been running */
 } hpool__worker_state;
+
+/* A map chunk whose worker was lost, waiting to be sent again (manager). */
+typedef struct hpool__retry {
+    struct hpool_map_iter *map;
+    hpool__map_chunk *chunk;
+    struct hpool__retry *next;
+} hpool__retry;
 
 struct hpool_executor {
     /* immutable after create */
     int id;
     int n_workers, prefetch, threads, submit_batch;
     int initializer;
+    double task_timeout_s; /* 0: none */
+    int retry_limit;       /* re-dispatches of work lost with a worker */
     void *initargs;
     size_t initargs_len;
     hpool_record_level record_level;
@@ -207,6 +221,7 @@ struct hpool_executor {
     uint64_t next_seq;
     struct hpool_executor *next_all; /* g.executors */
     hpool_executor_stats stats;      /* copied out by the manager at drain */
+    struct hpool__placement *placement; /* topology.c: published complete, then immutable */
 
     /* manager */
     hpool__worker_state *w;
@@ -216,8 +231,14 @@ struct hpool_executor {
     double cpu_at_start;
     double t_last_result;
     double chunk_time_ewma; /* smoothed task seconds per call item */
+    hpool__retry *retry_head, *retry_tail;
+    int live_workers;
+    int lost_count;
+    int lost_rank[8];
+    double lost_at[8];
     uint64_t bytes_sent, bytes_received, chunks_done, items_done;
     struct hpool__records *rec;
+    struct hpool__placement *placement_build; /* topology.c: filled from START_ACKs */
 };
 
 /* manager.c */
@@ -230,6 +251,22 @@ void hpool__executor_break_locked(hpool_executor *ex, const char *why,
 
 int hpool__executor_accepting_locked(const hpool_executor *ex, const char *fn);
 void hpool__executors_destroy_all(void);
+
+/* faults.c: losing a worker and what it had in flight (manager thread). */
+void hpool__worker_lost(hpool_executor *ex, int wi, const char *why);
+/* Workers whose oldest call item overran the task timeout are lost as hung. */
+int hpool__check_timeouts(hpool_executor *ex);
+/* Next map chunk waiting to be sent again, or NULL. */
+hpool__retry *hpool__retry_pop(hpool_executor *ex);
+/* Fail every chunk waiting in the retry queue (broken executor). */
+void hpool__retry_fail_all(hpool_executor *ex, const char *why);
+/* A failed RESULT message for a map chunk: every item reports `status` and `msg`. */
+int hpool__fake_result(hpool__map_chunk *c, int32_t status, const char *msg, void **out,
+                       size_t *len);
+/* Ranks that hung in a task: hpool_finalize cannot end MPI cleanly then. */
+void hpool__orphans_free(void);
+extern int hpool__hung_rank;
+extern char hpool__hung_msg[HPOOL__MSG_MAX];
 
 /* worker.c */
 int hpool__worker_serve(void);

@@ -442,6 +442,54 @@ int hpool_wait(hpool_future *const *fs, size_t n, double timeout_s, hpool_return
 }
 
 /* ---------------------------------------------------------------- as_completed */
+static size_t lower_bound(hpool_future *const *sorted, size_t n, const hpool_future *f)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if ((uintptr_t)sorted[mid] < (uintptr_t)f)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static int cmp_future_ptr(const void *a, const void *b)
+{
+    uintptr_t x = (uintptr_t) * (hpool_future *const *)a;
+    uintptr_t y = (uintptr_t) * (hpool_future *const *)b;
+    return (x > y) - (x < y);
+}
+
+/* CPython's as_completed works on set(fs): a future listed twice is yielded once. Writes
+ * the distinct futures, in order of first appearance, to out; returns how many. */
+static size_t distinct_in_order(hpool_future *const *fs, size_t n, hpool_future **out)
+{
+    if (n == 0)
+        return 0;
+    hpool_future **sorted = malloc(n * sizeof *sorted);
+    bool *taken = calloc(n, sizeof *taken);
+    size_t k = 0;
+    if (sorted == NULL || taken == NULL) {
+        free(sorted);
+        free(taken);
+        return SIZE_MAX;
+    }
+    memcpy(sorted, fs, n * sizeof *sorted);
+    qsort(sorted, n, sizeof *sorted, cmp_future_ptr);
+    for (size_t i = 0; i < n; i++) {
+        size_t pos = lower_bound(sorted, n, fs[i]);
+        if (!taken[pos]) {
+            taken[pos] = true;
+            out[k++] = fs[i];
+        }
+    }
+    free(sorted);
+    free(taken);
+    return k;
+}
+
 int hpool_as_completed_create(hpool_future *const *fs, size_t n, double timeout_s,
                               hpool_as_completed **out)
 {
@@ -449,31 +497,33 @@ int hpool_as_completed_create(hpool_future *const *fs, size_t n, double timeout_
         return hpool__fail(HPOOL_EINVAL, "hpool_as_completed_create: NULL argument");
     hpool_as_completed *ac = calloc(1, sizeof *ac);
     if (ac == NULL)
-        return HPOOL_ENOMEM;
+        return hpool__fail(HPOOL_ENOMEM, "hpool_as_completed_create: out of memory");
     ac->n = n ? n : 1;
-    ac->total = n;
     ac->ready = calloc(ac->n, sizeof *ac->ready);
     ac->all = calloc(ac->n, sizeof *ac->all);
     ac->deadline = hpool__deadline(timeout_s);
-    if (ac->ready == NULL || ac->all == NULL) {
+    ac->total = ac->all ? distinct_in_order(fs, n, ac->all) : 0;
+    if (ac->ready == NULL || ac->all == NULL || ac->total == SIZE_MAX) {
+        ac->total = 0;
         hpool_as_completed_free(ac);
-        return HPOOL_ENOMEM;
+        return hpool__fail(HPOOL_ENOMEM, "hpool_as_completed_create: out of memory");
     }
     int rc = 0;
     pthread_mutex_lock(&hpool__g.lock);
     for (size_t i = 0; i < n && rc == 0; i++)
         rc = check_live_locked(fs[i], "hpool_as_completed_create");
+    if (rc != 0)
+        memset(ac->all, 0, ac->n * sizeof *ac->all); /* nothing registered */
     /* Futures already done come first, in the given order, as in CPython. */
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        hpool_future *f = fs[i];
-        ac->all[i] = f;
+    for (size_t i = 0; i < ac->total && rc == 0; i++) {
+        hpool_future *f = ac->all[i];
         if (is_final(f)) {
             ac->ready[(ac->head + ac->count++) % ac->n] = f;
             continue;
         }
         hpool__waiter_link *w = malloc(sizeof *w);
         if (w == NULL) {
-            rc = HPOOL_ENOMEM;
+            rc = hpool__fail(HPOOL_ENOMEM, "hpool_as_completed_create: out of memory");
             break;
         }
         w->ac = ac;

@@ -2,6 +2,7 @@
  * worker process). hpool_task_inner_map is the inner map; spans go to the call item's
  * RESULT message when the executor records spans. */
 #include <omp.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "task_ctx.h"
@@ -40,24 +41,36 @@ int hpool_task_inner_map(hpool_task_ctx *ctx, hpool_inner_fn fn, void *user, con
     if (ctx == NULL || fn == NULL || (n > 0 && in == NULL && in_size > 0) ||
         (n > 0 && out == NULL && out_size > 0))
         return hpool__fail(HPOOL_EINVAL, "hpool_task_inner_map: NULL argument");
+    if (n > UINT32_MAX)
+        return hpool__fail(HPOOL_ETOOBIG, "hpool_task_inner_map: %zu inner items", n);
     const unsigned char *src = in;
     unsigned char *dst = out;
+    /* The failure reported is the one of the lowest inner index, whatever thread got
+     * there first: the same input gives the same answer on every run. */
+    size_t first_failed = n;
     int first_error = 0;
     bool spans = ctx->record_level >= HPOOL_RECORD_SPANS;
     /* dynamic,1: inner items may differ a lot in cost (I/O waits), as with the seed's
-     * ThreadPoolExecutor.map where each thread takes the next URL when it is free. */
+     * ThreadPoolExecutor.map where each thread takes the next URL when it is free. Each
+     * result goes to its own slot of out, so results are in item order without sorting. */
 #pragma omp parallel for schedule(dynamic, 1) num_threads(ctx->threads)
     for (size_t i = 0; i < n; i++) {
         double t0 = spans ? hpool__worker_clock() : 0;
         int rc = fn(user, i, src ? src + i * in_size : NULL, dst ? dst + i * out_size : NULL);
         double t1 = spans ? hpool__worker_clock() : 0;
+        /* The span buffer and the error are shared by the team; items that neither record
+         * nor fail skip the critical section. */
+        if (spans || rc != 0) {
 #pragma omp critical(hpool_spans)
-        {
-            if (spans)
-                hpool__ctx_add_span(ctx, ctx->item, (uint32_t)i, omp_get_thread_num(), t0, t1,
-                                    label);
-            if (rc != 0 && first_error == 0)
-                first_error = rc;
+            {
+                if (spans)
+                    hpool__ctx_add_span(ctx, ctx->item, (uint32_t)i, omp_get_thread_num(), t0,
+                                        t1, label);
+                if (rc != 0 && i < first_failed) {
+                    first_failed = i;
+                    first_error = rc;
+                }
+            }
         }
     }
     return first_error;

@@ -66,6 +66,7 @@ typedef struct hpool__global {
     struct hpool_executor *active;    /* the executor the manager serves; g.lock */
     struct hpool_executor *executors; /* every executor not yet destroyed; g.lock */
     int next_executor_id;             /* g.lock */
+    bool rank_lost[HPOOL__MAX_WORKERS + 1]; /* worker ranks lost for good; manager */
 } hpool__global;
 extern hpool__global hpool__g;
 

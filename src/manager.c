@@ -13,6 +13,7 @@
 
 #include "executor.h"
 #include "records.h"
+#include "topology.h"
 
 /* Receive buffer; handed to a map when it carries map results, then replaced. */
 static hpool__buf rx;
@@ -38,8 +39,11 @@ static int send_small(int rank, int type, int exec_id, int32_t task, uint64_t ch
 }
 
 /* Receive one message of `type` from `rank`, polling with backoff until `deadline`.
- * Used only at executor start and stop (clock sync), where waiting is expected. */
-static int recv_from(int rank, int type, double deadline)
+ * Used only at executor start and stop (clock sync), where waiting is expected.
+ * *t_arrived (optional) is the manager time at which the probe first saw the message:
+ * taken before the receive copies it, so that the inbound leg of a clock ping-pong is
+ * not longer than the outbound one by the receive's own work. */
+static int recv_from(int rank, int type, double deadline, double *t_arrived)
 {
     unsigned spins = 0;
     for (;;) {
@@ -48,6 +52,8 @@ static int recv_from(int rank, int type, double deadline)
         MPI_Status st;
         MPI_Improbe(rank, HPOOL__TAG_TO_MANAGER, hpool__g.comm, &flag, &msg, &st);
         if (flag) {
+            if (t_arrived)
+                *t_arrived = hpool__now();
             int n = 0;
             MPI_Get_count(&st, MPI_BYTE, &n);
             if (hpool__buf_reserve(&rx, (size_t)n) != 0)
@@ -66,30 +72,54 @@ static int recv_from(int rank, int type, double deadline)
     }
 }
 
-/* Ping-pong each worker and keep the round with the smallest round trip. */
+/* Ping-pong each worker HPOOL__CLOCK_ROUNDS times and keep the round with the smallest
+ * round trip (clock.h). The PING is built once and its send time taken right before
+ * MPI_Send, so that building a message is not counted in the outbound leg; the first
+ * round, which may find the worker asleep in its idle backoff, simply loses to the
+ * others. After the start sync the maps go to clock.tsv.partial, so that the rows of a
+ * run that dies can be put on rank 0's clock. */
 static int sync_clocks(hpool_executor *ex, bool at_end)
 {
-    for (int i = 0; i < ex->n_workers; i++) {
+    hpool__buf ping = {0};
+    hpool__wire_hdr *ph = hpool__buf_begin(&ping, HPOOL__MSG_PING, ex->id);
+    if (ph == NULL)
+        return HPOOL_ENOMEM;
+    ph->task = -1;
+    int rc = 0;
+    for (int i = 0; i < ex->n_workers && rc == 0; i++) {
         hpool__worker_state *w = &ex->w[i];
+        if (w->lost)
+            continue;
         hpool__clock_sample *s = at_end ? &w->clock.end : &w->clock.start;
         hpool__clock_sample_reset(s);
-        for (int round = 0; round < HPOOL__CLOCK_ROUNDS; round++) {
-            double t0 = hpool__now();
-            int rc = send_small(w->rank, HPOOL__MSG_PING, ex->id, -1, (uint64_t)round, NULL,
-                                0, 0, 0);
+        for (int round = 0; round < HPOOL__CLOCK_ROUNDS && rc == 0; round++) {
+            ((hpool__wire_hdr *)ping.data)->chunk_id = (uint64_t)round;
+            double t0 = hpool__now(), t1 = 0;
+            if (MPI_Send(ping.data, (int)ping.len, MPI_BYTE, w->rank, HPOOL__TAG_TO_WORKER,
+                         hpool__g.comm) != MPI_SUCCESS)
+                rc = HPOOL_EMPI;
             if (rc == 0)
-                rc = recv_from(w->rank, HPOOL__MSG_PONG, t0 + hpool__g.worker_timeout_s);
-            double t1 = hpool__now();
-            if (rc != 0)
-                return rc;
-            hpool__clock_sample_add(s, t0, ((hpool__wire_hdr *)rx.data)->t[0], t1);
+                rc = recv_from(w->rank, HPOOL__MSG_PONG, t0 + hpool__g.worker_timeout_s, &t1);
+            if (rc == 0)
+                hpool__clock_sample_add(s, t0, ((hpool__wire_hdr *)rx.data)->t[0], t1);
         }
+        if (rc != 0)
+            break;
         if (at_end)
             w->clock.have_end = true;
         else
             w->clock.have_start = true;
     }
-    return 0;
+    hpool__buf_free(&ping);
+    if (rc == 0 && !at_end && ex->rec) {
+        hpool__rank_clock clocks[HPOOL__MAX_WORKERS];
+        int n = 0;
+        for (int i = 0; i < ex->n_workers && n < HPOOL__MAX_WORKERS; i++)
+            if (ex->w[i].rank > 0)
+                clocks[n++] = (hpool__rank_clock){.rank = ex->w[i].rank, .map = ex->w[i].clock};
+        hpool__records_clocks(ex->rec, clocks, n);
+    }
+    return rc;
 }
 
 /* ---------------------------------------------------------------- executor start/stop */
@@ -100,8 +130,12 @@ static int start_executor(hpool_executor *ex)
         return HPOOL_ENOMEM;
     for (int i = 0; i < ex->n_workers; i++) {
         hpool__worker_state *w = &ex->w[i];
+        /* Worker i is rank i+1 (messages map back by rank); ranks lost to an earlier crash
+         * or hang stay lost in every later executor, which then has fewer workers. */
         w->rank = i + 1;
-        w->free_slots = ex->prefetch;
+        w->lost = hpool__g.rank_lost[w->rank];
+        w->free_slots = w->lost ? 0 : ex->prefetch;
+        ex->live_workers += !w->lost;
         w->slots = calloc((size_t)ex->prefetch, sizeof *w->slots);
         if (w->slots == NULL)
             return HPOOL_ENOMEM;
@@ -111,12 +145,16 @@ static int start_executor(hpool_executor *ex)
             if (w->slots[s].futs == NULL)
                 return HPOOL_ENOMEM;
         }
+        if (w->lost)
+            continue;
         int rc = send_small(w->rank, HPOOL__MSG_START, ex->id, ex->initializer, 0,
                             ex->initargs, ex->initargs_len, (uint32_t)ex->threads,
                             (int32_t)ex->record_level);
         if (rc != 0)
             return rc;
     }
+    if (ex->live_workers == 0)
+        return hpool__fail(HPOOL_EBROKEN, "every worker rank was lost earlier");
     ex->cpu_at_start = hpool__thread_cpu();
     int err = 0;
     ex->rec = hpool__records_open(ex, &err);
@@ -147,14 +185,30 @@ static void finish_executor(hpool_executor *ex, bool complete)
     st.manager_cpu_s = hpool__thread_cpu() - ex->cpu_at_start;
     st.wall_s = (ex->t_last_result > 0 ? ex->t_last_result : hpool__now()) - ex->t_created;
     st.workers = ex->n_workers;
-    hpool__clock_map clocks[HPOOL__MAX_WORKERS];
+    st.lost_workers = ex->lost_count;
+    for (int i = 0; i < ex->lost_count && i < 8; i++) {
+        st.lost_rank[i] = ex->lost_rank[i];
+        st.lost_at[i] = ex->lost_at[i];
+    }
+    hpool__rank_clock clocks[HPOOL__MAX_WORKERS];
+    int n_clocks = 0;
     for (int i = 0; ex->w && i < ex->n_workers && i < HPOOL__MAX_WORKERS; i++) {
         st.worker_busy_s[i] = ex->w[i].busy_s;
         st.worker_items[i] = ex->w[i].items;
-        clocks[i] = ex->w[i].clock;
+        if (ex->w[i].rank > 0) /* 0: no rank was left for this worker slot */
+            clocks[n_clocks++] = (hpool__rank_clock){.rank = ex->w[i].rank,
+                                                     .map = ex->w[i].clock};
     }
-    if (ex->rec)
-        hpool__records_close(ex->rec, clocks, ex->n_workers, complete);
+    if (ex->rec) {
+        /* A broken executor's records are not a result: they stay in the .partial files
+         * and never replace the final files of an earlier good run. */
+        pthread_mutex_lock(&hpool__g.lock);
+        bool broken = ex->broken;
+        pthread_mutex_unlock(&hpool__g.lock);
+        if (hpool__records_close(ex->rec, clocks, n_clocks, complete && !broken) != 0)
+            fprintf(stderr, "hpool: executor %d: writing the records in %s failed\n", ex->id,
+                    ex->record_dir);
+    }
     ex->rec = NULL;
     free_worker_states(ex);
     pthread_mutex_lock(&hpool__g.lock);
@@ -175,6 +229,7 @@ static void break_executor(hpool_executor *ex, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    hpool__retry_fail_all(ex, msg);
     hpool_future *run_later = NULL;
     pthread_mutex_lock(&hpool__g.lock);
     hpool__executor_break_locked(ex, msg, &run_later);
@@ -187,6 +242,8 @@ static int begin_stop(hpool_executor *ex)
     int rc = sync_clocks(ex, true);
     for (int i = 0; i < ex->n_workers; i++) {
         ex->w[i].acked = false;
+        if (ex->w[i].lost)
+            continue;
         int src = send_small(ex->w[i].rank, HPOOL__MSG_STOP, ex->id, -1, 0, NULL, 0, 0, 0);
         if (rc == 0)
             rc = src;
@@ -220,29 +277,38 @@ static uint32_t carve_futures_locked(hpool_executor *ex, hpool__slot *s)
 /* Carve a map chunk for worker index wi. g.lock held. */
 static bool carve_map_locked(hpool_executor *ex, hpool__slot *s, int wi)
 {
-    while (ex->maps_head) {
-        hpool_map_iter *m = ex->maps_head;
+    hpool_map_iter *prev = NULL;
+    for (hpool_map_iter *m = ex->maps_head, *next; m; m = next) {
+        next = m->next_in_ex;
         s->map_chunk = hpool__map_carve_locked(m, wi, &s->first, &s->count);
         if (s->map_chunk) {
             s->map = m;
             m->inflight++;
-            /* Rotate so that several maps share the workers. */
-            if (m->next_in_ex) {
-                ex->maps_head = m->next_in_ex;
+            /* Move it to the tail so that several maps share the workers. */
+            if (next) {
+                if (prev)
+                    prev->next_in_ex = next;
+                else
+                    ex->maps_head = next;
                 m->next_in_ex = NULL;
                 ex->maps_tail->next_in_ex = m;
                 ex->maps_tail = m;
             }
             return true;
         }
-        if (hpool__map_has_work_locked(m))
-            return false; /* waiting for input or buffer room; keep it queued */
-        if (m->carved < m->limit && !m->input_ended)
-            return false;
+        /* Waiting for input or buffer room (items not carved yet, more may come): it
+         * stays queued, and the maps behind it get their turn meanwhile. */
+        if (m->carved < m->limit && !(m->input_ended && m->carved >= m->n)) {
+            prev = m;
+            continue;
+        }
         /* Everything carved: it leaves the queue. */
-        ex->maps_head = m->next_in_ex;
-        if (ex->maps_head == NULL)
-            ex->maps_tail = NULL;
+        if (prev)
+            prev->next_in_ex = next;
+        else
+            ex->maps_head = next;
+        if (ex->maps_tail == m)
+            ex->maps_tail = prev;
         m->next_in_ex = NULL;
         m->queued = false;
     }
@@ -285,8 +351,10 @@ static int dispatch_one(hpool_executor *ex, int wi)
     s->map = NULL;
     s->map_chunk = NULL;
     int task = -1;
+    s->chunk_id = ex->next_chunk_id;
+    hpool__retry *retry = hpool__retry_pop(ex);
     pthread_mutex_lock(&hpool__g.lock);
-    s->n_futs = ex->broken ? 0 : carve_futures_locked(ex, s);
+    s->n_futs = ex->broken || retry ? 0 : carve_futures_locked(ex, s);
     if (s->n_futs > 0) {
         task = s->futs[0]->task;
         /* A call item carries one task: stop the batch at the first different one. */
@@ -304,18 +372,32 @@ static int dispatch_one(hpool_executor *ex, int wi)
         }
         s->n_futs = same;
         s->t_submit = s->futs[0]->t_submit;
+    } else if (retry) {
+        s->map = retry->map;
+        s->map_chunk = retry->chunk;
+        s->first = retry->chunk->first;
+        s->count = retry->chunk->count;
+        task = s->map->task;
+        s->t_submit = s->map->t_created;
+        free(retry);
     } else if (!ex->broken && carve_map_locked(ex, s, wi)) {
         task = s->map->task;
         s->t_submit = s->map->t_created;
     }
+    /* Map items are copied under the lock: a generator's ring slots are reused as soon
+     * as the consumer has taken enough results, which it could do right after carving. */
+    int rc = s->map ? build_call(ex, s, slot_idx, task) : 0;
     pthread_mutex_unlock(&hpool__g.lock);
     if (task < 0)
         return 0;
-    s->chunk_id = ex->next_chunk_id++;
-    int rc = build_call(ex, s, slot_idx, task);
+    ex->next_chunk_id++;
+    if (rc == 0 && !s->map)
+        rc = build_call(ex, s, slot_idx, task);
     if (rc != 0)
         return rc;
     s->t_dispatch = hpool__now();
+    if (w->free_slots == ex->prefetch)
+        w->t_head = s->t_dispatch; /* its first call item starts now */
     if (MPI_Isend(s->send.data, (int)s->send.len, MPI_BYTE, w->rank, HPOOL__TAG_TO_WORKER,
                   hpool__g.comm, &s->req) != MPI_SUCCESS)
         return HPOOL_EMPI;
@@ -331,12 +413,18 @@ static int dispatch(hpool_executor *ex)
     int sent = 0;
     bool any = true;
     /* Round robin, one slot per worker per pass, so that a burst of work spreads over
-     * all workers instead of filling the first worker's slots first. */
+     * all workers instead of filling the first worker's slots first. A pass serves only
+     * the workers with the most free slots: an idle worker gets the next call item before
+     * a busy worker's prefetch slot does, as CPython's idle workers take from the shared
+     * call queue first. */
     while (any) {
         any = false;
+        int most = 0;
+        for (int k = 0; k < ex->n_workers; k++)
+            most = ex->w[k].free_slots > most ? ex->w[k].free_slots : most;
         for (int k = 0; k < ex->n_workers; k++) {
             int wi = (ex->rr + k) % ex->n_workers;
-            if (ex->w[wi].free_slots == 0)
+            if (ex->w[wi].free_slots == 0 || ex->w[wi].free_slots < most)
                 continue;
             int rc = dispatch_one(ex, wi);
             if (rc < 0) {
@@ -424,6 +512,7 @@ static int handle_result(hpool_executor *ex, int src, size_t len)
     if (!s->busy || h->chunk_id != s->chunk_id || h->count != want)
         return HPOOL_EPROTO;
     double t_result = hpool__now();
+    w->t_head = t_result; /* its next call item starts about now */
     /* The worker has the call item, so the send is complete; Wait only releases it. */
     MPI_Wait(&s->req, MPI_STATUS_IGNORE);
     ex->bytes_received += len;
@@ -461,23 +550,55 @@ static int handle_result(hpool_executor *ex, int src, size_t len)
     return rc;
 }
 
+/* START_ACK payload: the initializer's message, then this worker's placement rows
+ * (topology.h); STOP_ACK carries nothing. */
 static void handle_ack(hpool_executor *ex, int src, size_t len)
 {
     const hpool__wire_hdr *h = (const hpool__wire_hdr *)rx.data;
     int wi = src - 1;
     if (wi < 0 || wi >= ex->n_workers)
         return;
+    bool first = !ex->w[wi].acked;
     ex->w[wi].acked = true;
-    if (h->type == HPOOL__MSG_START_ACK && h->status != 0) {
-        size_t n = len - HPOOL__WIRE_HDR_SIZE;
+    if (h->type != HPOOL__MSG_START_ACK)
+        return;
+    const char *text = "";
+    const void *block = NULL;
+    size_t block_len = 0;
+    int rc = hpool__topo_split_ack(rx.data + HPOOL__WIRE_HDR_SIZE, len - HPOOL__WIRE_HDR_SIZE,
+                                   &text, &block, &block_len);
+    /* A duplicate ack must not add the worker's rows twice. */
+    if (rc == 0 && first)
+        rc = hpool__placement_add(ex, src, block, block_len);
+    if (rc != 0) {
+        break_executor(ex, "%s START_ACK (%zu bytes) from rank %d",
+                       rc == HPOOL_ENOMEM ? "out of memory storing" : "malformed", len, src);
+        return;
+    }
+    if (h->status != 0) {
         char msg[HPOOL__MSG_MAX];
-        if (n >= sizeof msg)
-            n = sizeof msg - 1;
-        memcpy(msg, rx.data + HPOOL__WIRE_HDR_SIZE, n);
-        msg[n] = '\0';
+        snprintf(msg, sizeof msg, "%s", text); /* NUL-terminated: checked by the split */
         break_executor(ex, "initializer '%s' failed on rank %d: %s",
                        hpool__task_name(ex->initializer), src, msg);
     }
+    if (first && hpool__placement_count(ex) == ex->n_workers)
+        hpool__placement_finish(ex);
+}
+
+/* A task crashed on a worker, which reported it and left the pool. */
+static int handle_crash(hpool_executor *ex, int src, size_t len)
+{
+    int wi = src - 1;
+    if (wi < 0 || wi >= ex->n_workers)
+        return HPOOL_EPROTO;
+    char why[HPOOL__MSG_MAX];
+    size_t n = len - HPOOL__WIRE_HDR_SIZE;
+    if (n >= sizeof why)
+        n = sizeof why - 1;
+    memcpy(why, rx.data + HPOOL__WIRE_HDR_SIZE, n);
+    why[n] = '\0';
+    hpool__worker_lost(ex, wi, why);
+    return 0;
 }
 
 /* Receive and handle what the workers sent. Returns the number of messages handled. */
@@ -508,13 +629,18 @@ static int poll_incoming(hpool_executor *ex)
         if (rc == 0) {
             if (h->type == HPOOL__MSG_RESULT)
                 rc = handle_result(ex, src, rx.len);
+            else if (h->type == HPOOL__MSG_CRASH)
+                rc = handle_crash(ex, src, rx.len);
             else if (h->type == HPOOL__MSG_START_ACK || h->type == HPOOL__MSG_STOP_ACK)
                 handle_ack(ex, src, rx.len);
             else
                 rc = HPOOL_EPROTO;
         }
-        if (rc != 0)
-            break_executor(ex, "malformed message (%d bytes) from rank %d", n, src);
+        if (rc != 0 && src >= 1 && src <= ex->n_workers && !ex->w[src - 1].lost) {
+            char why[128];
+            snprintf(why, sizeof why, "malformed message (%d bytes, %s)", n, hpool_errname(rc));
+            hpool__worker_lost(ex, src - 1, why);
+        }
     }
     return handled;
 }
@@ -523,14 +649,14 @@ static int poll_incoming(hpool_executor *ex)
 static bool all_acked(const hpool_executor *ex)
 {
     for (int i = 0; i < ex->n_workers; i++)
-        if (!ex->w[i].acked)
+        if (!ex->w[i].acked && !ex->w[i].lost)
             return false;
     return true;
 }
 
 static bool ready_to_stop(hpool_executor *ex)
 {
-    if (ex->inflight > 0)
+    if (ex->inflight > 0 || ex->retry_head != NULL)
         return false;
     pthread_mutex_lock(&hpool__g.lock);
     bool stop = ex->shutdown || ex->destroyed;
@@ -562,6 +688,7 @@ static int serve_executor(hpool_executor *ex)
         moved++;
     }
     if (ex->phase == HPOOL__X_RUNNING) {
+        moved += hpool__check_timeouts(ex);
         moved += dispatch(ex);
         if (ready_to_stop(ex)) {
             if (begin_stop(ex) != 0)

@@ -12,48 +12,111 @@
 
 #define GEN_DEFAULT_BUFFER 4096
 #define STAGE_BATCH 256
+/* A call item stays well below MPI's int count limit whatever the item size. */
+#define CHUNK_BYTES_MAX ((uint64_t)1 << 30)
 
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+    return a < b ? a : b;
+}
+
+/* Where carving must stop for now: the items known to exist, the close/cancel limit, and
+ * buffersize items past the last one consumed. */
 static uint64_t carve_end_locked(const hpool_map_iter *m)
 {
-    uint64_t end = m->n < m->limit ? m->n : m->limit;
+    uint64_t end = min_u64(m->n, m->limit);
     if (m->buffersize && m->consumed + m->buffersize < end)
         end = m->consumed + m->buffersize;
     return end;
 }
 
+/* Where carving will stop for good, as far as is known now: the input's end once the
+ * generator has ended (always, for arrays), else the limit. */
+static uint64_t final_end_locked(const hpool_map_iter *m)
+{
+    return m->input_ended ? min_u64(m->n, m->limit) : m->limit;
+}
+
+/* The lowest item whose ring slot may still be read: the first item of the oldest chunk
+ * without a result (a chunk whose worker is lost is copied again for the retry), or the
+ * first one consumed. Ordered maps consume in order, so `consumed` is never past it; in
+ * unordered maps later chunks may be consumed first, so the oldest open chunk counts. */
+static uint64_t ring_base_locked(const hpool_map_iter *m)
+{
+    if (!m->unordered)
+        return m->consumed;
+    uint64_t open = m->chunks_head ? m->chunks_head->first : m->carved;
+    return min_u64(open, m->consumed);
+}
+
+/* Decide the next chunk: its size (0: nothing to carve now) and the schedule's state
+ * after it, in *after, so that a chunk not carved leaves the schedule untouched.
+ *
+ * A chunk is carved at the size the schedule gives. When fewer items are available only
+ * because the buffer is full or the generator has not produced them yet, carving waits
+ * for them instead of cutting the chunk short: otherwise a slow consumer, freeing one
+ * buffer slot per result, would turn every chunk into a one-item call item. The end of
+ * the input, and a schedule size the buffer can never hold, are carved as they are. */
+static uint64_t plan_locked(const hpool_map_iter *m, int worker, hpool__schedule *after)
+{
+    if (m->closing)
+        return 0;
+    uint64_t end = carve_end_locked(m);
+    if (m->carved >= end)
+        return 0;
+    uint64_t avail = end - m->carved;
+    /* The schedule's R: every item that will come for arrays and ended generators; for
+     * a generator still running, its upper bound n if one was given, else the items
+     * staged so far (but never below chunksize, so FIXED keeps its size). */
+    uint64_t remaining;
+    if (m->input_ended)
+        remaining = min_u64(m->n, m->limit) - m->carved;
+    else if (m->limit != UINT64_MAX)
+        remaining = m->limit - m->carved;
+    else
+        remaining = m->n - m->carved > m->sched.chunksize ? m->n - m->carved
+                                                          : m->sched.chunksize;
+    *after = m->sched;
+    uint64_t size = hpool__schedule_next(after, remaining, worker);
+    uint64_t cap = CHUNK_BYTES_MAX / m->item_size;
+    size = min_u64(size, cap ? min_u64(cap, UINT32_MAX) : 1);
+    if (size <= avail)
+        return size;
+    bool more_later = end < final_end_locked(m);
+    bool buffer_never_holds_it = m->buffersize && avail >= m->buffersize;
+    if (more_later && !buffer_never_holds_it)
+        return 0;
+    return avail;
+}
+
 bool hpool__map_has_work_locked(const hpool_map_iter *m)
 {
-    return !m->closing && m->carved < carve_end_locked(m);
+    hpool__schedule trial;
+    return plan_locked(m, 0, &trial) > 0;
 }
 
 hpool__map_chunk *hpool__map_carve_locked(hpool_map_iter *m, int worker, uint64_t *first,
                                           uint32_t *count)
 {
-    if (!hpool__map_has_work_locked(m))
+    hpool__schedule after;
+    uint64_t size = plan_locked(m, worker, &after);
+    if (size == 0)
         return NULL;
-    uint64_t end = carve_end_locked(m);
-    /* Schedules see the items known to exist: the whole input for arrays, what has been
-     * staged so far for generators. */
-    uint64_t remaining = m->n - m->carved;
-    uint64_t size = hpool__schedule_next(&m->sched, remaining, worker);
-    m->sched_used = m->sched.resolved;
-    if (size > end - m->carved)
-        size = end - m->carved;
-    if (size > UINT32_MAX)
-        size = UINT32_MAX;
     hpool__map_chunk *c = calloc(1, sizeof *c);
     if (c == NULL)
         return NULL;
+    m->sched = after;
+    m->sched_used = m->sched.resolved;
     c->first = m->carved;
     c->count = (uint32_t)size;
     m->carved += size;
-    if (!m->unordered) {
-        if (m->chunks_tail)
-            m->chunks_tail->next = c;
-        else
-            m->chunks_head = c;
-        m->chunks_tail = c;
-    }
+    /* Carve order: the consumption order of ordered maps; for unordered ones, the chunks
+     * still without a result (ring_base_locked). */
+    if (m->chunks_tail)
+        m->chunks_tail->next = c;
+    else
+        m->chunks_head = c;
+    m->chunks_tail = c;
     *first = c->first;
     *count = c->count;
     return c;
@@ -88,6 +151,21 @@ void hpool__map_chunk_done_locked(hpool_map_iter *m, hpool__map_chunk *c, void *
     c->done = true;
     hpool__item_reader_init(&c->reader, msg, len);
     if (m->unordered) {
+        /* Leaves the list of open chunks (at most workers x prefetch long) ... */
+        hpool__map_chunk *prev = NULL;
+        for (hpool__map_chunk *it = m->chunks_head; it; prev = it, it = it->next) {
+            if (it != c)
+                continue;
+            if (prev)
+                prev->next = c->next;
+            else
+                m->chunks_head = c->next;
+            if (m->chunks_tail == c)
+                m->chunks_tail = prev;
+            c->next = NULL;
+            break;
+        }
+        /* ... for the completion-order list the consumer reads. */
         if (m->done_tail)
             m->done_tail->next_done = c;
         else
@@ -98,7 +176,9 @@ void hpool__map_chunk_done_locked(hpool_map_iter *m, hpool__map_chunk *c, void *
 
 void hpool__map_cancel_locked(hpool_map_iter *m)
 {
-    if (m->limit > m->carved) {
+    /* Only a map that loses items ends with ECANCELLED: one whose every item was carved
+     * (an ended generator included) ends normally. */
+    if (final_end_locked(m) > m->carved) {
         m->limit = m->carved;
         m->cancelled = true;
     }
@@ -123,19 +203,22 @@ static int validate_map(hpool_executor *ex, const char *task, const void *items,
     return 0;
 }
 
-/* Pull the generator up to consumed + buffersize. Consumer thread only; the ring slots
- * written are free because their previous items were consumed. */
-static int stage_input(hpool_map_iter *m)
+/* Pull the generator up to buffersize items past the ring's base (the consumed count for
+ * ordered maps), and never past the upper bound n. Consumer thread only; the ring slots
+ * written are free because their previous items are below the ring base, so they are
+ * never copied again. A failure is kept in the map and reported by hpool_map_next when
+ * the consumer reaches it. */
+static void stage_input(hpool_map_iter *m)
 {
     if (m->gen == NULL)
-        return 0;
+        return;
     for (;;) {
         pthread_mutex_lock(&hpool__g.lock);
-        bool ended = m->input_ended;
-        uint64_t n = m->n, stop = m->consumed + m->buffersize;
+        bool stopped = m->input_ended || m->closing || m->cancelled;
+        uint64_t n = m->n, stop = min_u64(ring_base_locked(m) + m->buffersize, m->limit);
         pthread_mutex_unlock(&hpool__g.lock);
-        if (ended || n >= stop)
-            return 0;
+        if (stopped || n >= stop)
+            return;
         uint64_t batch_end = n + STAGE_BATCH < stop ? n + STAGE_BATCH : stop;
         int status = 1;
         uint64_t i = n;
@@ -150,11 +233,14 @@ static int stage_input(hpool_map_iter *m)
             m->input_ended = true;
         if (status < 0)
             m->gen_failed = true;
+        /* The upper bound reached is the end of the input (a cancel lowers the limit
+         * only together with `cancelled`). */
+        if (m->n >= m->limit && !m->cancelled && !m->closing)
+            m->input_ended = true;
         hpool__wake_manager_locked();
         pthread_mutex_unlock(&hpool__g.lock);
-        if (status < 0)
-            return hpool__fail(HPOOL_EINVAL, "hpool_map: generator failed at item %llu (%d)",
-                               (unsigned long long)i, status);
+        if (status != 1)
+            return;
     }
 }
 
@@ -165,6 +251,13 @@ int hpool_map(hpool_executor *ex, const char *task, const void *items, size_t it
     if (o == NULL)
         o = &defaults;
     int rc = validate_map(ex, task, items, item_size, o, out);
+    if (rc != 0)
+        return rc;
+    /* Checked again when the map is queued; this one keeps a shut-down executor from
+     * running the user's generator for nothing. */
+    pthread_mutex_lock(&hpool__g.lock);
+    rc = hpool__executor_accepting_locked(ex, "hpool_map");
+    pthread_mutex_unlock(&hpool__g.lock);
     if (rc != 0)
         return rc;
     hpool_map_iter *m = calloc(1, sizeof *m);
@@ -195,10 +288,9 @@ int hpool_map(hpool_executor *ex, const char *task, const void *items, size_t it
     hpool__schedule_init(&m->sched, o->schedule, n, hpool_executor_workers(ex),
                          o->chunksize ? o->chunksize : 1);
     m->sched_used = m->sched.resolved;
-    rc = stage_input(m);
+    stage_input(m);
     pthread_mutex_lock(&hpool__g.lock);
-    if (rc == 0)
-        rc = hpool__executor_accepting_locked(ex, "hpool_map");
+    rc = hpool__executor_accepting_locked(ex, "hpool_map");
     if (rc == 0) {
         m->queued = true;
         if (ex->maps_tail)
@@ -252,17 +344,17 @@ static bool ready_locked(const hpool_map_iter *m)
     return m->unordered ? m->done_head != NULL : (m->chunks_head && m->chunks_head->done);
 }
 
-/* Why there will be no further result, or 0 if one may still come. g.lock. */
+/* Why there will be no further result, or 1 if one may still come. g.lock. */
 static int end_reason_locked(const hpool_map_iter *m)
 {
+    if (m->consumed < m->carved)
+        return 1; /* results still to come */
     if (m->input_ended && m->consumed >= m->n) {
         if (m->gen_failed)
             return hpool__fail(HPOOL_EINVAL, "hpool_map_next: generator failed at item %llu",
                                (unsigned long long)m->n);
         return 0; /* plain end */
     }
-    if (m->consumed < m->carved)
-        return 1; /* results still to come */
     if (m->ex->broken)
         return hpool__fail(HPOOL_EBROKEN, "hpool_map_next: %s", m->ex->broken_msg);
     if (m->cancelled)

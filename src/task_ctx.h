@@ -5,6 +5,7 @@
 #define HPOOL_TASK_CTX_H
 
 #include "internal.h"
+#include "topology.h" /* worker.c binds the team at START (hpool__topo_*) */
 #include "wire.h"
 
 struct hpool_task_ctx {

@@ -99,7 +99,7 @@ int hpool__wire_check(const void *msg, size_t len)
         return HPOOL_EPROTO;
     const hpool__wire_hdr *h = msg;
     if (h->magic != HPOOL__WIRE_MAGIC || h->type < HPOOL__MSG_START ||
-        h->type > HPOOL__MSG_FINALIZE)
+        h->type > HPOOL__MSG_LAST)
         return HPOOL_EPROTO;
     return 0;
 }

@@ -27,7 +27,9 @@ typedef enum {
     HPOOL__MSG_RESULT,    /* w→m: its results */
     HPOOL__MSG_STOP,      /* m→w: executor ends */
     HPOOL__MSG_STOP_ACK,  /* w→m */
-    HPOOL__MSG_FINALIZE   /* m→w: leave the serve loop */
+    HPOOL__MSG_FINALIZE,  /* m→w: leave the serve loop */
+    HPOOL__MSG_CRASH,     /* w→m: a task crashed (status = signal); the worker left the pool */
+    HPOOL__MSG_LAST = HPOOL__MSG_CRASH
 } hpool__msg_type;
 
 typedef struct {

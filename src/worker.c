@@ -6,6 +6,10 @@
  * core to the OpenMP threads of its own rank and to other ranks on the same node. */
 #include <omp.h>
 #include <sched.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +31,50 @@ typedef struct {
     MPI_Request tx_req[SEND_RING];
     int tx_next;
     hpool_task_ctx ctx;
+    bool lost;          /* a task crashed here: this rank takes no more work */
+    uint64_t cur_item;  /* item running, for the crash report */
 } worker;
+
+/* ---------------------------------------------------------------- crash guard */
+/* A task that crashes (SIGSEGV, SIGFPE, SIGBUS, SIGILL, SIGABRT) on the worker's main
+ * thread jumps back to the worker loop, which reports task, item and signal to rank 0
+ * and leaves the pool; rank 0 gives the work to the others. A crash on an inner OpenMP
+ * thread cannot be recovered (the main thread is inside the parallel region): the rank
+ * dies with the signal's default action, and mpirun ends the job. */
+static sigjmp_buf crash_env;
+static volatile sig_atomic_t crash_armed;
+static pid_t main_tid;
+
+static void crash_handler(int sig)
+{
+    if (crash_armed && (pid_t)syscall(SYS_gettid) == main_tid) {
+        crash_armed = 0;
+        siglongjmp(crash_env, sig);
+    }
+    static const char msg[] = "hpool: a task crashed on an inner OpenMP thread; rank dies\n";
+    ssize_t ignored = write(STDERR_FILENO, msg, sizeof msg - 1);
+    (void)ignored;
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void install_crash_guard(void)
+{
+    static char altstack[64 * 1024]; /* so that a stack overflow can be reported too */
+    stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack};
+    sigaltstack(&ss, NULL);
+    main_tid = (pid_t)syscall(SYS_gettid);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = crash_handler;
+    /* NODEFER: leaving the handler by siglongjmp must not leave the signal blocked, and
+     * sigsetjmp(env, 0) avoids a sigprocmask system call per call item. */
+    sa.sa_flags = SA_ONSTACK | SA_NODEFER;
+    sigemptyset(&sa.sa_mask);
+    const int sigs[] = {SIGSEGV, SIGFPE, SIGBUS, SIGILL, SIGABRT};
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+        sigaction(sigs[i], &sa, NULL);
+}
 
 /* ---------------------------------------------------------------- task context API */
 int hpool_task_return(hpool_task_ctx *ctx, const void *res, size_t len)
@@ -177,11 +224,19 @@ static int handle_start(worker *wk, const hpool__wire_hdr *h)
 {
     wk->exec_id = h->exec_id;
     wk->record_level = h->record_level;
-    wk->threads = h->count > 0 ? (int)h->count : omp_get_max_threads();
+    /* The options, else OMP_NUM_THREADS, else the PUs of this rank's cpuset. Not
+     * omp_get_max_threads(): omp_set_num_threads below would leak this executor's count
+     * into the next one's default. */
+    wk->threads = h->count > 0 ? (int)h->count : hpool__topo_default_threads();
     wk->init_failed = false;
     wk->state = NULL;
     omp_set_num_threads(wk->threads);
     reset_ctx(wk);
+    /* Bind the team now that its size is known, before the initializer runs on it; the
+     * placement rows go back to rank 0 with the ack. */
+    hpool__buf block = {0};
+    if (hpool__topo_bind_team(wk->threads, &block) != 0)
+        block.len = 0; /* out of memory: the ack then carries no rows */
     int32_t status = 0;
     const char *msg = "";
     if (h->task >= 0) {
@@ -194,8 +249,14 @@ static int handle_start(worker *wk, const hpool__wire_hdr *h)
             msg = wk->ctx.err_set ? wk->ctx.err : "initializer returned an error";
         }
     }
-    return send_simple(wk, HPOOL__MSG_START_ACK, status, msg, strlen(msg) + 1,
-                       hpool__worker_clock());
+    hpool__buf payload = {0};
+    int rc = hpool__topo_ack_payload(msg, &block, &payload);
+    if (rc == 0)
+        rc = send_simple(wk, HPOOL__MSG_START_ACK, status, payload.data, payload.len,
+                         hpool__worker_clock());
+    hpool__buf_free(&payload);
+    hpool__buf_free(&block);
+    return rc;
 }
 
 /* ---------------------------------------------------------------- call items */
@@ -217,29 +278,14 @@ static int run_item(worker *wk, hpool_task_fn fn, const void *arg, size_t len, u
     return hpool__buf_put_item(out, 0, c->result.data, c->has_result ? c->result.len : 0);
 }
 
-static int handle_call(worker *wk, double t_recv)
+/* Runs the items of the CALL in wk->rx into the RESULT message `out`. */
+static int run_items(worker *wk, hpool_task_fn fn, hpool__buf *out, double *busy,
+                     int32_t *first_status)
 {
     const hpool__wire_hdr *h = (const hpool__wire_hdr *)wk->rx.data;
-    hpool_task_fn fn = hpool__task_fn(h->task);
-    size_t payload = wk->rx.len - HPOOL__WIRE_HDR_SIZE;
-    if (fn == NULL || (h->item_size && (uint64_t)h->item_size * h->count > payload))
-        return HPOOL_EPROTO;
-    hpool__buf *out = next_tx(wk);
-    hpool__wire_hdr *oh = hpool__buf_begin(out, HPOOL__MSG_RESULT, wk->exec_id);
-    if (oh == NULL)
-        return HPOOL_ENOMEM;
-    oh->slot = h->slot;
-    oh->chunk_id = h->chunk_id;
-    oh->first_item = h->first_item;
-    oh->count = h->count;
-    wk->ctx.spans.len = 0;
-    wk->ctx.n_spans = 0;
-
     hpool__item_reader rd;
     hpool__item_reader_init(&rd, wk->rx.data, wk->rx.len);
     const unsigned char *records = wk->rx.data + HPOOL__WIRE_HDR_SIZE;
-    double busy = 0, t_start = hpool__worker_clock();
-    int32_t first_status = 0;
     int rc = 0;
     for (uint32_t i = 0; i < h->count && rc == 0; i++) {
         const void *arg;
@@ -253,9 +299,77 @@ static int handle_call(worker *wk, double t_recv)
             rc = hpool__item_reader_next(&rd, &delta, &arg, &len);
             item = h->first_item + (uint64_t)delta;
         }
+        wk->cur_item = item;
         if (rc == 0)
-            rc = run_item(wk, fn, arg, len, item, out, &busy, &first_status);
+            rc = run_item(wk, fn, arg, len, item, out, busy, first_status);
     }
+    return rc;
+}
+
+static const char *signal_name(int sig)
+{
+    switch (sig) {
+    case SIGSEGV: return "SIGSEGV";
+    case SIGFPE: return "SIGFPE";
+    case SIGBUS: return "SIGBUS";
+    case SIGILL: return "SIGILL";
+    case SIGABRT: return "SIGABRT";
+    default: return "signal";
+    }
+}
+
+/* After a crash: tell rank 0 what crashed where, and stay out of the pool. */
+static int report_crash(worker *wk, int sig)
+{
+    const hpool__wire_hdr *h = (const hpool__wire_hdr *)wk->rx.data;
+    char msg[HPOOL__MSG_MAX];
+    snprintf(msg, sizeof msg, "task '%s' crashed with %s (signal %d) at item %llu on rank %d",
+             hpool__task_name(h->task), signal_name(sig), sig,
+             (unsigned long long)wk->cur_item, hpool__g.rank);
+    fprintf(stderr, "hpool: %s; this rank leaves the pool\n", msg);
+    wk->lost = true;
+    hpool__buf *b = next_tx(wk);
+    hpool__wire_hdr *oh = hpool__buf_begin(b, HPOOL__MSG_CRASH, wk->exec_id);
+    if (oh == NULL)
+        return HPOOL_ENOMEM;
+    oh->slot = h->slot;
+    oh->chunk_id = h->chunk_id;
+    oh->first_item = wk->cur_item;
+    oh->status = sig;
+    if (hpool__buf_put_raw(b, msg, strlen(msg) + 1) != 0)
+        return HPOOL_ENOMEM;
+    return post_send(wk, b);
+}
+
+static int handle_call(worker *wk, double t_recv)
+{
+    const hpool__wire_hdr *h = (const hpool__wire_hdr *)wk->rx.data;
+    hpool_task_fn fn = hpool__task_fn(h->task);
+    size_t payload = wk->rx.len - HPOOL__WIRE_HDR_SIZE;
+    if (fn == NULL || (h->item_size && (uint64_t)h->item_size * h->count > payload))
+        return HPOOL_EPROTO;
+    if (wk->lost)
+        return 0; /* rank 0 re-queued this call item when the crash report came */
+    hpool__buf *out = next_tx(wk);
+    hpool__wire_hdr *oh = hpool__buf_begin(out, HPOOL__MSG_RESULT, wk->exec_id);
+    if (oh == NULL)
+        return HPOOL_ENOMEM;
+    oh->slot = h->slot;
+    oh->chunk_id = h->chunk_id;
+    oh->first_item = h->first_item;
+    oh->count = h->count;
+    wk->ctx.spans.len = 0;
+    wk->ctx.n_spans = 0;
+    double t_start = hpool__worker_clock();
+    /* Only wk (memory) is used after a jump back here; nothing local changes in between. */
+    int sig = sigsetjmp(crash_env, 0);
+    if (sig != 0)
+        return report_crash(wk, sig);
+    crash_armed = 1;
+    double busy = 0;
+    int32_t first_status = 0;
+    int rc = run_items(wk, fn, out, &busy, &first_status);
+    crash_armed = 0;
     double t_end = hpool__worker_clock();
     if (rc == 0 && wk->ctx.n_spans)
         rc = hpool__buf_put_raw(out, wk->ctx.spans.data, wk->ctx.spans.len);
@@ -290,6 +404,7 @@ int hpool__worker_serve(void)
         wk.tx_req[k] = MPI_REQUEST_NULL;
     wk.threads = 1;
     reset_ctx(&wk);
+    install_crash_guard();
     int rc = 0;
     for (bool running = true; running && rc == 0;) {
         rc = receive(&wk);

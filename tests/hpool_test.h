@@ -12,6 +12,8 @@
 #include "hpool.h"
 
 static int hpool_test_checks;
+static int hpool_test_argc; /* the command line, for tests with modes */
+static char **hpool_test_argv;
 
 #define CHECK(cond)                                                                        \
     do {                                                                                   \
@@ -53,6 +55,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "hpool_init failed: %s: %s\n", hpool_errname(role), hpool_last_error());
         return 1;
     }
+    hpool_test_argc = argc;
+    hpool_test_argv = argv;
     if (role == HPOOL_MANAGER) {
         run_manager(hpool_world_size());
         printf("%s: %d checks passed with %d ranks\n", argv[0], hpool_test_checks,

@@ -1,0 +1,824 @@
+/* Placement of hybrid ranks (hwloc).
+ *
+ * Worker side, at executor START (the team size is known only then): read the topology
+ * once, remember the cpuset the launcher gave this rank (before hpool binds anything),
+ * choose one PU per OpenMP thread inside that cpuset, and bind each team thread from
+ * inside a parallel region, since a thread binding only applies to the thread that makes
+ * it. The rows go to rank 0 in the START_ACK.
+ *
+ * Choosing PUs, without talking to the other ranks (START has no round for that):
+ *  - The launcher bound the rank (its cpuset is smaller than the host): stay inside it.
+ *    Ranks that share such a cpuset (e.g. --bind-to package) start at different cores,
+ *    offset by their local rank, so they do not stack on the first cores.
+ *  - Nothing bound (the cpuset is the whole host): split the host's cores in equal blocks
+ *    between the worker ranks of the host, known from the launcher's local-rank variables.
+ *    Without them, leave the threads unbound rather than pile every rank on core 0.
+ *  - Threads take one core each while there are cores, then second PUs (SMT), then wrap
+ *    (oversubscribed). OMP_PROC_BIND set by the user, or HPOOL_BIND=none, means hpool does
+ *    not bind at all and only reports.
+ *
+ * Manager side: collect the rows from the START_ACKs, add rank 0's manager thread, compare
+ * hosts (oversubscription, cores shared between ranks), publish the table under g.lock.
+ * Tables live in a list owned by this file; one whose executor has been destroyed is freed
+ * when the next table is published (executor.c does not know about tables). */
+#define _GNU_SOURCE /* sched_getcpu */
+#include <ctype.h>
+#include <errno.h>
+#include <hwloc.h>
+#include <omp.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "executor.h"
+#include "topology.h"
+
+_Static_assert(sizeof(((hpool__wire_place *)0)->host) == HPOOL_HOST_MAX, "host size");
+_Static_assert(sizeof(((hpool__wire_place *)0)->cpuset) == HPOOL_CPUSET_MAX, "cpuset size");
+
+/* ---------------------------------------------------------------- this process's topology */
+static struct {
+    pthread_once_t once;
+    bool ok;                 /* hwloc loaded; otherwise rows carry -1 */
+    hwloc_topology_t topo;
+    hwloc_bitmap_t proc_set; /* the rank's cpuset as first seen: the launcher's binding */
+    hwloc_bitmap_t allowed;  /* PUs of the host this job may use */
+    int proc_pus, host_pus;
+    char host[HPOOL_HOST_MAX];
+    char cpuset_text[HPOOL_CPUSET_MAX];
+} tp = {.once = PTHREAD_ONCE_INIT};
+
+static void load_topology(void)
+{
+    if (gethostname(tp.host, sizeof tp.host) != 0 || tp.host[0] == '\0')
+        snprintf(tp.host, sizeof tp.host, "unknown-host");
+    tp.host[sizeof tp.host - 1] = '\0';
+    snprintf(tp.cpuset_text, sizeof tp.cpuset_text, "?");
+    tp.proc_pus = tp.host_pus = 0;
+    if (hwloc_topology_init(&tp.topo) != 0)
+        return;
+    /* Keep PUs outside this rank's cgroup in the tree: logical core numbers then mean the
+     * same on every rank of a host whatever cgroup each runs in, so rank 0 can compare. */
+    hwloc_topology_set_flags(tp.topo, HWLOC_TOPOLOGY_FLAG_INCLUDE_DISALLOWED);
+    if (hwloc_topology_load(tp.topo) != 0) {
+        hwloc_topology_destroy(tp.topo);
+        return;
+    }
+    tp.allowed = hwloc_bitmap_dup(hwloc_topology_get_allowed_cpuset(tp.topo));
+    tp.proc_set = hwloc_bitmap_alloc();
+    if (tp.allowed == NULL || tp.proc_set == NULL)
+        return;
+    if (omp_get_proc_bind() != omp_proc_bind_false && omp_get_num_places() > 0) {
+        /* With OMP_PROC_BIND the runtime already bound the initial thread to its first
+         * place, so the process binding no longer shows what the launcher gave; the union
+         * of the places does (the runtime built them from it). */
+        for (int p = 0; p < omp_get_num_places(); p++) {
+            int k = omp_get_place_num_procs(p);
+            int *ids = k > 0 ? malloc((size_t)k * sizeof *ids) : NULL;
+            if (ids == NULL)
+                continue;
+            omp_get_place_proc_ids(p, ids);
+            for (int i = 0; i < k; i++)
+                if (ids[i] >= 0)
+                    hwloc_bitmap_set(tp.proc_set, (unsigned)ids[i]);
+            free(ids);
+        }
+    } else if (hwloc_get_cpubind(tp.topo, tp.proc_set, HWLOC_CPUBIND_PROCESS) != 0 &&
+               hwloc_get_cpubind(tp.topo, tp.proc_set, HWLOC_CPUBIND_THREAD) != 0) {
+        hwloc_bitmap_copy(tp.proc_set, tp.allowed);
+    }
+    hwloc_bitmap_and(tp.proc_set, tp.proc_set, tp.allowed);
+    if (hwloc_bitmap_iszero(tp.proc_set))
+        hwloc_bitmap_copy(tp.proc_set, tp.allowed);
+    tp.proc_pus = hwloc_bitmap_weight(tp.proc_set);
+    tp.host_pus = hwloc_bitmap_weight(tp.allowed);
+    int need = hwloc_bitmap_list_snprintf(tp.cpuset_text, sizeof tp.cpuset_text, tp.proc_set);
+    if (need >= (int)sizeof tp.cpuset_text) /* mark the cut instead of showing a wrong list */
+        memcpy(tp.cpuset_text + sizeof tp.cpuset_text - 4, "...", 4);
+    tp.ok = tp.proc_pus > 0 && tp.host_pus > 0;
+}
+
+static void ensure_topology(void)
+{
+    pthread_once(&tp.once, load_topology);
+}
+
+/* Core (logical index) and NUMA node (OS index) of PU `cpu`; -1 when unknown. */
+static void describe_cpu(int cpu, int32_t *core, int32_t *numa)
+{
+    *core = -1;
+    *numa = -1;
+    if (!tp.ok || cpu < 0)
+        return;
+    hwloc_obj_t pu = hwloc_get_pu_obj_by_os_index(tp.topo, (unsigned)cpu);
+    if (pu == NULL)
+        return;
+    hwloc_obj_t c = hwloc_get_ancestor_obj_by_type(tp.topo, HWLOC_OBJ_CORE, pu);
+    *core = (int32_t)(c ? c->logical_index : pu->logical_index);
+    for (hwloc_obj_t n = hwloc_get_next_obj_by_type(tp.topo, HWLOC_OBJ_NUMANODE, NULL); n;
+         n = hwloc_get_next_obj_by_type(tp.topo, HWLOC_OBJ_NUMANODE, n))
+        if (n->cpuset && hwloc_bitmap_isset(n->cpuset, (unsigned)cpu)) {
+            *numa = (int32_t)n->os_index;
+            break;
+        }
+}
+
+/* Where the calling thread is: its binding if that is one PU, else where it last ran. */
+static int current_cpu(void)
+{
+    int cpu = -1;
+    if (tp.ok) {
+        hwloc_bitmap_t s = hwloc_bitmap_alloc();
+        if (s && hwloc_get_cpubind(tp.topo, s, HWLOC_CPUBIND_THREAD) == 0 &&
+            hwloc_bitmap_weight(s) == 1)
+            cpu = hwloc_bitmap_first(s);
+        else if (s && hwloc_get_last_cpu_location(tp.topo, s, HWLOC_CPUBIND_THREAD) == 0)
+            cpu = hwloc_bitmap_first(s);
+        hwloc_bitmap_free(s);
+    }
+    return cpu >= 0 ? cpu : sched_getcpu();
+}
+
+/* ---------------------------------------------------------------- worker: threads, plan */
+static bool parse_int(const char *s, long *v)
+{
+    if (s == NULL)
+        return false;
+    char *end;
+    errno = 0;
+    *v = strtol(s, &end, 10);
+    while (end != s && isspace((unsigned char)*end))
+        end++;
+    return end != s && errno == 0 && (*end == '\0' || *end == ',');
+}
+
+int hpool__topo_default_threads(void)
+{
+    long v;
+    /* "4" or "4,2" (nested levels): the first level is the worker's team. */
+    if (parse_int(getenv("OMP_NUM_THREADS"), &v) && v >= 1)
+        return v > 1024 ? 1024 : (int)v;
+    ensure_topology();
+    if (tp.ok)
+        return tp.proc_pus > 1024 ? 1024 : tp.proc_pus;
+    int p = omp_get_num_procs();
+    return p >= 1 ? p : 1;
+}
+
+/* This rank's index among the worker ranks of its host, from the launcher's environment.
+ * World rank 0 (the manager, not a worker) counts as local when world rank == local rank,
+ * which holds on the first host under by-slot/by-core mapping (the default); if the guess
+ * is wrong one block stays unused, which wastes cores but never stacks ranks. */
+static bool local_workers(int *index, int *count)
+{
+    static const char *const vars[][2] = {
+        {"OMPI_COMM_WORLD_LOCAL_RANK", "OMPI_COMM_WORLD_LOCAL_SIZE"}, /* Open MPI */
+        {"MPI_LOCALRANKID", "MPI_LOCALNRANKS"},                       /* MPICH, Intel MPI */
+        {"MV2_COMM_WORLD_LOCAL_RANK", "MV2_COMM_WORLD_LOCAL_SIZE"},   /* MVAPICH2 */
+        {"PMI_LOCAL_RANK", "PMI_LOCAL_SIZE"},
+    };
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+        long lr, ls;
+        if (!parse_int(getenv(vars[i][0]), &lr) || !parse_int(getenv(vars[i][1]), &ls) ||
+            lr < 0 || ls < 1 || lr >= ls)
+            continue;
+        int manager_here = hpool__g.rank == (int)lr && lr > 0;
+        *index = (int)lr - manager_here;
+        *count = (int)ls - manager_here;
+        return *count >= 1 && *index >= 0 && *index < *count;
+    }
+    return false;
+}
+
+typedef struct {
+    int n_cores;
+    int *first;  /* n_cores + 1 offsets into pus */
+    int *pus;    /* OS indices, per core, only PUs of the rank's cpuset */
+} core_list;
+
+static void core_list_free(core_list *cl)
+{
+    free(cl->first);
+    free(cl->pus);
+}
+
+/* The cores that meet the rank's cpuset, in logical order, with their PUs in it. Falls back
+ * to PUs as cores when the topology has no core level. */
+static int core_list_build(core_list *cl)
+{
+    memset(cl, 0, sizeof *cl);
+    hwloc_obj_type_t type =
+        hwloc_get_nbobjs_by_type(tp.topo, HWLOC_OBJ_CORE) > 0 ? HWLOC_OBJ_CORE : HWLOC_OBJ_PU;
+    int total = hwloc_get_nbobjs_by_type(tp.topo, type);
+    cl->first = calloc((size_t)total + 1, sizeof *cl->first);
+    cl->pus = calloc((size_t)tp.proc_pus, sizeof *cl->pus);
+    if (cl->first == NULL || cl->pus == NULL)
+        return HPOOL_ENOMEM;
+    int np = 0;
+    for (hwloc_obj_t c = hwloc_get_next_obj_by_type(tp.topo, type, NULL); c;
+         c = hwloc_get_next_obj_by_type(tp.topo, type, c)) {
+        if (!hwloc_bitmap_intersects(c->cpuset, tp.proc_set))
+            continue;
+        int before = np;
+        for (int pu = hwloc_bitmap_first(c->cpuset); pu >= 0 && np < tp.proc_pus;
+             pu = hwloc_bitmap_next(c->cpuset, pu))
+            if (hwloc_bitmap_isset(tp.proc_set, (unsigned)pu))
+                cl->pus[np++] = pu;
+        if (np > before)
+            cl->first[++cl->n_cores] = np;
+    }
+    return 0;
+}
+
+/* One PU per thread: cores [lo, hi) of cl starting at core `offset` (relative), first PU
+ * of each core, then the second PUs, ...; beyond all PUs the order repeats. */
+static void assign_pus(const core_list *cl, int lo, int hi, int offset, int threads, int *pu)
+{
+    int span = hi - lo, slots = cl->first[hi] - cl->first[lo];
+    int t = 0;
+    for (int k = 0; t < threads && t < slots; k++)
+        for (int j = 0; j < span && t < threads; j++) {
+            int c = lo + (offset + j) % span;
+            if (cl->first[c] + k < cl->first[c + 1])
+                pu[t++] = cl->pus[cl->first[c] + k];
+        }
+    for (; t < threads; t++)
+        pu[t] = pu[t % slots];
+}
+
+typedef enum { PLAN_HPOOL, PLAN_OPENMP, PLAN_NONE } plan_kind;
+
+/* Decide how to bind `threads` threads; fills pu[] for PLAN_HPOOL. */
+static plan_kind plan(int threads, int *pu)
+{
+    if (omp_get_proc_bind() != omp_proc_bind_false)
+        return PLAN_OPENMP;
+    const char *env = getenv("HPOOL_BIND");
+    if (env && (strcmp(env, "none") == 0 || strcmp(env, "off") == 0 || strcmp(env, "0") == 0))
+        return PLAN_NONE;
+    if (!tp.ok)
+        return PLAN_NONE;
+    core_list cl;
+    if (core_list_build(&cl) != 0 || cl.n_cores == 0) {
+        core_list_free(&cl);
+        return PLAN_NONE;
+    }
+    int idx = 0, here = 1;
+    bool local = local_workers(&idx, &here);
+    bool unbound = hwloc_bitmap_isequal(tp.proc_set, tp.allowed);
+    int lo = 0, hi = cl.n_cores, offset = 0;
+    if (unbound && !local && hpool__g.size > 2) {
+        /* Every worker would pick the same first cores: worse than not binding. */
+        core_list_free(&cl);
+        return PLAN_NONE;
+    }
+    if (local)
+        offset = (int)(((long)idx * threads) % cl.n_cores);
+    if (unbound && local && here > 1 && cl.n_cores >= here) {
+        int b0 = (int)((long)idx * cl.n_cores / here);
+        int b1 = (int)((long)(idx + 1) * cl.n_cores / here);
+        if (cl.first[b1] - cl.first[b0] >= threads) {
+            lo = b0; /* the rank's own block of the host */
+            hi = b1;
+            offset = 0;
+        } else {
+            offset = b0; /* the block is too small: spread from its start over the host */
+        }
+    }
+    assign_pus(&cl, lo, hi, offset, threads, pu);
+    core_list_free(&cl);
+    return PLAN_HPOOL;
+}
+
+/* Bind the team and describe each thread in rows[] (threads entries); returns team size. */
+static int place_team(int threads, hpool__wire_place *rows)
+{
+    int *pu = calloc((size_t)threads, sizeof *pu);
+    plan_kind kind = pu ? plan(threads, pu) : PLAN_NONE;
+    int team = 0;
+#pragma omp parallel num_threads(threads)
+    {
+        int t = omp_get_thread_num();
+#pragma omp single
+        team = omp_get_num_threads();
+        hpool__wire_place *r = &rows[t];
+        r->thread = t;
+        r->binding = kind == PLAN_OPENMP ? HPOOL_BIND_OPENMP : HPOOL_BIND_NONE;
+        r->cpu = -1;
+        if (kind == PLAN_HPOOL) {
+            hwloc_bitmap_t s = hwloc_bitmap_alloc();
+            if (s) {
+                hwloc_bitmap_only(s, (unsigned)pu[t]);
+                if (hwloc_set_cpubind(tp.topo, s, HWLOC_CPUBIND_THREAD) == 0) {
+                    r->binding = HPOOL_BIND_HPOOL;
+                    r->cpu = pu[t];
+                }
+                hwloc_bitmap_free(s);
+            }
+        }
+        if (r->cpu < 0)
+            r->cpu = current_cpu();
+        describe_cpu(r->cpu, &r->core, &r->numa);
+    }
+    free(pu);
+    return team;
+}
+
+int hpool__topo_bind_team(int threads, hpool__buf *block)
+{
+    ensure_topology();
+    if (threads < 1)
+        threads = 1;
+    if ((unsigned)threads > HPOOL__PLACE_MAX_ROWS)
+        threads = (int)HPOOL__PLACE_MAX_ROWS;
+    hpool__wire_place *rows = calloc((size_t)threads, sizeof *rows);
+    if (rows == NULL)
+        return HPOOL_ENOMEM;
+    int team = place_team(threads, rows);
+    for (int t = 0; t < team; t++) {
+        hpool__wire_place *r = &rows[t];
+        memcpy(r->host, tp.host, sizeof r->host);
+        memcpy(r->cpuset, tp.cpuset_text, sizeof r->cpuset);
+        r->cpuset_pus = tp.proc_pus;
+        r->host_pus = tp.host_pus;
+        if (tp.ok && team > tp.proc_pus)
+            r->flags |= HPOOL_PLACE_OVERSUBSCRIBED;
+        if (r->binding == HPOOL_BIND_NONE)
+            r->flags |= HPOOL_PLACE_UNBOUND;
+        for (int u = 0; u < team; u++)
+            if (u != t && r->binding != HPOOL_BIND_NONE && rows[u].binding != HPOOL_BIND_NONE &&
+                r->core >= 0 && rows[u].core == r->core)
+                r->flags |= HPOOL_PLACE_SMT;
+    }
+    hpool__wire_place_hdr ph = {HPOOL__PLACE_MAGIC, (uint32_t)team, sizeof *rows, 0};
+    int rc = hpool__buf_put_raw(block, &ph, sizeof ph);
+    if (rc == 0 && team > 0)
+        rc = hpool__buf_put_raw(block, rows, (size_t)team * sizeof *rows);
+    free(rows);
+    return rc;
+}
+
+int hpool__topo_ack_payload(const char *msg, const hpool__buf *block, hpool__buf *out)
+{
+    static const unsigned char zeros[8];
+    if (msg == NULL)
+        msg = "";
+    size_t mlen = strlen(msg) + 1;
+    int rc = hpool__buf_put_raw(out, msg, mlen);
+    /* The block starts 8-aligned in the payload (the payload itself is 16-aligned). */
+    if (rc == 0 && hpool__pad8(mlen) > mlen)
+        rc = hpool__buf_put_raw(out, zeros, hpool__pad8(mlen) - mlen);
+    if (rc == 0 && block->len > 0) {
+        rc = hpool__buf_put_raw(out, block->data, block->len);
+    } else if (rc == 0) {
+        /* Binding ran out of memory: say "no rows" rather than send a malformed ack. */
+        hpool__wire_place_hdr ph = {HPOOL__PLACE_MAGIC, 0, sizeof(hpool__wire_place), 0};
+        rc = hpool__buf_put_raw(out, &ph, sizeof ph);
+    }
+    return rc;
+}
+
+/* ---------------------------------------------------------------- manager: the table */
+typedef struct hpool__placement {
+    int exec_id;
+    int workers;          /* workers whose rows were added */
+    hpool_placement *rows;
+    size_t n, cap;
+    unsigned flags;
+    char *warnings;       /* "" or lines */
+    struct hpool__placement *next; /* tables list; g.lock */
+} hpool__placement;
+
+static hpool__placement *tables; /* every table not yet freed; g.lock */
+
+static void table_free(hpool__placement *t)
+{
+    free(t->rows);
+    free(t->warnings);
+    free(t);
+}
+
+static bool executor_alive_locked(int id)
+{
+    for (hpool_executor *e = hpool__g.executors; e; e = e->next_all)
+        if (e->id == id)
+            return true;
+    return false;
+}
+
+int hpool__topo_split_ack(const void *payload, size_t len, const char **msg,
+                          const void **block, size_t *block_len)
+{
+    const unsigned char *p = payload;
+    const unsigned char *nul = len ? memchr(p, '\0', len) : NULL;
+    if (nul == NULL)
+        return HPOOL_EPROTO;
+    size_t off = hpool__pad8((size_t)(nul - p) + 1);
+    if (off > len)
+        return HPOOL_EPROTO;
+    *msg = (const char *)p;
+    *block = p + off;
+    *block_len = len - off;
+    return 0;
+}
+
+static int table_reserve(hpool__placement *t, size_t more)
+{
+    if (t->n + more <= t->cap)
+        return 0;
+    size_t cap = t->cap ? t->cap : 16;
+    while (cap < t->n + more)
+        cap *= 2;
+    hpool_placement *r = realloc(t->rows, cap * sizeof *r);
+    if (r == NULL)
+        return HPOOL_ENOMEM;
+    t->rows = r;
+    t->cap = cap;
+    return 0;
+}
+
+static hpool__placement *build_table(hpool_executor *ex)
+{
+    if (ex->placement_build)
+        return ex->placement_build;
+    hpool__placement *t = calloc(1, sizeof *t);
+    if (t == NULL)
+        return NULL;
+    t->exec_id = ex->id;
+    pthread_mutex_lock(&hpool__g.lock);
+    t->next = tables;
+    tables = t;
+    pthread_mutex_unlock(&hpool__g.lock);
+    ex->placement_build = t;
+    return t;
+}
+
+static bool text_ok(const char *s, size_t cap)
+{
+    return memchr(s, '\0', cap) != NULL;
+}
+
+int hpool__placement_add(hpool_executor *ex, int rank, const void *block, size_t len)
+{
+    hpool__wire_place_hdr ph;
+    if (len < sizeof ph)
+        return HPOOL_EPROTO;
+    memcpy(&ph, block, sizeof ph);
+    if (ph.magic != HPOOL__PLACE_MAGIC || ph.rec_size != sizeof(hpool__wire_place) ||
+        ph.count > HPOOL__PLACE_MAX_ROWS || len != sizeof ph + (size_t)ph.count * ph.rec_size)
+        return HPOOL_EPROTO;
+    hpool__placement *t = build_table(ex);
+    if (t == NULL || table_reserve(t, ph.count) != 0)
+        return HPOOL_ENOMEM;
+    const unsigned char *p = (const unsigned char *)block + sizeof ph;
+    for (uint32_t i = 0; i < ph.count; i++) {
+        hpool__wire_place w;
+        memcpy(&w, p + (size_t)i * sizeof w, sizeof w); /* the message may be unaligned */
+        if (w.thread != (int32_t)i || w.cpu < -1 || w.core < -1 || w.numa < -1 ||
+            w.cpuset_pus < 0 || w.host_pus < 0 || w.binding < HPOOL_BIND_NONE ||
+            w.binding > HPOOL_BIND_OPENMP || !text_ok(w.host, sizeof w.host) ||
+            w.host[0] == '\0' || !text_ok(w.cpuset, sizeof w.cpuset))
+            return HPOOL_EPROTO; /* rows of this worker are not counted (t->n unchanged) */
+    }
+    for (uint32_t i = 0; i < ph.count; i++) {
+        hpool__wire_place w;
+        memcpy(&w, p + (size_t)i * sizeof w, sizeof w);
+        hpool_placement *r = &t->rows[t->n++];
+        memset(r, 0, sizeof *r);
+        memcpy(r->host, w.host, sizeof r->host);
+        memcpy(r->cpuset, w.cpuset, sizeof r->cpuset);
+        r->rank = rank;
+        r->thread = w.thread;
+        r->cpu = w.cpu;
+        r->core = w.core;
+        r->numa = w.numa;
+        r->cpuset_pus = w.cpuset_pus;
+        r->host_pus = w.host_pus;
+        r->binding = (hpool_bind_kind)w.binding;
+        r->flags = w.flags & (HPOOL_PLACE_OVERSUBSCRIBED | HPOOL_PLACE_SMT | HPOOL_PLACE_UNBOUND);
+    }
+    t->workers++;
+    return 0;
+}
+
+int hpool__placement_count(const hpool_executor *ex)
+{
+    return ex->placement_build ? ex->placement_build->workers : 0;
+}
+
+static int by_rank_thread(const void *a, const void *b)
+{
+    const hpool_placement *x = a, *y = b;
+    if (x->rank != y->rank)
+        return x->rank < y->rank ? -1 : 1;
+    return (x->thread > y->thread) - (x->thread < y->thread);
+}
+
+/* Row order for finding shared cores: host, core, rank. */
+static int by_host_core(const void *a, const void *b)
+{
+    const hpool_placement *x = *(const hpool_placement *const *)a;
+    const hpool_placement *y = *(const hpool_placement *const *)b;
+    int c = strcmp(x->host, y->host);
+    if (c != 0)
+        return c;
+    if (x->core != y->core)
+        return x->core < y->core ? -1 : 1;
+    return (x->rank > y->rank) - (x->rank < y->rank);
+}
+
+static bool is_worker_row(const hpool_placement *r)
+{
+    return r->thread >= 0;
+}
+
+/* Per rank: more threads than PUs in its cpuset; SMT and unbound notes. Rows are sorted by
+ * rank, so a rank's rows are consecutive. */
+static void check_ranks(hpool__placement *t, FILE *w)
+{
+    for (size_t i = 0; i < t->n;) {
+        size_t j = i;
+        unsigned f = 0;
+        while (j < t->n && t->rows[j].rank == t->rows[i].rank)
+            f |= t->rows[j++].flags;
+        const hpool_placement *r = &t->rows[i];
+        if (is_worker_row(r)) {
+            int threads = (int)(j - i);
+            if (f & HPOOL_PLACE_OVERSUBSCRIBED)
+                fprintf(w, "oversubscribed: rank %d on %s runs %d threads on a cpuset of %d PUs (%s)\n",
+                        r->rank, r->host, threads, r->cpuset_pus, r->cpuset);
+            if (f & HPOOL_PLACE_SMT)
+                fprintf(w, "note: rank %d on %s: %d threads share cores (cpuset %s)\n", r->rank,
+                        r->host, threads, r->cpuset);
+            if (f & HPOOL_PLACE_UNBOUND)
+                fprintf(w, "note: rank %d on %s: threads not bound by hpool (HPOOL_BIND=none, "
+                           "or no launcher binding and no local rank to split the host)\n",
+                        r->rank, r->host);
+        }
+        i = j;
+    }
+}
+
+/* Per host: more worker threads than PUs; cores that run threads of several ranks. */
+static int check_hosts(hpool__placement *t, FILE *w)
+{
+    hpool_placement **v = malloc(t->n * sizeof *v);
+    if (v == NULL)
+        return HPOOL_ENOMEM;
+    size_t m = 0;
+    for (size_t i = 0; i < t->n; i++)
+        if (is_worker_row(&t->rows[i]))
+            v[m++] = &t->rows[i];
+    qsort(v, m, sizeof *v, by_host_core);
+    int shared_lines = 0, shared_more = 0;
+    for (size_t i = 0; i < m;) {
+        size_t j = i;
+        int host_pus = 0;
+        while (j < m && strcmp(v[j]->host, v[i]->host) == 0) {
+            if (v[j]->host_pus > host_pus)
+                host_pus = v[j]->host_pus;
+            j++;
+        }
+        if (host_pus > 0 && (int)(j - i) > host_pus) {
+            for (size_t k = i; k < j; k++)
+                v[k]->flags |= HPOOL_PLACE_OVERSUBSCRIBED;
+            fprintf(w, "oversubscribed: host %s runs %zu worker threads on %d PUs\n",
+                    v[i]->host, j - i, host_pus);
+        }
+        /* Cores of this host: a group of rows with one core; shared if two ranks, both
+         * bound (unbound threads move, their core is only where they last ran). */
+        for (size_t a = i; a < j;) {
+            size_t b = a;
+            bool shared = false;
+            while (b < j && v[b]->core == v[a]->core) {
+                if (v[b]->rank != v[a]->rank && v[a]->core >= 0 &&
+                    v[a]->binding != HPOOL_BIND_NONE && v[b]->binding != HPOOL_BIND_NONE)
+                    shared = true;
+                b++;
+            }
+            if (shared) {
+                for (size_t k = a; k < b; k++)
+                    if (v[k]->binding != HPOOL_BIND_NONE)
+                        v[k]->flags |= HPOOL_PLACE_SHARED_CORE;
+                if (shared_lines++ < 8) {
+                    fprintf(w, "shared core: host %s core %d runs threads of ranks", v[a]->host,
+                            v[a]->core);
+                    for (size_t k = a; k < b; k++)
+                        if (k == a || v[k]->rank != v[k - 1]->rank)
+                            fprintf(w, " %d", v[k]->rank);
+                    fputc('\n', w);
+                } else {
+                    shared_more++;
+                }
+            }
+            a = b;
+        }
+        i = j;
+    }
+    if (shared_more)
+        fprintf(w, "shared core: ... and %d more cores\n", shared_more);
+    free(v);
+    return 0;
+}
+
+/* Print the warnings that cost performance, once per distinct text per process (every
+ * executor of a program usually sees the same placement). HPOOL_PLACEMENT_WARNINGS=0
+ * silences them; the table keeps them either way. */
+static void print_warnings(const hpool__placement *t)
+{
+    static char *last;
+    if (!(t->flags & (HPOOL_PLACE_OVERSUBSCRIBED | HPOOL_PLACE_SHARED_CORE)))
+        return;
+    const char *env = getenv("HPOOL_PLACEMENT_WARNINGS");
+    if (env && strcmp(env, "0") == 0)
+        return;
+    if (last && strcmp(last, t->warnings) == 0)
+        return;
+    free(last);
+    last = strdup(t->warnings);
+    for (const char *p = t->warnings; *p;) {
+        const char *e = strchr(p, '\n');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (strncmp(p, "note:", 5) != 0)
+            fprintf(stderr, "hpool: placement (executor %d): %.*s\n", t->exec_id, (int)n, p);
+        p += n + (e ? 1 : 0);
+    }
+}
+
+static void manager_row(hpool_placement *r)
+{
+    memset(r, 0, sizeof *r);
+    memcpy(r->host, tp.host, sizeof r->host);
+    memcpy(r->cpuset, tp.cpuset_text, sizeof r->cpuset);
+    r->rank = hpool__g.rank;
+    r->thread = -1;
+    r->cpu = current_cpu();
+    int32_t core, numa;
+    describe_cpu(r->cpu, &core, &numa);
+    r->core = core;
+    r->numa = numa;
+    r->cpuset_pus = tp.proc_pus;
+    r->host_pus = tp.host_pus;
+    r->binding = HPOOL_BIND_NONE; /* hpool never binds rank 0: it runs the user's program */
+}
+
+void hpool__placement_finish(hpool_executor *ex)
+{
+    ensure_topology();
+    hpool__placement *t = build_table(ex);
+    if (t == NULL || table_reserve(t, 1) != 0)
+        return;
+    manager_row(&t->rows[t->n++]);
+    qsort(t->rows, t->n, sizeof *t->rows, by_rank_thread);
+    char *text = NULL;
+    size_t text_len = 0;
+    FILE *w = open_memstream(&text, &text_len);
+    if (w == NULL)
+        return;
+    check_ranks(t, w);
+    int rc = check_hosts(t, w);
+    fclose(w);
+    if (rc != 0 || text == NULL) {
+        free(text);
+        return;
+    }
+    t->warnings = text;
+    for (size_t i = 0; i < t->n; i++)
+        t->flags |= t->rows[i].flags;
+    print_warnings(t);
+
+    pthread_mutex_lock(&hpool__g.lock);
+    ex->placement = t;
+    ex->placement_build = NULL;
+    /* Free the tables of executors that were destroyed since (nobody can ask for them). */
+    for (hpool__placement **pp = &tables; *pp;) {
+        hpool__placement *o = *pp;
+        if (o != t && !executor_alive_locked(o->exec_id)) {
+            *pp = o->next;
+            table_free(o);
+        } else {
+            pp = &o->next;
+        }
+    }
+    hpool__notify_done_locked();
+    pthread_mutex_unlock(&hpool__g.lock);
+}
+
+/* ---------------------------------------------------------------- public API */
+static int wait_table(hpool_executor *ex, const char *fn, hpool__placement **out)
+{
+    if (ex == NULL)
+        return hpool__fail(HPOOL_EINVAL, "%s: executor is NULL", fn);
+    int rc = 0;
+    pthread_mutex_lock(&hpool__g.lock);
+    for (;;) {
+        if (ex->destroyed) {
+            rc = hpool__fail(HPOOL_ESTATE, "%s: executor was destroyed", fn);
+            break;
+        }
+        if (ex->placement) {
+            *out = ex->placement;
+            break;
+        }
+        if (ex->broken) {
+            rc = hpool__fail(HPOOL_EBROKEN, "%s: %s", fn, ex->broken_msg);
+            break;
+        }
+        if (ex->drained) {
+            rc = hpool__fail(HPOOL_ESTATE, "%s: executor ended without a placement table", fn);
+            break;
+        }
+        /* The manager thread fills the table: waiting on it there would never end. */
+        if (hpool__g.manager_running && pthread_equal(pthread_self(), hpool__g.manager)) {
+            rc = hpool__fail(HPOOL_ESTATE, "%s: not ready yet, and called on the manager thread",
+                             fn);
+            break;
+        }
+        hpool__g.n_waiting++;
+        pthread_cond_wait(&hpool__g.done_cond, &hpool__g.lock);
+        hpool__g.n_waiting--;
+    }
+    pthread_mutex_unlock(&hpool__g.lock);
+    return rc;
+}
+
+int hpool_executor_placement(hpool_executor *ex, const hpool_placement **rows, size_t *n)
+{
+    if (rows == NULL || n == NULL)
+        return hpool__fail(HPOOL_EINVAL, "hpool_executor_placement: NULL argument");
+    hpool__placement *t;
+    int rc = wait_table(ex, "hpool_executor_placement", &t);
+    if (rc != 0)
+        return rc;
+    *rows = t->rows;
+    *n = t->n;
+    return 0;
+}
+
+int hpool_executor_placement_warnings(hpool_executor *ex, unsigned *flags, const char **text)
+{
+    hpool__placement *t;
+    int rc = wait_table(ex, "hpool_executor_placement_warnings", &t);
+    if (rc != 0)
+        return rc;
+    if (flags)
+        *flags = t->flags;
+    if (text)
+        *text = t->warnings;
+    return 0;
+}
+
+/* snprintf that keeps counting past the end of buf. */
+static void put(char *buf, size_t cap, size_t *len, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void put(char *buf, size_t cap, size_t *len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(*len < cap ? buf + *len : NULL, *len < cap ? cap - *len : 0, fmt, ap);
+    va_end(ap);
+    if (k > 0)
+        *len += (size_t)k;
+}
+
+size_t hpool_placement_format(const hpool_placement *rows, size_t n, char *buf, size_t cap)
+{
+    if (cap > 0)
+        buf[0] = '\0';
+    int hw = 4;
+    for (size_t i = 0; rows && i < n; i++) {
+        int l = (int)strnlen(rows[i].host, sizeof rows[i].host);
+        if (l > hw)
+            hw = l;
+    }
+    static const char *const bind[] = {"none", "hpool", "openmp"};
+    size_t len = 0;
+    put(buf, cap, &len, "%-*s %4s %6s %4s %4s %4s %-6s %-8s %s\n", hw, "host", "rank", "thread",
+        "cpu", "core", "numa", "bound", "cpuset", "flags");
+    for (size_t i = 0; rows && i < n; i++) {
+        const hpool_placement *r = &rows[i];
+        char th[16];
+        if (r->thread < 0)
+            snprintf(th, sizeof th, "mgr");
+        else
+            snprintf(th, sizeof th, "%d", r->thread);
+        unsigned b = (unsigned)r->binding;
+        put(buf, cap, &len, "%-*.*s %4d %6s %4d %4d %4d %-6s %-8.*s", hw, HPOOL_HOST_MAX,
+            r->host, r->rank, th, r->cpu, r->core, r->numa, b < 3 ? bind[b] : "?",
+            HPOOL_CPUSET_MAX, r->cpuset);
+        if (r->flags == 0)
+            put(buf, cap, &len, " -");
+        if (r->flags & HPOOL_PLACE_OVERSUBSCRIBED)
+            put(buf, cap, &len, " oversubscribed");
+        if (r->flags & HPOOL_PLACE_SHARED_CORE)
+            put(buf, cap, &len, " shared-core");
+        if (r->flags & HPOOL_PLACE_SMT)
+            put(buf, cap, &len, " smt");
+        if (r->flags & HPOOL_PLACE_UNBOUND)
+            put(buf, cap, &len, " unbound");
+        put(buf, cap, &len, "\n");
+    }
+    return len;
+}

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Faults that end a job, each under a bounded timeout:
+# 1. a task that never returns: its future fails with HPOOL_ETIMEDOUT, the others finish,
+#    hpool_finalize refuses to wait for the stuck rank and the program ends the job.
+# 2. a worker killed from outside (SIGKILL) in the middle of an hpool-bench sweep: mpirun
+#    ends the job, nothing hangs, the rows and records written so far stay on disk in the
+#    .incomplete directory without a "# complete" line, and an earlier complete result of
+#    the same experiment is untouched.
+# Env (set by CTest): HPOOL_BUILD, HPOOL_SRC, MPIEXEC, MPIEXEC_PREFLAGS.
+set -u
+MPI="${MPIEXEC:-mpirun} ${MPIEXEC_PREFLAGS:-}"
+OUT=$(mktemp -d)
+trap 'rm -rf "$OUT"' EXIT
+fails=0 passes=0
+not() { ! "$@"; }
+check() { # check "what" command... (use "test !" for negation)
+    local what=$1; shift
+    if "$@"; then passes=$((passes + 1)); else echo "FAIL: $what" >&2; fails=$((fails + 1)); fi
+}
+
+# 1. The stuck task.
+start=$(date +%s)
+log=$(timeout 90 $MPI -n 3 "$HPOOL_BUILD/tests/test_faults" --hang 2>&1)
+status=$?
+took=$(( $(date +%s) - start ))
+check "hang: job ends with an error status (MPI_Abort), not a timeout" \
+    test "$status" -ne 0 -a "$status" -ne 124
+check "hang: ends within 30 s (took ${took}s)" [ "$took" -lt 30 ]
+check "hang: the stuck item timed out, the rest finished" grep -q "hang: 1 timed out, 7 finished" <<<"$log"
+check "hang: finalize says which rank is stuck" grep -q "finalize refused: .*rank 2 is stuck" <<<"$log"
+
+# 2. SIGKILL of a worker during a sweep.
+cat > "$OUT/victim.ini" <<'INI'
+[experiment]
+name = victim
+workload = cpu_sum
+tasks = 40
+cost_ms = 5
+schedule = fixed
+chunksize = 1
+workers = 2
+repeat = 40
+records = chunks
+serial_baseline = no
+INI
+sed 's/repeat = 40/repeat = 1/' "$OUT/victim.ini" > "$OUT/quick.ini"
+timeout 60 $MPI -n 3 "$HPOOL_BUILD/hpool-bench" --quiet --no-plot --out "$OUT" "$OUT/quick.ini"
+check "a complete earlier result exists" grep -q '^# complete' "$OUT/victim/runs.tsv"
+before=$(md5sum < "$OUT/victim/runs.tsv")
+timeout 90 $MPI -n 3 "$HPOOL_BUILD/hpool-bench" --quiet --no-plot --out "$OUT" "$OUT/victim.ini" \
+    > "$OUT/victim.log" 2>&1 &
+job=$!
+victim=""
+for _ in $(seq 100); do      # find worker rank 1 once the sweep has written a few runs
+    sleep 0.1
+    part=$(ls "$OUT"/.victim.incomplete-*/runs.tsv.partial 2>/dev/null | head -1)
+    [ -n "$part" ] && [ "$(grep -vc '^impl' "$part")" -ge 3 ] || continue
+    for p in $(pgrep -f "hpool-bench --quiet --no-plot --out $OUT $OUT/victim.ini"); do
+        if tr '\0' '\n' < /proc/$p/environ 2>/dev/null | grep -qx 'OMPI_COMM_WORLD_RANK=1'; then
+            victim=$p
+        fi
+    done
+    [ -n "$victim" ] && break
+done
+check "found a worker to kill" [ -n "$victim" ]
+[ -n "$victim" ] && kill -9 "$victim"
+wait "$job"
+status=$?
+check "killed sweep: mpirun exits non-zero, not by timeout (status $status)" \
+    test "$status" -ne 0 -a "$status" -ne 124
+part=$(ls "$OUT"/.victim.incomplete-*/runs.tsv.partial 2>/dev/null | head -1)
+check "killed sweep: partial runs kept" test -n "$part" -a "$(grep -vc '^impl' "$part")" -ge 3
+check "killed sweep: partial rows are not marked complete" not grep -q '^# complete' "$part"
+check "killed sweep: records of finished runs kept" \
+    [ -n "$(ls "$OUT"/.victim.incomplete-*/runs/0/chunks.tsv 2>/dev/null)" ]
+check "killed sweep: earlier complete result untouched" [ "$(md5sum < "$OUT/victim/runs.tsv")" = "$before" ]
+
+echo "faults: $passes passed, $fails failed"
+[ "$fails" -eq 0 ]
