@@ -2,7 +2,8 @@
 # (Debian, as root), then configure and build. Sourced, not run.
 set -euo pipefail
 HPOOL_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-HPOOL_DEPS=(build-essential cmake pkg-config openmpi-bin libopenmpi-dev libhwloc-dev hwloc
+HPOOL_DEPS=(build-essential cmake pkg-config openmpi-bin libopenmpi-dev libhwloc-dev hwloc valgrind
+            clang libclang-rt-14-dev
             gnuplot-nox libinih-dev libjansson-dev libcmocka-dev python3)
 
 hpool_install_deps() {

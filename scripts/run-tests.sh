@@ -1,10 +1,64 @@
 #!/usr/bin/env bash
-# The whole test suite: installs what is missing, builds with -Werror, runs every unit
-# and multi-rank test (2, 3, 5 ranks oversubscribed, and over TCP).
+# The whole test suite. Installs what is missing, then:
+#   1. plain build with -Werror: every unit test, every multi-rank test at 2, 3 and 5 ranks
+#      (oversubscribed) and at 3 ranks over TCP, end-to-end scripts;
+#   2. ASan + UBSan build: unit tests (with leak checking) and the multi-rank tests at 3
+#      ranks (leak checking off there: Open MPI's unloaded plugins leave unsymbolizable
+#      allocations, see tests/sanitizers/lsan.supp);
+#   3. TSan build: the multi-rank tests at 3 ranks (rank 0's manager and user threads),
+#      with the justified suppressions of tests/sanitizers/tsan.supp;
+#   4. valgrind memcheck on the unit tests: no leaks, no errors;
+#   5. the fuzz targets for a bounded time (clang's libFuzzer), when clang is present.
+# Extra arguments go to the plain stage's ctest (e.g. -R map). HPOOL_QUICK=1 runs only
+# stage 1.
 source "$(dirname "$0")/common.sh"
 hpool_install_deps
 hpool_mpi_env
-build="$HPOOL_SRC/build-test"
-hpool_build "$build" -DHPOOL_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
-cd "$build"
-ctest --output-on-failure -j 2 "$@"
+cd "$HPOOL_SRC"
+status=0
+stage() { echo "=== $*" >&2; }
+
+stage "1/5 plain build, full suite"
+hpool_build build-test -DHPOOL_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+(cd build-test && ctest --output-on-failure -j 2 "$@") || status=1
+[ "${HPOOL_QUICK:-0}" = 1 ] && exit $status
+
+SUPP="$HPOOL_SRC/tests/sanitizers"
+stage "2/5 ASan + UBSan"
+hpool_build build-test-asan -DHPOOL_WERROR=ON -DHPOOL_ASAN=ON -DCMAKE_BUILD_TYPE=Debug \
+    -DHPOOL_MPI_RANKS=3 -DHPOOL_MPI_TCP_FLAGS= \
+    -DMPIEXEC_PREFLAGS="--oversubscribe -x ASAN_OPTIONS -x UBSAN_OPTIONS"
+(cd build-test-asan &&
+    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        ctest --output-on-failure -j 2 -L unit &&
+    ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        ctest --output-on-failure -j 2 -L mpi) || status=1
+
+stage "3/5 TSan"
+hpool_build build-test-tsan -DHPOOL_WERROR=ON -DHPOOL_TSAN=ON -DCMAKE_BUILD_TYPE=Debug \
+    -DHPOOL_MPI_RANKS=3 -DHPOOL_MPI_TCP_FLAGS= -DMPIEXEC_PREFLAGS="--oversubscribe -x TSAN_OPTIONS"
+(cd build-test-tsan &&
+    TSAN_OPTIONS="suppressions=$SUPP/tsan.supp halt_on_error=1 second_deadlock_stack=1" \
+        ctest --output-on-failure -j 2 -L mpi) || status=1
+
+stage "4/5 valgrind memcheck on the unit tests"
+for t in build-test/tests/test_*; do
+    case "$(basename "$t")" in
+        test_schedule|test_config|test_render|test_errors|test_queues|test_clock*) ;;
+        *) continue ;;
+    esac
+    [ -x "$t" ] || continue
+    valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+        --show-leak-kinds=definite,indirect "$t" >/dev/null 2>"build-test/$(basename "$t").vg" \
+        || { echo "valgrind: $t" >&2; cat "build-test/$(basename "$t").vg" >&2; status=1; }
+done
+
+stage "5/5 fuzzing (bounded)"
+if [ -x tests/fuzz/run-fuzz.sh ] && command -v clang >/dev/null; then
+    bash tests/fuzz/run-fuzz.sh || status=1
+else
+    echo "fuzzing skipped: clang or tests/fuzz/run-fuzz.sh missing" >&2
+fi
+
+if [ $status -eq 0 ]; then echo "ALL STAGES PASSED"; else echo "SOME STAGES FAILED"; fi
+exit $status

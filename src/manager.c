@@ -509,7 +509,8 @@ static int handle_result(hpool_executor *ex, int src, size_t len)
     hpool__worker_state *w = &ex->w[wi];
     hpool__slot *s = &w->slots[h->slot];
     uint32_t want = s->map ? s->count : s->n_futs;
-    if (!s->busy || h->chunk_id != s->chunk_id || h->count != want)
+    if (!s->busy || h->chunk_id != s->chunk_id ||
+        hpool__wire_validate_result(rx.data, len, want) != 0)
         return HPOOL_EPROTO;
     double t_result = hpool__now();
     w->t_head = t_result; /* its next call item starts about now */
@@ -581,8 +582,9 @@ static void handle_ack(hpool_executor *ex, int src, size_t len)
         break_executor(ex, "initializer '%s' failed on rank %d: %s",
                        hpool__task_name(ex->initializer), src, msg);
     }
-    if (first && hpool__placement_count(ex) == ex->n_workers)
-        hpool__placement_finish(ex);
+    if (first && hpool__placement_count(ex) == ex->n_workers &&
+        hpool__placement_finish(ex) != 0)
+        break_executor(ex, "out of memory building the placement table");
 }
 
 /* A task crashed on a worker, which reported it and left the pool. */

@@ -103,3 +103,26 @@ int hpool__wire_check(const void *msg, size_t len)
         return HPOOL_EPROTO;
     return 0;
 }
+
+int hpool__wire_validate_result(const void *msg, size_t len, uint32_t count)
+{
+    if (hpool__wire_check(msg, len) != 0)
+        return HPOOL_EPROTO;
+    hpool__wire_hdr h;
+    memcpy(&h, msg, sizeof h);
+    if (h.type != HPOOL__MSG_RESULT || h.count != count)
+        return HPOOL_EPROTO;
+    hpool__item_reader rd;
+    hpool__item_reader_init(&rd, msg, len);
+    for (uint32_t i = 0; i < count; i++) {
+        int32_t status;
+        const void *data;
+        size_t n;
+        if (hpool__item_reader_next(&rd, &status, &data, &n) != 0)
+            return HPOOL_EPROTO;
+    }
+    size_t rest = (size_t)(rd.end - rd.p);
+    if ((uint64_t)h.n_spans * sizeof(hpool__wire_span) != rest)
+        return HPOOL_EPROTO;
+    return 0;
+}

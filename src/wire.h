@@ -96,5 +96,9 @@ int hpool__item_reader_next(hpool__item_reader *r, int32_t *status, const void *
                             size_t *len);
 /* Validate a message header received from a worker (magic, size). */
 int hpool__wire_check(const void *msg, size_t len);
+/* Validate a whole RESULT message before anything in it is used: header, exactly
+ * `count` length-prefixed items inside the message, then exactly n_spans span records
+ * ending at the message's end. Returns 0 or HPOOL_EPROTO. The manager's decoder. */
+int hpool__wire_validate_result(const void *msg, size_t len, uint32_t count);
 
 #endif
