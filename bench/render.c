@@ -475,7 +475,7 @@ static int run_script(renderer *rd, const char *script, const char *name, gpargs
     }
     char *argv[] = {"gnuplot", "-e", g->s, spath, NULL};
     pid_t pid;
-    int fd, status = 0;
+    int fd = -1, status = 0;
     int rc = spawn_gnuplot(rd->gnuplot, argv, &pid, &fd);
     if (rc != 0) {
         seterr(err, errlen, "%s: cannot run %s: %s", script, rd->gnuplot, strerror(rc));
@@ -527,11 +527,19 @@ static int run_script(renderer *rd, const char *script, const char *name, gpargs
  * Timelines
  * ---------------------------------------------------------------------------------- */
 
-static const char *const CHUNK_COLS[] = {
-    "run",    "chunk",  "worker", "first_item", "items",    "t_submit", "t_dispatch",
-    "t_recv", "t_start", "t_end", "t_result",   "status",   NULL};
-static const char *const SPAN_COLS[] = {"run",   "rank",    "thread", "chunk",
-                                        "item",  "inner",   "t_start", "t_end", NULL};
+/* Columns of FORMATS.md that must be present, and those of them that must be numbers. */
+static const char *const CHUNK_COLS[] = {"run",    "chunk",      "schedule", "worker",
+                                         "first_item", "items",  "t_submit", "t_dispatch",
+                                         "t_recv", "t_start",    "t_end",    "t_result",
+                                         "status", NULL};
+static const char *const CHUNK_NUMERIC[] = {"run",      "chunk",      "worker", "first_item",
+                                            "items",    "t_submit",   "t_dispatch",
+                                            "t_recv",   "t_start",    "t_end",
+                                            "t_result", "status",     NULL};
+static const char *const SPAN_COLS[] = {"run",   "rank",  "thread",  "chunk", "item",
+                                        "inner", "t_start", "t_end", "label", NULL};
+static const char *const SPAN_NUMERIC[] = {"run",   "rank",    "thread", "chunk",
+                                           "item",  "inner",   "t_start", "t_end", NULL};
 
 typedef struct {
     hpool_render_table chunks, spans, runs, summary;
@@ -741,7 +749,8 @@ static size_t members(const sdata *d, size_t g) {
 static size_t keep_max(const sdata *d, size_t m, int f) {
     double mx = -INFINITY;
     for (size_t k = 0; k < m; k++)
-        mx = fmax(mx, d->rows[d->idx[k]].val[f]);
+        if (d->rows[d->idx[k]].val[f] > mx)
+            mx = d->rows[d->idx[k]].val[f];
     size_t out = 0;
     for (size_t k = 0; k < m; k++)
         if (d->rows[d->idx[k]].val[f] == mx)
@@ -1099,8 +1108,12 @@ static int load_tables(const char *dir, tables *tb, char *err, size_t errlen) {
         load_one(dir, "summary.tsv", &tb->summary, &tb->has_summary, err, errlen) < 0)
         return -1;
     static const char *const run_cols[] = {"run", NULL};
-    if ((tb->has_chunks && table_require_numeric(&tb->chunks, CHUNK_COLS, err, errlen) < 0) ||
-        (tb->has_spans && table_require_numeric(&tb->spans, SPAN_COLS, err, errlen) < 0) ||
+    if ((tb->has_chunks &&
+         (hpool_render_table_require(&tb->chunks, CHUNK_COLS, err, errlen) < 0 ||
+          table_require_numeric(&tb->chunks, CHUNK_NUMERIC, err, errlen) < 0)) ||
+        (tb->has_spans &&
+         (hpool_render_table_require(&tb->spans, SPAN_COLS, err, errlen) < 0 ||
+          table_require_numeric(&tb->spans, SPAN_NUMERIC, err, errlen) < 0)) ||
         (tb->has_runs && table_require_numeric(&tb->runs, run_cols, err, errlen) < 0))
         return -1;
     return 0;

@@ -50,7 +50,7 @@ static void md_value(FILE *f, const char *s) {
     char *end = NULL;
     double v = strtod(s, &end);
     if (*s && *end == '\0' && isfinite(v)) {
-        if (v == floor(v) && fabs(v) < 1e15)
+        if ((v < 0 ? -v : v) < 1e15 && v == (double)(long long)v)
             fprintf(f, "%.0f", v);
         else
             fprintf(f, "%.4g", v);
@@ -72,8 +72,28 @@ typedef struct {
     hpool_render_table t[T_COUNT];
     bool present[T_COUNT];
     json_t *meta;          /* NULL when absent or unreadable */
+    json_t *meta_name;     /* the "name" / "description" strings found in it (borrowed) */
+    json_t *meta_desc;
     char meta_error[256];  /* why meta.json could not be read ("" if absent or fine) */
 } report_ctx;
+
+/* A string member of meta.json at the top level or in a top-level object (meta.json's
+ * layout belongs to the CLI; the experiment's name may sit under e.g. "config"). */
+static json_t *meta_string(json_t *meta, const char *key) {
+    if (!json_is_object(meta))
+        return NULL;
+    json_t *v = json_object_get(meta, key);
+    if (json_is_string(v))
+        return v;
+    const char *k;
+    json_t *sub;
+    json_object_foreach(meta, k, sub) {
+        v = json_object_get(sub, key);
+        if (json_is_object(sub) && json_is_string(v))
+            return v;
+    }
+    return NULL;
+}
 
 static int load_all(report_ctx *c, char *err, size_t errlen) {
     for (int i = 0; i < T_COUNT; i++) {
@@ -92,6 +112,8 @@ static int load_all(report_ctx *c, char *err, size_t errlen) {
         c->meta = json_load_file(path, 0, &je);
         if (!c->meta)
             snprintf(c->meta_error, sizeof c->meta_error, "line %d: %s", je.line, je.text);
+        c->meta_name = meta_string(c->meta, "name");
+        c->meta_desc = meta_string(c->meta, "description");
     }
     return 0;
 }
@@ -117,25 +139,8 @@ static double cellnum(const hpool_render_table *t, size_t row, const char *col) 
  * Title and experiment
  * ---------------------------------------------------------------------------------- */
 
-/* A string member of meta.json at the top level or one object below it. */
-static const char *meta_string(const report_ctx *c, const char *key) {
-    if (!json_is_object(c->meta))
-        return NULL;
-    json_t *v = json_object_get(c->meta, key);
-    if (json_is_string(v))
-        return json_string_value(v);
-    const char *k;
-    json_t *sub;
-    json_object_foreach(c->meta, k, sub) {
-        v = json_object_get(sub, key);
-        if (json_is_object(sub) && json_is_string(v))
-            return json_string_value(v);
-    }
-    return NULL;
-}
-
 static const char *experiment_name(const report_ctx *c) {
-    const char *name = meta_string(c, "name");
+    const char *name = json_string_value(c->meta_name);
     if (name && *name)
         return name;
     for (int i = T_RUNS; i <= T_SUMMARY; i++)
@@ -166,29 +171,34 @@ static void json_scalar(FILE *f, json_t *v) {
 }
 
 /* One table row per leaf; nested objects become dotted keys, lists of scalars are
- * joined. name/description are shown above the table, so they are skipped here. */
-static void meta_rows(FILE *f, json_t *obj, const char *prefix, int depth) {
+ * joined. The name and description shown above the table are skipped. */
+static void meta_rows(FILE *f, const report_ctx *c, json_t *obj, const char *prefix,
+                      int depth) {
     const char *k;
     json_t *v;
     json_object_foreach(obj, k, v) {
-        if (depth <= 1 && (strcmp(k, "name") == 0 || strcmp(k, "description") == 0))
+        if (v == c->meta_name || v == c->meta_desc)
             continue;
         char key[256];
         snprintf(key, sizeof key, "%s%s%s", prefix, *prefix ? "." : "", k);
         if (json_is_object(v) && depth < 4) {
-            meta_rows(f, v, key, depth + 1);
+            meta_rows(f, c, v, key, depth + 1);
             continue;
         }
         fputs("| ", f);
         md_cell(f, key);
         fputs(" | ", f);
         if (json_is_array(v) && all_scalars(v)) {
+            /* a command line reads best as one, in code style */
+            bool cmd = strcmp(k, "command") == 0 || strcmp(k, "argv") == 0;
             size_t i;
             json_t *e;
+            fputs(cmd ? "`" : "", f);
             json_array_foreach(v, i, e) {
-                fputs(i ? ", " : "", f);
+                fputs(i ? (cmd ? " " : ", ") : "", f);
                 json_scalar(f, e);
             }
+            fputs(cmd ? "`" : "", f);
         } else {
             json_scalar(f, v);
         }
@@ -197,7 +207,7 @@ static void meta_rows(FILE *f, json_t *obj, const char *prefix, int depth) {
 }
 
 static void write_experiment(FILE *f, const report_ctx *c) {
-    const char *desc = meta_string(c, "description");
+    const char *desc = json_string_value(c->meta_desc);
     if (desc && *desc)
         fprintf(f, "%s\n\n", desc);
     fputs("## Experiment\n\n", f);
@@ -210,7 +220,7 @@ static void write_experiment(FILE *f, const report_ctx *c) {
         return;
     }
     fputs("| parameter | value |\n|---|---|\n", f);
-    meta_rows(f, c->meta, "", 0);
+    meta_rows(f, c, c->meta, "", 0);
     fputc('\n', f);
 }
 
@@ -434,7 +444,8 @@ static int write_plots(FILE *f, const report_ctx *c) {
         n++;
     }
     closedir(d);
-    qsort(names, n, sizeof *names, plot_cmp);
+    if (n > 1)
+        qsort(names, n, sizeof *names, plot_cmp);
     fputs("## Plots\n\n", f);
     if (n == 0)
         fputs("No plots were rendered (run `hpool-bench render` with gnuplot installed).\n\n",

@@ -20,20 +20,23 @@ Workloads (N = --tasks, item i = 0..N-1, "mean" = one item's mean cost)
               iteration count is calibrated once (in this process) so one item takes
               cost-ms milliseconds. Python's loop is much slower per iteration than C's,
               so the same --iterations is not the same time: use --cost-ms to compare.
-  io_sleep    time.sleep(cost-ms / 1000).
-  increasing  cpu_sum with n_i = round(mean_n * f_i), f_i = 2*i/(N-1)
-  decreasing  f_i = 2*(N-1-i)/(N-1)
-  random      f_i = 2*u_i
-  bimodal     f_i = 5.5 if u_i < 0.1 else 0.5 (10% heavy items; mean f = 1.0)
-              (N = 1: f_0 = 1 for increasing/decreasing.) mean_n is --iterations or the
-              calibrated count for --cost-ms. u_i is in [0, 1): the i-th output
-              (0-based) of splitmix64 seeded with --seed, top 53 bits / 2**53:
-                z = (seed + (i+1) * 0x9E3779B97F4A7C15) mod 2**64
-                z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9 mod 2**64
-                z = (z ^ (z >> 27)) * 0x94D049BB133111EB mod 2**64
-                z =  z ^ (z >> 31);   u_i = (z >> 11) / 2**53
-              It is stateless per item, so the C side computes the same costs.
-  hybrid and mandelbrot are hpool-only and rejected.
+  io_sleep    time.sleep(cost-ms / 1000); with --iterations instead, as long as that
+              many loop iterations take here (calibrated), like bench/workloads.c.
+  increasing  cpu_sum with n_i = llround(mean_n * f_i), f_i = 2*i/(N-1)
+  decreasing  f_i = 2*(N-1-i)/(N-1)          (N = 1: f_0 = 1 for both)
+  random      f_i = 2 * (h_i >> 11) / 2**53  (uniform in [0, 2))
+  bimodal     f_i = 5.5 if h_i % 10 == 0 else 0.5  (about 10% heavy items; mean ~1)
+              mean_n is --iterations, or the calibrated count for --cost-ms; llround
+              rounds halves away from zero. h_i is splitmix64's mixing function applied
+              to seed * 0x100000001B3 + i (all mod 2**64):
+                z = seed * 0x100000001B3 + i + 0x9E3779B97F4A7C15
+                z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9
+                z = (z ^ (z >> 27)) * 0x94D049BB133111EB
+                h_i = z ^ (z >> 31)
+              These are the formulas of bench/workloads.c (cost_factor), so both
+              implementations run the very same item costs for a given seed.
+  hybrid and mandelbrot are hpool-only: they are skipped with a warning on stderr (no
+  rows, exit status 0), so a sweep that lists them alongside others still runs.
 
 Columns written
   schedule, schedule_used   "fixed" (ProcessPoolExecutor only has fixed-size chunks)
@@ -102,26 +105,31 @@ def _noop(delay):
     return os.getpid()
 
 
-def splitmix_u(seed, i):
-    """u_i in [0, 1): the i-th output of splitmix64 seeded with `seed` (see above)."""
-    z = (seed + (i + 1) * 0x9E3779B97F4A7C15) & MASK64
+def splitmix_hash(seed, i):
+    """h_i of the module docstring: splitmix64's mix of seed * 0x100000001B3 + i."""
+    z = (seed * 0x100000001B3 + i + 0x9E3779B97F4A7C15) & MASK64
     z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
     z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
-    z ^= z >> 31
-    return (z >> 11) / float(1 << 53)
+    return z ^ (z >> 31)
 
 
 def cost_factor(workload, i, n, seed):
-    """Multiplier of the mean cost for item i of n (mean 1 over the items)."""
+    """Multiplier of the mean cost for item i of n (bench/workloads.c: cost_factor)."""
+    pos = i / (n - 1) if n > 1 else 0.5
     if workload == "increasing":
-        return 2.0 * i / (n - 1) if n > 1 else 1.0
+        return 2.0 * pos
     if workload == "decreasing":
-        return 2.0 * (n - 1 - i) / (n - 1) if n > 1 else 1.0
+        return 2.0 * (1.0 - pos)
     if workload == "random":
-        return 2.0 * splitmix_u(seed, i)
+        return 2.0 * (splitmix_hash(seed, i) >> 11) / float(1 << 53)
     if workload == "bimodal":
-        return 5.5 if splitmix_u(seed, i) < 0.1 else 0.5
+        return 5.5 if splitmix_hash(seed, i) % 10 == 0 else 0.5
     return 1.0
+
+
+def llround(x):
+    """C's llround for x >= 0: halves away from zero (Python's round() goes to even)."""
+    return int(math.floor(x + 0.5))
 
 
 def calibrate(target_s=0.2):
@@ -141,9 +149,10 @@ def make_items(args, workload, ntasks, iters_per_s):
     if workload == "empty":
         return [(K_EMPTY, 0)] * ntasks
     if workload == "io_sleep":
-        return [(K_SLEEP, args.cost_ms / 1000.0)] * ntasks
+        secs = args.cost_ms / 1000.0 if args.cost_ms > 0 else args.iterations / iters_per_s
+        return [(K_SLEEP, secs)] * ntasks
     mean_n = args.iterations if args.iterations > 0 else args.cost_ms / 1000.0 * iters_per_s
-    return [(K_LOOP, int(round(mean_n * cost_factor(workload, i, ntasks, args.seed))))
+    return [(K_LOOP, llround(mean_n * cost_factor(workload, i, ntasks, args.seed)))
             for i in range(ntasks)]
 
 
@@ -265,9 +274,10 @@ def parse_args(argv):
         a.workers_l = csv_list(a.workers, int)
     except ValueError as e:
         p.error(str(e))
+    for w in [w for w in a.workloads if w in HPOOL_ONLY]:
+        print("ppe.py: skipping workload %s: hpool-only, no Python peer" % w, file=sys.stderr)
+    a.workloads = [w for w in a.workloads if w not in HPOOL_ONLY]
     for w in a.workloads:
-        if w in HPOOL_ONLY:
-            p.error("workload %s is hpool-only (no Python peer)" % w)
         if w not in WORKLOADS:
             p.error("unknown workload %s (allowed: %s)" % (w, ", ".join(WORKLOADS)))
     for api in a.apis:
@@ -297,8 +307,11 @@ class Sweep:
         self.run_id = args.run_base
         self.pools = {}
         self.serial = {}
-        needs_cal = args.cost_ms > 0 and any(w not in ("empty", "io_sleep")
-                                             for w in args.workloads)
+        # Loop speed is needed to turn --cost-ms into iterations (cpu workloads) or
+        # --iterations into seconds (io_sleep).
+        cpu = any(w not in ("empty", "io_sleep") for w in args.workloads)
+        needs_cal = ((cpu and args.cost_ms > 0) or
+                     ("io_sleep" in args.workloads and args.iterations > 0))
         self.iters_per_s = calibrate() if needs_cal else 0.0
 
     def log(self, msg):

@@ -1,0 +1,55 @@
+# chunksize.gp: median wall time against chunksize, one line per parameter group.
+#
+# Usage
+#   gnuplot -e "datadir='results/NAME'; outbase='results/NAME/chunksize'" plots/chunksize.gp
+# Inputs: datadir, outbase (writes outbase.png and outbase.svg), title (optional).
+#
+# Contract: reads datadir/plotdata/chunksize.dat, written by hpool_bench_render()
+# (bench/render.c) from summary.tsv. Tab-separated; '#' lines are comments; one gnuplot
+# index block per group (rows of summary.tsv that differ only in chunksize), blocks
+# separated by two blank lines. Each block:
+#   line 1   the group's key title in double quotes, e.g.
+#            "hpool guided cpu_sum (best 8: 0.354 s)"
+#   rows     chunksize  wall_min  wall_median  wall_max  best
+#            sorted by chunksize; best = 0, 1 on the group's lowest wall_median, 2 on the
+#            lowest wall_median of all groups (one row in the whole file)
+# Drawing: log2 x axis, median line with min–max error bars, each group's best point
+# circled, the overall best also labelled.
+
+hp_here = ""
+do for [hp_i = strlen(ARG0):1:-1] { if (hp_here eq "" && ARG0[hp_i:hp_i] eq "/") { hp_here = ARG0[1:hp_i] } }
+if (exists("plotsdir")) { hp_here = plotsdir."/" }
+load hp_here."common.gp"
+
+f = datadir."/plotdata/chunksize.dat"
+if (!exists("title")) { title = "wall time vs chunksize" }
+
+stats f using 1:3 nooutput
+nblocks = STATS_blocks
+xlo = STATS_min_x
+xhi = STATS_max_x
+
+set logscale x 2
+set xrange [xlo / 1.5 : xhi * 1.5]
+set xlabel "chunksize (items per call, log2)"
+set ylabel "wall time, median (s)"
+set yrange [0:*]
+set format x "%g"
+set title title
+set key below left Left reverse samplen 2 autotitle columnheader height 3
+set grid xtics ytics
+
+best_label(cs, y) = sprintf("best: chunksize %g, %.3g s", cs, y)
+px_h = 560 + ((nblocks + 1) / 2) * 18
+
+do for [fmt in "png svg"] {
+    eval hp_term(fmt, 1100, px_h)
+    set output outbase.".".fmt
+    plot \
+      for [i = 0:nblocks-1] f index i using 1:3:2:4 with yerrorlines lt hp_lt(i) lw 2 ps 0.8, \
+      for [i = 0:nblocks-1] f index i using 1:($5 > 0 ? $3 : NaN) \
+          with points pt 6 ps 2.6 lw 2 lc rgb "#222222" notitle, \
+      for [i = 0:nblocks-1] f index i using 1:($5 > 1 ? $3 : NaN):(best_label($1, $3)) \
+          with labels offset 0, -2 font hp_font.",9" tc rgb "#222222" notitle
+    unset output
+}
