@@ -97,7 +97,9 @@ void hpool_task_set_worker_state(hpool_task_ctx *ctx, void *state);
  * schedule, one item at a time), the inner ThreadPoolExecutor.map. in/out are arrays of
  * n records of in_size/out_size bytes; results are in item order. One span per inner item
  * (thread, start, end, label) goes to the timing records when the executor records spans.
- * fn returns 0, or non-zero to fail the item; the first failure's code is returned. */
+ * fn returns 0, or non-zero to fail the item; every item runs, and the code of the failed
+ * item with the lowest index is returned. Call it from the task's thread, not from inside
+ * a parallel region of the task (nested regions get one thread). */
 typedef int (*hpool_inner_fn)(void *user, size_t item, const void *in, void *out);
 int hpool_task_inner_map(hpool_task_ctx *ctx, hpool_inner_fn fn, void *user,
                          const void *in, size_t in_size, void *out, size_t out_size,

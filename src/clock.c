@@ -71,7 +71,9 @@ double hpool__deadline(double timeout_s)
 
 bool hpool__cond_wait_until(pthread_cond_t *c, pthread_mutex_t *m, double deadline)
 {
-    if (isinf(deadline)) {
+    /* A deadline beyond time_t's range (a timeout of 1e30 s, say) would convert to
+     * garbage and time out at once; a billion years is forever enough. */
+    if (isinf(deadline) || deadline > 3e16) {
         pthread_cond_wait(c, m);
         return true;
     }

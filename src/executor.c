@@ -7,6 +7,13 @@
 
 #include "executor.h"
 
+/* Done callbacks run on the manager thread; waiting there for the manager's own work
+ * (an executor to drain) would never end. */
+static bool on_manager_thread(void)
+{
+    return hpool__g.manager_running && pthread_equal(pthread_self(), hpool__g.manager);
+}
+
 static int validate_options(const hpool_executor_options *o, int world)
 {
     if (world < 2)
@@ -117,6 +124,14 @@ int hpool_executor_create(hpool_executor **out, const hpool_executor_options *o)
         return hpool__fail(HPOOL_EBUSY,
                            "hpool_executor_create: executor %d is still active; shut it "
                            "down first",
+                           prev->id);
+    }
+    if (prev && on_manager_thread()) {
+        pthread_mutex_unlock(&hpool__g.lock);
+        executor_free(ex);
+        return hpool__fail(HPOOL_ESTATE,
+                           "hpool_executor_create: executor %d is still draining and a done "
+                           "callback cannot wait for it",
                            prev->id);
     }
     while (hpool__g.active != NULL) {
@@ -263,6 +278,12 @@ int hpool_shutdown(hpool_executor *ex, bool wait, bool cancel_futures)
     if (!wait)
         return 0;
     pthread_mutex_lock(&hpool__g.lock);
+    if (!ex->drained && on_manager_thread()) {
+        pthread_mutex_unlock(&hpool__g.lock);
+        return hpool__fail(HPOOL_ESTATE,
+                           "hpool_shutdown: a done callback cannot wait for an executor to "
+                           "drain; it is shut down and drains on its own");
+    }
     while (!ex->drained) {
         hpool__g.n_waiting++;
         pthread_cond_wait(&hpool__g.done_cond, &hpool__g.lock);

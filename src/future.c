@@ -222,15 +222,36 @@ static int check_live_locked(const hpool_future *f, const char *fn)
     return 0;
 }
 
+static bool on_manager_thread(void)
+{
+    return hpool__g.manager_running && pthread_equal(pthread_self(), hpool__g.manager);
+}
+
+/* Block on done_cond (g.lock held) until woken or the deadline. Done callbacks run on the
+ * manager thread, the only thread that stores results: blocking there would wait for
+ * itself forever, so it fails with HPOOL_ESTATE instead (a zero timeout, which does not
+ * block, still answers HPOOL_ETIMEDOUT). \return 0 when woken, HPOOL_ETIMEDOUT,
+ * HPOOL_ESTATE. */
+static int block_locked(double deadline, const char *fn)
+{
+    if (on_manager_thread() && deadline > hpool__now())
+        return hpool__fail(HPOOL_ESTATE,
+                           "%s: would block the manager thread (called from a done "
+                           "callback), which is the thread that completes futures",
+                           fn);
+    hpool__g.n_waiting++;
+    bool ok = hpool__cond_wait_until(&hpool__g.done_cond, &hpool__g.lock, deadline);
+    hpool__g.n_waiting--;
+    return ok ? 0 : HPOOL_ETIMEDOUT;
+}
+
 /* Wait (g.lock held) until f is final or the deadline passes. */
-static int wait_final_locked(hpool_future *f, double deadline)
+static int wait_final_locked(hpool_future *f, double deadline, const char *fn)
 {
     while (!is_final(f)) {
-        hpool__g.n_waiting++;
-        bool ok = hpool__cond_wait_until(&hpool__g.done_cond, &hpool__g.lock, deadline);
-        hpool__g.n_waiting--;
-        if (!ok && !is_final(f))
-            return HPOOL_ETIMEDOUT;
+        int rc = block_locked(deadline, fn);
+        if (rc == HPOOL_ESTATE || (rc != 0 && !is_final(f)))
+            return rc;
     }
     return 0;
 }
@@ -249,7 +270,7 @@ int hpool_future_result(hpool_future *f, double timeout_s, const void **res, siz
     pthread_mutex_lock(&hpool__g.lock);
     int rc = check_live_locked(f, "hpool_future_result");
     if (rc == 0)
-        rc = wait_final_locked(f, hpool__deadline(timeout_s));
+        rc = wait_final_locked(f, hpool__deadline(timeout_s), "hpool_future_result");
     if (rc == HPOOL_ETIMEDOUT)
         rc = hpool__fail(rc, "hpool_future_result: no result within %g s", timeout_s);
     else if (rc == 0)
@@ -271,7 +292,9 @@ int hpool_future_error(hpool_future *f, double timeout_s, hpool_error_info *info
     pthread_mutex_lock(&hpool__g.lock);
     int rc = check_live_locked(f, "hpool_future_error");
     if (rc == 0)
-        rc = wait_final_locked(f, hpool__deadline(timeout_s));
+        rc = wait_final_locked(f, hpool__deadline(timeout_s), "hpool_future_error");
+    if (rc == HPOOL_ETIMEDOUT)
+        rc = hpool__fail(rc, "hpool_future_error: not done within %g s", timeout_s);
     if (rc == 0) {
         info->code = f->state == HPOOL__F_CANCELLED ? HPOOL_ECANCELLED : f->code;
         info->task_status = f->task_status;
@@ -425,10 +448,10 @@ int hpool_wait(hpool_future *const *fs, size_t n, double timeout_s, hpool_return
     for (size_t i = 0; i < n && rc == 0; i++)
         rc = check_live_locked(fs[i], "hpool_wait");
     while (rc == 0 && !wait_satisfied_locked(fs, n, when, &nd)) {
-        hpool__g.n_waiting++;
-        bool ok = hpool__cond_wait_until(&hpool__g.done_cond, &hpool__g.lock, deadline);
-        hpool__g.n_waiting--;
-        if (!ok && !wait_satisfied_locked(fs, n, when, &nd))
+        int w = block_locked(deadline, "hpool_wait");
+        if (w == HPOOL_ESTATE)
+            rc = w;
+        else if (w != 0 && !wait_satisfied_locked(fs, n, when, &nd))
             rc = hpool__fail(HPOOL_ETIMEDOUT, "hpool_wait: condition not met within %g s",
                              timeout_s);
     }
@@ -547,10 +570,12 @@ int hpool_as_completed_next(hpool_as_completed *ac, hpool_future **f)
     pthread_mutex_lock(&hpool__g.lock);
     size_t total = ac->total;
     while (ac->count == 0 && ac->returned < total) {
-        hpool__g.n_waiting++;
-        bool ok = hpool__cond_wait_until(&hpool__g.done_cond, &hpool__g.lock, ac->deadline);
-        hpool__g.n_waiting--;
-        if (!ok && ac->count == 0) {
+        int w = block_locked(ac->deadline, "hpool_as_completed_next");
+        if (w == HPOOL_ESTATE) {
+            rc = w;
+            break;
+        }
+        if (w != 0 && ac->count == 0) {
             rc = hpool__fail(HPOOL_ETIMEDOUT,
                              "hpool_as_completed_next: %zu of %zu futures unfinished",
                              total - ac->returned, total);

@@ -35,7 +35,15 @@ static int init_conds(void)
 static int start_mpi(int *argc, char ***argv, const hpool_init_options *o)
 {
     int want = o && o->mpi_thread_level ? o->mpi_thread_level : MPI_THREAD_MULTIPLE;
-    int provided = MPI_THREAD_SINGLE, already = 0;
+    int provided = MPI_THREAD_SINGLE, already = 0, finalized = 0;
+    /* MPI_Initialized stays true after MPI_Finalize, and any other MPI call then aborts
+     * the process: a second hpool_init after a failed one or after hpool_finalize must
+     * fail instead. */
+    MPI_Finalized(&finalized);
+    if (finalized)
+        return hpool__fail(HPOOL_ESTATE,
+                           "hpool_init: MPI was already finalized and cannot be initialised "
+                           "again");
     MPI_Initialized(&already);
     if (already) {
         MPI_Query_thread(&provided);

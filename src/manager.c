@@ -551,6 +551,16 @@ static int handle_result(hpool_executor *ex, int src, size_t len)
     return rc;
 }
 
+/* Every worker acknowledged START or was lost: the placement table is as complete as it
+ * will get (a lost worker has no rows). */
+static bool start_acks_in(const hpool_executor *ex)
+{
+    for (int i = 0; i < ex->n_workers; i++)
+        if (!ex->w[i].acked && !ex->w[i].lost)
+            return false;
+    return true;
+}
+
 /* START_ACK payload: the initializer's message, then this worker's placement rows
  * (topology.h); STOP_ACK carries nothing. */
 static void handle_ack(hpool_executor *ex, int src, size_t len)
@@ -568,8 +578,9 @@ static void handle_ack(hpool_executor *ex, int src, size_t len)
     size_t block_len = 0;
     int rc = hpool__topo_split_ack(rx.data + HPOOL__WIRE_HDR_SIZE, len - HPOOL__WIRE_HDR_SIZE,
                                    &text, &block, &block_len);
-    /* A duplicate ack must not add the worker's rows twice. */
-    if (rc == 0 && first)
+    /* A duplicate ack must not add the worker's rows twice, nor a late ack of a worker
+     * already given up as lost add rows to a table published without it. */
+    if (rc == 0 && first && !ex->w[wi].lost)
         rc = hpool__placement_add(ex, src, block, block_len);
     if (rc != 0) {
         break_executor(ex, "%s START_ACK (%zu bytes) from rank %d",
@@ -582,8 +593,7 @@ static void handle_ack(hpool_executor *ex, int src, size_t len)
         break_executor(ex, "initializer '%s' failed on rank %d: %s",
                        hpool__task_name(ex->initializer), src, msg);
     }
-    if (first && hpool__placement_count(ex) == ex->n_workers &&
-        hpool__placement_finish(ex) != 0)
+    if (first && start_acks_in(ex) && hpool__placement_finish(ex) != 0)
         break_executor(ex, "out of memory building the placement table");
 }
 

@@ -3,7 +3,9 @@
  *
  * Memory stays flat: with buffersize B at most B items are carved and not yet consumed,
  * a generator is pulled by the consuming thread only as far as consumed + B (CPython
- * 3.14's buffersize), and each chunk's result message is freed once consumed. */
+ * 3.14's buffersize) into a ring of B records, and each chunk's result message is freed
+ * once consumed. Chunks have the schedule's size: a full buffer or a generator behind
+ * delays a chunk rather than shortening it. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -279,10 +281,17 @@ int hpool_map(hpool_executor *ex, const char *task, const void *items, size_t it
     if (m->gen) {
         if (m->buffersize == 0)
             m->buffersize = GEN_DEFAULT_BUFFER;
-        m->ring = malloc(m->buffersize * item_size);
+        /* A generator bounded by n is never more than n items ahead: no larger ring. */
+        if (n && m->buffersize > n)
+            m->buffersize = n;
+        m->ring = m->buffersize <= SIZE_MAX / item_size ? malloc(m->buffersize * item_size)
+                                                        : NULL;
         if (m->ring == NULL) {
+            size_t staged = m->buffersize;
             free(m);
-            return HPOOL_ENOMEM;
+            return hpool__fail(HPOOL_ENOMEM,
+                               "hpool_map: no memory for %zu staged items of %zu bytes",
+                               staged, item_size);
         }
     }
     hpool__schedule_init(&m->sched, o->schedule, n, hpool_executor_workers(ex),
@@ -388,6 +397,9 @@ static int read_item(hpool_map_iter *m, const void **res, size_t *len, uint64_t 
         m->err_msg[k] = '\0';
         m->err_rank = c->rank;
         m->err_item = idx;
+        /* Any failed item, the task's own or one lost with its worker (the message says
+         * which), is HPOOL_ETASK: iteration goes on. EBROKEN, ECANCELLED and ESHUTDOWN
+         * are kept for the end of the map, so a loop that skips failed items ends. */
         return hpool__fail(HPOOL_ETASK, "item %llu failed on rank %d: %s",
                            (unsigned long long)idx, c->rank, m->err_msg);
     }

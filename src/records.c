@@ -189,6 +189,14 @@ static char *put_fixed(char *p, double v, int dec)
     return p;
 }
 
+/* A time in µs for trace.json, which has no NaN or infinity: such a value can only come
+ * from a garbled worker timestamp, and 0 keeps the file loadable. */
+static char *put_json_us(char *p, double seconds)
+{
+    double us = seconds * 1e6;
+    return put_fixed(p, isfinite(us) ? us : 0.0, 3);
+}
+
 /* ---------------------------------------------------------------- parsing (final pass) */
 /* Split a line (without its newline) at tabs, in place. Returns the field count. */
 static int split_tabs(char *line, char **f, int max)
@@ -275,7 +283,7 @@ static const char CHUNK_HEADER[] = "run\tchunk\tschedule\tworker\tfirst_item\tit
                                    "t_dispatch\tt_recv\tt_start\tt_end\tt_result\tstatus\n";
 static const char SPAN_HEADER[] = "run\trank\tthread\tchunk\titem\tinner\tt_start\tt_end\tlabel\n";
 static const char CLOCK_HEADER[] = "rank\toffset_start\trtt_start\tat_start\toffset_end\t"
-                                   "rtt_end\tat_end\tdrift\n";
+                                   "rtt_end\tat_end\tdrift\tt0\n";
 #define CHUNK_COLS 13
 #define SPAN_COLS 9
 
@@ -452,7 +460,8 @@ static int write_clock_file(const char *path, const hpool__rank_clock *clocks, i
             else
                 fputs("\tnan\tnan\tnan", f);
         }
-        fprintf(f, "\t%.6e\n", hpool__clock_map_drift(m));
+        /* t0 in every row: a crashed run's raw partial rows need it, and only this file */
+        fprintf(f, "\t%.6e\t%.9f\n", hpool__clock_map_drift(m), t0);
     }
     if (complete)
         fputs("# complete\n", f);
@@ -566,9 +575,9 @@ static int pass_chunks(final_pass *fp, FILE *in, out_file *out)
         p = put_str(p, "\",\"cat\":\"chunk\",\"ph\":\"X\",\"pid\":");
         p = put_str(p, f[3]);
         p = put_str(p, ",\"tid\":0,\"ts\":");
-        p = put_fixed(p, w[1] * 1e6, 3);
+        p = put_json_us(p, w[1]);
         p = put_str(p, ",\"dur\":");
-        p = put_fixed(p, (w[2] - w[1]) * 1e6, 3);
+        p = put_json_us(p, w[2] - w[1]);
         p = put_str(p, ",\"args\":{\"chunk\":");
         p = put_str(p, f[1]);
         p = put_str(p, ",\"first_item\":");
@@ -649,9 +658,9 @@ static int pass_spans(final_pass *fp, FILE *in, out_file *out)
         p = put_str(p, ",\"tid\":");
         p = put_i64(p, (int64_t)thread + 1);
         p = put_str(p, ",\"ts\":");
-        p = put_fixed(p, w[0] * 1e6, 3);
+        p = put_json_us(p, w[0]);
         p = put_str(p, ",\"dur\":");
-        p = put_fixed(p, (w[1] - w[0]) * 1e6, 3);
+        p = put_json_us(p, w[1] - w[0]);
         p = put_str(p, ",\"args\":{\"chunk\":");
         p = put_str(p, f[3]);
         p = put_str(p, ",\"item\":");

@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "executor.h"
+#include "task_ctx.h" /* hpool__team_publish/observe */
 #include "topology.h"
 
 _Static_assert(sizeof(((hpool__wire_place *)0)->host) == HPOOL_HOST_MAX, "host size");
@@ -298,8 +299,10 @@ static int place_team(int threads, hpool__wire_place *rows)
     int *pu = calloc((size_t)threads, sizeof *pu);
     plan_kind kind = pu ? plan(threads, pu) : PLAN_NONE;
     int team = 0;
+    hpool__team_publish();
 #pragma omp parallel num_threads(threads)
     {
+        hpool__team_observe();
         int t = omp_get_thread_num();
 #pragma omp single
         team = omp_get_num_threads();
@@ -321,7 +324,9 @@ static int place_team(int threads, hpool__wire_place *rows)
         if (r->cpu < 0)
             r->cpu = current_cpu();
         describe_cpu(r->cpu, &r->core, &r->numa);
+        hpool__team_publish();
     }
+    hpool__team_observe();
     free(pu);
     return team;
 }
@@ -383,7 +388,6 @@ int hpool__topo_ack_payload(const char *msg, const hpool__buf *block, hpool__buf
 /* ---------------------------------------------------------------- manager: the table */
 typedef struct hpool__placement {
     int exec_id;
-    int workers;          /* workers whose rows were added */
     hpool_placement *rows;
     size_t n, cap;
     unsigned flags;
@@ -462,6 +466,8 @@ static bool text_ok(const char *s, size_t cap)
 
 int hpool__placement_add(hpool_executor *ex, int rank, const void *block, size_t len)
 {
+    if (ex->placement) /* published already (manager-only field, see finish) */
+        return 0;
     hpool__wire_place_hdr ph;
     if (len < sizeof ph)
         return HPOOL_EPROTO;
@@ -499,13 +505,7 @@ int hpool__placement_add(hpool_executor *ex, int rank, const void *block, size_t
         r->binding = (hpool_bind_kind)w.binding;
         r->flags = w.flags & (HPOOL_PLACE_OVERSUBSCRIBED | HPOOL_PLACE_SMT | HPOOL_PLACE_UNBOUND);
     }
-    t->workers++;
     return 0;
-}
-
-int hpool__placement_count(const hpool_executor *ex)
-{
-    return ex->placement_build ? ex->placement_build->workers : 0;
 }
 
 static int by_rank_thread(const void *a, const void *b)
@@ -664,25 +664,30 @@ static void manager_row(hpool_placement *r)
     r->binding = HPOOL_BIND_NONE; /* hpool never binds rank 0: it runs the user's program */
 }
 
-void hpool__placement_finish(hpool_executor *ex)
+int hpool__placement_finish(hpool_executor *ex)
 {
+    /* Once per executor. ex->placement is written only by this thread (the manager),
+     * so reading it here without g.lock is safe. */
+    if (ex->placement)
+        return 0;
     ensure_topology();
     hpool__placement *t = build_table(ex);
     if (t == NULL || table_reserve(t, 1) != 0)
-        return;
+        return HPOOL_ENOMEM;
     manager_row(&t->rows[t->n++]);
     qsort(t->rows, t->n, sizeof *t->rows, by_rank_thread);
     char *text = NULL;
     size_t text_len = 0;
     FILE *w = open_memstream(&text, &text_len);
     if (w == NULL)
-        return;
+        return HPOOL_ENOMEM;
     check_ranks(t, w);
     int rc = check_hosts(t, w);
-    fclose(w);
-    if (rc != 0 || text == NULL) {
+    if (fclose(w) != 0 || text == NULL)
+        rc = HPOOL_ENOMEM;
+    if (rc != 0) {
         free(text);
-        return;
+        return rc;
     }
     t->warnings = text;
     for (size_t i = 0; i < t->n; i++)
@@ -704,6 +709,7 @@ void hpool__placement_finish(hpool_executor *ex)
     }
     hpool__notify_done_locked();
     pthread_mutex_unlock(&hpool__g.lock);
+    return 0;
 }
 
 /* ---------------------------------------------------------------- public API */

@@ -58,9 +58,10 @@ int hpool__topo_split_ack(const void *payload, size_t len, const char **msg,
                           const void **block, size_t *block_len);
 /* Add the rows of worker `rank`; HPOOL_EPROTO if the block is malformed, HPOOL_ENOMEM. */
 int hpool__placement_add(struct hpool_executor *ex, int rank, const void *block, size_t len);
-/* Workers whose rows were added so far. */
-int hpool__placement_count(const struct hpool_executor *ex);
-/* Every worker reported: add the manager's row, compute warnings, publish the table. */
-void hpool__placement_finish(struct hpool_executor *ex);
+/* Every worker reported (or was lost): add the manager's row, compute warnings, publish
+ * the table. Idempotent, so the manager may also call it when the executor leaves the
+ * STARTING phase, for a worker lost during START. HPOOL_ENOMEM: nothing published (the
+ * caller breaks the executor, so that threads waiting for the table are released). */
+int hpool__placement_finish(struct hpool_executor *ex);
 
 #endif
