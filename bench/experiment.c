@@ -79,6 +79,7 @@ typedef struct {
     serial_entry serial[64];
     size_t n_serial;
     FILE *stream; /* runs.tsv.partial: rows as they happen */
+    json_t *placement; /* one table per (workers, threads), for meta.json */
     double t_start;
     size_t done, total;
 } experiment;
@@ -144,6 +145,20 @@ static void fill_row(hpool_bench_row *w, const experiment *e, const hpool_bench_
     w->chunks = res->chunks;
 }
 
+/* Whether meta.json already has the placement of this (workers, threads) shape. */
+static bool placement_known(const experiment *e, const hpool_bench_run_params *rp)
+{
+    size_t i;
+    json_t *t;
+    json_array_foreach(e->placement, i, t)
+    {
+        if (json_integer_value(json_object_get(t, "workers")) == rp->workers &&
+            json_integer_value(json_object_get(t, "threads")) == rp->threads)
+            return true;
+    }
+    return false;
+}
+
 /* Runs warm-ups and repetitions of combination k. */
 static int run_combination(experiment *e, size_t k)
 {
@@ -166,8 +181,17 @@ static int run_combination(experiment *e, size_t k)
         snprintf(rdir, sizeof rdir, "%s/runs/%d", e->work, run);
         hpool_bench_run_result res;
         char err[512];
-        rc = hpool_bench_run_once(&rp, items, recorded ? rdir : NULL, run, &res, err,
-                                  sizeof err);
+        json_t *place = NULL;
+        bool want_place = recorded && rep == 0 && !placement_known(e, &rp);
+        rc = hpool_bench_run_once(&rp, items, recorded ? rdir : NULL, run, &res,
+                                  want_place ? &place : NULL, err, sizeof err);
+        if (place) {
+            if (e->o->report_placement)
+                printf("placement: %d workers x %d threads\n%s%s", rp.workers, rp.threads,
+                       json_string_value(json_object_get(place, "table")),
+                       json_string_value(json_object_get(place, "warnings")));
+            json_array_append_new(e->placement, place);
+        }
         if (rc == 0 && (res.wrong || res.failed)) {
             snprintf(err, sizeof err, "%llu wrong and %llu failed results",
                      (unsigned long long)res.wrong, (unsigned long long)res.failed);
@@ -309,7 +333,8 @@ int hpool_bench_run_experiment(const hpool_bench_config *cfg, const hpool_bench_
     e.stream = fopen(path, "w");
     if (e.stream)
         fputs(HPOOL_BENCH_RUNS_HEADER, e.stream);
-    int rc = hpool_bench_write_meta(e.work, cfg, o, e.iters_per_ms);
+    e.placement = json_array();
+    int rc = hpool_bench_write_meta(e.work, cfg, o, e.iters_per_ms, NULL);
     for (size_t k = 0; k < combos && rc == 0; k++)
         rc = run_combination(&e, k);
     if (o->progress)
@@ -318,6 +343,8 @@ int hpool_bench_run_experiment(const hpool_bench_config *cfg, const hpool_bench_
         rc = run_peers(&e);
     if (e.stream)
         fclose(e.stream);
+    if (rc == 0)
+        rc = hpool_bench_write_meta(e.work, cfg, o, e.iters_per_ms, e.placement);
     if (rc == 0)
         rc = write_outputs(&e);
     if (rc == 0) {
@@ -328,6 +355,7 @@ int hpool_bench_run_experiment(const hpool_bench_config *cfg, const hpool_bench_
                 e.work);
     }
     hpool_bench_rows_free(&e.rows);
+    json_decref(e.placement);
     free(e.run_ids);
     return rc;
 }

@@ -38,7 +38,7 @@ static json_t *command_line(const hpool_bench_options *o)
 }
 
 int hpool_bench_write_meta(const char *dir, const hpool_bench_config *cfg,
-                           const hpool_bench_options *o, double iters_per_ms)
+                           const hpool_bench_options *o, double iters_per_ms, json_t *placement)
 {
     char host[256] = "";
     gethostname(host, sizeof host - 1);
@@ -55,6 +55,8 @@ int hpool_bench_write_meta(const char *dir, const hpool_bench_config *cfg,
                              hpool_bench_config_to_json(cfg));
     json_object_set_new(meta, "kernel", json_pack("{s:s, s:s}", "sysname", u.sysname,
                                                   "release", u.release));
+    if (placement)
+        json_object_set(meta, "placement", placement);
     char tmp[4096], dst[4096];
     snprintf(tmp, sizeof tmp, "%s/.meta.json.tmp", dir);
     snprintf(dst, sizeof dst, "%s/meta.json", dir);

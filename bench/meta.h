@@ -7,7 +7,10 @@
 
 /* Library version string of the MPI in use; fetched by main before hpool_init. */
 void hpool_bench_meta_set_mpi_version(const char *v);
+struct json_t;
+/* placement: array of placement tables (may be NULL), borrowed. */
 int hpool_bench_write_meta(const char *dir, const hpool_bench_config *cfg,
-                           const hpool_bench_options *o, double iters_per_ms);
+                           const hpool_bench_options *o, double iters_per_ms,
+                           struct json_t *placement);
 
 #endif

@@ -2,6 +2,8 @@
  * submit + as_completed; checks every result against the expected value. */
 #include "runner.h"
 
+#include <jansson.h>
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,9 +102,32 @@ static int run_futures(hpool_executor *ex, const hpool_bench_run_params *rp,
     return rc;
 }
 
+/* The executor's placement table as JSON (hpool_executor_placement). */
+static json_t *placement_json(hpool_executor *ex, const hpool_bench_run_params *rp)
+{
+    const hpool_placement *rows;
+    size_t n;
+    unsigned flags = 0;
+    const char *warnings = "";
+    if (hpool_executor_placement(ex, &rows, &n) != 0)
+        return NULL;
+    hpool_executor_placement_warnings(ex, &flags, &warnings);
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(
+            arr, json_pack("{s:s, s:i, s:i, s:i, s:i, s:i, s:s, s:i}", "host", rows[i].host,
+                           "rank", rows[i].rank, "thread", rows[i].thread, "cpu", rows[i].cpu,
+                           "core", rows[i].core, "numa", rows[i].numa, "cpuset",
+                           rows[i].cpuset, "flags", (int)rows[i].flags));
+    char table[16384];
+    hpool_placement_format(rows, n, table, sizeof table);
+    return json_pack("{s:i, s:i, s:s, s:s, s:o}", "workers", rp->workers, "threads",
+                     rp->threads, "warnings", warnings, "table", table, "rows", arr);
+}
+
 int hpool_bench_run_once(const hpool_bench_run_params *rp, const hpool_bench_item *items,
                          const char *record_dir, int run_id, hpool_bench_run_result *out,
-                         char *err, size_t errlen)
+                         json_t **placement, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     hpool_executor_options o = {
@@ -119,6 +144,8 @@ int hpool_bench_run_once(const hpool_bench_run_params *rp, const hpool_bench_ite
         snprintf(err, errlen, "executor: %s", hpool_last_error());
         return rc;
     }
+    if (placement)
+        *placement = placement_json(ex, rp);
     double t0 = now_s();
     if (rp->api == HPOOL_BENCH_API_MAP)
         rc = run_map(ex, rp, items, out);

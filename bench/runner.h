@@ -19,8 +19,11 @@ typedef struct {
 /* Runs `items` with the run's API, schedule, workers and threads. record_dir (or NULL)
  * receives chunks.tsv etc.; run_id goes in their `run` column. \return 0 or an HPOOL_E*
  * code with a message in err. */
+struct json_t;
+/* placement (or NULL): receives the executor's placement table as a JSON object
+ * {workers, threads, warnings, rows: [...]}, a new reference. */
 int hpool_bench_run_once(const hpool_bench_run_params *rp, const hpool_bench_item *items,
                          const char *record_dir, int run_id, hpool_bench_run_result *out,
-                         char *err, size_t errlen);
+                         struct json_t **placement, char *err, size_t errlen);
 
 #endif

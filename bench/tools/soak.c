@@ -124,6 +124,7 @@ static double now(void)
  * executor is used, so a probe measures the worker as the part leaves it. */
 static int probe_workers(hpool_executor *ex, int world, footprint *out)
 {
+    bool seen[MAX_RANKS] = {false};
     for (int r = 1; r < world; r++)
         out[r] = (footprint){-1, -1};
     int missing = world - 1;
@@ -142,7 +143,8 @@ static int probe_workers(hpool_executor *ex, int world, footprint *out)
             if (frc == 0 && len == sizeof pr) {
                 memcpy(&pr, res, sizeof pr);
                 if (pr.rank > 0 && pr.rank < world) {
-                    missing -= out[pr.rank].fds < 0;
+                    missing -= !seen[pr.rank];
+                    seen[pr.rank] = true;
                     out[pr.rank] = (footprint){pr.rss_kib, pr.fds};
                 }
             } else if (rc == 0) {
