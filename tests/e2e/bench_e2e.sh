@@ -63,8 +63,13 @@ records = spans
 inner_items = 3
 inner_ms = 1
 INI
-timeout 240 $MPI -n 3 "$BENCH" --quiet --out "$OUT" "$OUT/tiny.ini"
+place=$(timeout 240 $MPI -n 3 "$BENCH" --quiet --report-placement --out "$OUT" "$OUT/tiny.ini")
 check "tiny exit status" [ $? -eq 0 ]
+check "--report-placement prints the table" grep -q "^host rank thread" <<<"$place"
+check "placement: manager + 2 workers x 2 threads" \
+    [ "$(grep -cE '^[^ ]+ +[0-9]+ +(mgr|[0-9]+) ' <<<"$place")" -eq 5 ]
+check "meta.json keeps the placement" \
+    python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); assert len(m["placement"][0]["rows"]) == 5' "$OUT/tiny/meta.json"
 T="$OUT/tiny"
 check "tiny runs.tsv: 8 rows" [ "$(rows "$T/runs.tsv")" -eq 8 ]
 check "tiny summary.tsv: 4 rows" [ "$(rows "$T/summary.tsv")" -eq 4 ]
