@@ -159,7 +159,7 @@ static void cancel_before_dispatch(int world)
     int inflight = 2 * w, n = inflight + 2 * w + 1;
     CHECK(n <= MAXF);
     for (int i = 0; i < n; i++)
-        fs[i] = submit_task(ex, "tracked", i, i < inflight ? 200 : 10);
+        fs[i] = submit_task(ex, "tracked", i, i < inflight ? 150 : 10);
     wait_running(fs, inflight);
 
     int n_cancelled = 0;
@@ -271,7 +271,7 @@ static void wait_completed_and_all(hpool_executor *ex)
     CHECK_OK(hpool_wait(fs, 2, 10.0, HPOOL_FIRST_EXCEPTION, NULL, NULL));
     t0 = now_s();
     CHECK_OK(hpool_wait(fs, 2, 0, HPOOL_FIRST_COMPLETED, NULL, &nd)); /* already holds */
-    CHECK(now_s() - t0 < 0.05);
+    CHECK(now_s() - t0 < 0.5);
     release_all(fs, 2);
 }
 
@@ -296,7 +296,7 @@ static void wait_first_exception(hpool_executor *ex)
 static void wait_with_cancelled(hpool_executor *ex)
 {
     hpool_future *busy[128];
-    int nb = fill_workers(ex, 200, busy, 100);
+    int nb = fill_workers(ex, 120, busy, 100);
     hpool_future *fs[2] = {submit_sleep(ex, 5, 10), busy[0]};
     CHECK(hpool_future_cancel(fs[0]));
     bool done[2];
@@ -395,7 +395,7 @@ static void as_completed_timeout(void)
 {
     hpool_executor *ex;
     CHECK_OK(hpool_executor_create(&ex, NULL));
-    hpool_future *f = submit_sleep(ex, 9, 250);
+    hpool_future *f = submit_sleep(ex, 9, 400);
     hpool_as_completed *ac;
     double t0 = now_s();
     CHECK_OK(hpool_as_completed_create(&f, 1, 0.1, &ac));
@@ -407,10 +407,10 @@ static void as_completed_timeout(void)
     hpool_as_completed_free(ac);
 
     CHECK_OK(hpool_as_completed_create(&f, 1, 0.1, &ac));
-    sleep_for(150);
+    sleep_for(150); /* f, due at 0.4 s, is still running */
     t0 = now_s();
     CHECK_RC(hpool_as_completed_next(ac, &got), HPOOL_ETIMEDOUT);
-    CHECK(now_s() - t0 < 0.05);
+    CHECK(now_s() - t0 < 0.08); /* did not start a new 0.1 s wait */
     hpool_as_completed_free(ac); /* unhooks it: completing f must not touch it */
 
     CHECK(result_of(f, 10.0).id == 9);
@@ -492,7 +492,7 @@ static void callback_on_completion(hpool_executor *ex)
 static void callback_on_cancel(hpool_executor *ex)
 {
     hpool_future *busy[128];
-    int nb = fill_workers(ex, 150, busy, 200);
+    int nb = fill_workers(ex, 100, busy, 200);
     hpool_future *p = submit_sleep(ex, 13, 10);
     cb_rec a = {0}, b = {0};
     CHECK_OK(hpool_future_add_done_callback(p, record_cb, &a));
@@ -581,7 +581,7 @@ static void callbacks_never_block(void)
     CHECK_OK(hpool_executor_create(&ex, NULL));
     blocker b = {.ex = ex};
     hpool_future *f = submit_sleep(ex, 15, 1);
-    b.other = submit_sleep(ex, 16, 300);
+    b.other = submit_sleep(ex, 16, 200);
     CHECK_OK(hpool_future_add_done_callback(f, blocking_cb, &b));
     double end = now_s() + 10.0;
     while (!atomic_load(&b.fired)) {
@@ -725,7 +725,7 @@ static void batches_with_mixed_tasks(int world)
     hpool_executor *ex;
     CHECK_OK(hpool_executor_create(&ex, &o));
     hpool_future *busy[128];
-    int nb = fill_workers_batched(ex, 150, busy, 1000);
+    int nb = fill_workers_batched(ex, 100, busy, 1000);
     enum { N = 60 };
     hpool_future *fs[N];
     static const char pattern[] = "sstsstttstsssstt"; /* s: sleep, t: tracked */
