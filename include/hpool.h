@@ -217,7 +217,10 @@ bool hpool_future_cancel(hpool_future *f);
 
 /* Runs fn(f, user) once the future completes (immediately, in the caller's thread, if it
  * already has). Callbacks of completing futures run on rank 0's manager thread, after the
- * result is stored; they must be short and may call hpool_submit. */
+ * result is stored; they must be short and may call hpool_submit or hpool_shutdown(wait
+ * = false). A call that would block there (result/wait/as_completed on an unfinished
+ * future, shutdown with wait, creating an executor) returns HPOOL_ESTATE instead of
+ * deadlocking the manager. */
 typedef void (*hpool_done_fn)(hpool_future *f, void *user);
 int hpool_future_add_done_callback(hpool_future *f, hpool_done_fn fn, void *user);
 
