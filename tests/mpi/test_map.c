@@ -5,6 +5,7 @@
  * after shutdown fail with the documented codes.
  *
  * HPOOL_MAP_PRINT=1 prints the chunk sequence of each schedule for N=1000. */
+#define _DEFAULT_SOURCE /* mkdtemp */
 #include <dirent.h>
 #include <stdint.h>
 #include <unistd.h>

@@ -5,6 +5,7 @@
  * thread and from another one, and buffersize over an array (bounded, never stuck, chunks
  * not cut into fragments by a slow consumer; shutdown while it waits for room; a map
  * waiting for room does not hold up another map). */
+#define _DEFAULT_SOURCE /* mkdtemp, nanosleep */
 #include <dirent.h>
 #include <pthread.h>
 #include <stdatomic.h>

@@ -4,6 +4,7 @@
  * consumed first); without a retry the lost chunk's items fail with HPOOL_ETASK and the
  * crash report, at their positions, and the map goes on; when the last worker is lost
  * the map ends with HPOOL_EBROKEN, and keeps saying so. */
+#define _DEFAULT_SOURCE /* nanosleep */
 #include <signal.h>
 #include <stdint.h>
 #include <time.h>

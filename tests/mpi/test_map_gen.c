@@ -3,6 +3,7 @@
  * upper bound n; a generator that ends or fails part way; unordered over the ring (item
  * contents intact when chunks finish out of order); a slow consumer does not cut chunks
  * short; cancel and close of a generator map. */
+#define _DEFAULT_SOURCE /* mkdtemp, nanosleep */
 #include <dirent.h>
 #include <stdint.h>
 #include <sys/resource.h>
