@@ -59,7 +59,11 @@ static void executor_free(hpool_executor *ex)
 static int fill_executor(hpool_executor *ex, const hpool_executor_options *o, int world)
 {
     ex->n_workers = o->max_workers ? o->max_workers : world - 1;
-    ex->prefetch = o->prefetch ? o->prefetch : 2;
+    /* prefetch 0 = adaptive: the window starts at CPython's depth of 2 and grows (up to
+     * HPOOL__MAX_WINDOW) while call items are short, see manager.c. */
+    ex->prefetch = o->prefetch ? o->prefetch : HPOOL__MAX_WINDOW;
+    ex->auto_window = o->prefetch == 0;
+    ex->window = o->prefetch ? o->prefetch : 2;
     ex->threads = o->threads_per_worker;
     ex->submit_batch = o->submit_batch ? o->submit_batch : 1;
     ex->initializer = -1;

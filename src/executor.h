@@ -199,7 +199,8 @@ typedef struct hpool__retry {
 struct hpool_executor {
     /* immutable after create */
     int id;
-    int n_workers, prefetch, threads, submit_batch;
+    int n_workers, prefetch, threads, submit_batch; /* prefetch = call slots per worker */
+    bool auto_window; /* prefetch was 0: the window adapts to the chunk time */
     int initializer;
     double task_timeout_s; /* 0: none */
     int retry_limit;       /* re-dispatches of work lost with a worker */
@@ -231,6 +232,8 @@ struct hpool_executor {
     double cpu_at_start;
     double t_last_result;
     double chunk_time_ewma; /* smoothed task seconds per call item */
+    int window;             /* call items in flight per worker, <= prefetch */
+    bool notify_pending;    /* completions not yet announced to waiting threads */
     hpool__retry *retry_head, *retry_tail;
     int live_workers;
     int lost_count;

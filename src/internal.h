@@ -21,6 +21,7 @@
 
 #define HPOOL__MAX_TASKS 256
 #define HPOOL__MSG_MAX 512 /* longest error message carried in a future */
+#define HPOOL__MAX_WINDOW 64 /* most call items in flight per worker (adaptive prefetch) */
 
 /* ---- errors.c ---- */
 /* Set this thread's last-error message (printf-style) and return `code`. */

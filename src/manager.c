@@ -408,6 +408,15 @@ static int dispatch_one(hpool_executor *ex, int wi)
     return 1;
 }
 
+/* Call items worker w may still take: the window minus what it has in flight. */
+static int room(const hpool_executor *ex, const hpool__worker_state *w)
+{
+    if (w->lost)
+        return 0;
+    int r = ex->window - (ex->prefetch - w->free_slots);
+    return r > 0 ? r : 0;
+}
+
 static int dispatch(hpool_executor *ex)
 {
     int sent = 0;
@@ -421,10 +430,10 @@ static int dispatch(hpool_executor *ex)
         any = false;
         int most = 0;
         for (int k = 0; k < ex->n_workers; k++)
-            most = ex->w[k].free_slots > most ? ex->w[k].free_slots : most;
+            most = room(ex, &ex->w[k]) > most ? room(ex, &ex->w[k]) : most;
         for (int k = 0; k < ex->n_workers; k++) {
             int wi = (ex->rr + k) % ex->n_workers;
-            if (ex->w[wi].free_slots == 0 || ex->w[wi].free_slots < most)
+            if (room(ex, &ex->w[wi]) == 0 || room(ex, &ex->w[wi]) < most)
                 continue;
             int rc = dispatch_one(ex, wi);
             if (rc < 0) {
@@ -494,8 +503,7 @@ static int complete_futures(hpool__slot *s, int rank, const void *msg, size_t le
         hpool__future_finish_locked(s->futs[i], code, status, rank, data, n,
                                     status ? msgbuf : NULL, &run_later);
     }
-    hpool__notify_done_locked();
-    pthread_mutex_unlock(&hpool__g.lock);
+    pthread_mutex_unlock(&hpool__g.lock); /* waiters are woken once per receive pass */
     hpool__future_run_callbacks(run_later);
     return rc;
 }
@@ -523,6 +531,13 @@ static int handle_result(hpool_executor *ex, int src, size_t len)
     w->busy_s += h->t[3];
     /* Smoothed task time per chunk, for the manager's idle sleep. */
     ex->chunk_time_ewma += 0.125 * (h->t[3] - ex->chunk_time_ewma);
+    if (ex->auto_window) {
+        /* Keep about 200 us of work queued at each worker: enough to hide the round trip
+         * and the manager's own latency, small enough to keep dynamic schedules dynamic
+         * and pending futures cancellable when tasks are long (then the window is 2). */
+        double depth = 200e-6 / (ex->chunk_time_ewma > 1e-7 ? ex->chunk_time_ewma : 1e-7);
+        ex->window = depth >= ex->prefetch ? ex->prefetch : (depth < 2 ? 2 : (int)depth);
+    }
     w->items += h->count;
     record_chunk(ex, s, src, h, t_result);
     if (h->n_spans > 0 && ex->rec) {
@@ -538,12 +553,13 @@ static int handle_result(hpool_executor *ex, int src, size_t len)
         pthread_mutex_lock(&hpool__g.lock);
         hpool__map_chunk_done_locked(s->map, s->map_chunk, rx.data, len, src);
         s->map->inflight--;
-        hpool__notify_done_locked();
+        ex->notify_pending = true; /* announced once per receive pass */
         pthread_mutex_unlock(&hpool__g.lock);
         rx.data = NULL; /* the map owns the message now */
         rx.cap = rx.len = 0;
     } else {
         rc = complete_futures(s, src, rx.data, len);
+        ex->notify_pending = true;
     }
     s->busy = false;
     w->free_slots++;
@@ -653,6 +669,14 @@ static int poll_incoming(hpool_executor *ex)
             snprintf(why, sizeof why, "malformed message (%d bytes, %s)", n, hpool_errname(rc));
             hpool__worker_lost(ex, src - 1, why);
         }
+    }
+    if (ex->notify_pending) {
+        /* One wake-up for everything this pass completed: a futex call per result would
+         * cost more than the result itself at high dispatch rates. */
+        ex->notify_pending = false;
+        pthread_mutex_lock(&hpool__g.lock);
+        hpool__notify_done_locked();
+        pthread_mutex_unlock(&hpool__g.lock);
     }
     return handled;
 }

@@ -33,12 +33,16 @@ static void remove_file(void)
         unlink(path);
 }
 
-/* The reused temp file's path, chosen on the first call. */
+/* The reused temp file's path, chosen on the first call. run-fuzz.sh points
+ * HPOOL_FUZZ_TMPDIR at a directory it removes afterwards, because a crashing run never
+ * gets to the atexit handler. */
 static const char *file_path(void)
 {
     if (path[0])
         return path;
-    const char *dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : getenv("TMPDIR");
+    const char *dir = getenv("HPOOL_FUZZ_TMPDIR");
+    if (!dir || !*dir)
+        dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : getenv("TMPDIR");
     snprintf(path, sizeof path, "%s/hpool-fuzz-config-%ld.ini", dir ? dir : "/tmp",
              (long)getpid());
     atexit(remove_file);

@@ -97,14 +97,21 @@ write_config_dict() {
         map submit as_completed fixed static guided trapezoid factoring awf auto \
         none chunks spans atomic critical unsafe python-ppe yes no true false \
         0 1 -1 1e9 1e309 nan inf 0x10 1000000000 9223372036854775807 18446744073709551616 \
-        1.5 '\xc3\xa9' '\xff' '\x00' '\x09'; do
+        1.5 1e10 2e9 1e-400 0.0 -0 4294967296 '\xc3\xa9' '\xff' '\x00' '\x09'; do
         printf '"%s"\n' "${w//\"/\\\"}" >>"$f"
     done
 }
 
 status=0
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/hpool-fuzz.XXXXXX")
+# fuzz_config's scratch file: tmpfs when there is one, in a directory removed below even
+# when a crash kept the target from deleting its file.
+SHM_PARENT=/dev/shm
+[ -d "$SHM_PARENT" ] && [ -w "$SHM_PARENT" ] || SHM_PARENT=$WORK
+export HPOOL_FUZZ_TMPDIR
+HPOOL_FUZZ_TMPDIR=$(mktemp -d "$SHM_PARENT/hpool-fuzz.XXXXXX")
 cleanup() {
+    rm -rf "$HPOOL_FUZZ_TMPDIR"
     if [ "${HPOOL_FUZZ_KEEP:-0}" = 1 ]; then
         echo "run-fuzz: work dir kept: $WORK" >&2
     else
