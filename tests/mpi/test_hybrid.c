@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include <ftw.h>
 #include <omp.h>
+#include <stdatomic.h>
 #include <sched.h>
 #include <stdint.h>
 #include <time.h>
@@ -26,6 +27,7 @@ typedef struct {
     int32_t reps;     /* increments per inner item */
     int32_t task;     /* the task's number, mixed into the inner values */
     int32_t sleep_us; /* the inner item's "I/O" wait */
+    int32_t spread;   /* hold items until two threads of the team have started one */
 } hy_arg;
 
 typedef struct {
@@ -36,7 +38,8 @@ typedef struct {
 } hy_res;
 
 typedef struct {
-    int mode, reps, sleep_us;
+    int mode, reps, sleep_us, spread;
+    _Atomic unsigned started; /* bit per team thread that started an item */
     int64_t counter;           /* atomic and critical variants */
     volatile int64_t ucounter; /* unsafe variant: volatile so every access is a real load/store */
 } hy_shared;
@@ -56,6 +59,17 @@ static int hy_inner(void *user, size_t item, const void *in, void *out)
     hy_shared *sh = user;
     int64_t task;
     memcpy(&task, in, sizeof task);
+    if (sh->spread) {
+        /* With dynamic scheduling a free thread takes the next item, so a second thread
+         * must start one while this one waits. The wait is bounded (3 s): a schedule
+         * that never shares fails the check instead of hanging; a loaded machine only
+         * delays it. */
+        atomic_fetch_or(&sh->started, 1u << (omp_get_thread_num() & 31));
+        for (int k = 0; k < 3000 && __builtin_popcount(atomic_load(&sh->started)) < 2; k++) {
+            struct timespec ts = {0, 1000000};
+            nanosleep(&ts, NULL);
+        }
+    }
     if (sh->sleep_us > 0) {
         struct timespec ts = {0, (long)sh->sleep_us * 1000};
         nanosleep(&ts, NULL);
@@ -94,7 +108,7 @@ static int hybrid(hpool_task_ctx *ctx, const void *arg, size_t len)
     memcpy(&a, arg, sizeof a);
     if (a.n_inner < 0 || a.n_inner > MAX_INNER)
         return hpool_task_fail(ctx, "bad n_inner %d", a.n_inner);
-    hy_shared sh = {.mode = a.mode, .reps = a.reps, .sleep_us = a.sleep_us};
+    hy_shared sh = {.mode = a.mode, .reps = a.reps, .sleep_us = a.sleep_us, .spread = a.spread};
     int64_t in[MAX_INNER];
     hy_out out[MAX_INNER];
     for (int i = 0; i < a.n_inner; i++)
@@ -220,10 +234,11 @@ static void safe_variants(int world, int threads, const char *root)
                            .n_inner = INNER,
                            .reps = 2000,
                            .task = k,
-                           .sleep_us = 1000};
+                           .sleep_us = 1000,
+                           .spread = threads > 1};
     hy_res results[TASKS];
     bool spread = run_tasks(ex, args, TASKS, threads, world, results);
-    /* Items wait 1 ms each, so with several threads the team shares them. */
+    /* Dynamic scheduling: with several threads the team shares a task's items. */
     if (threads > 1)
         CHECK(spread);
 
@@ -307,7 +322,8 @@ static int64_t unsafe_variant(int world, int threads, int attempts, int *rounds)
                                .n_inner = 4 * threads,
                                .reps = 400,
                                .task = k,
-                               .sleep_us = 0};
+                               .sleep_us = 0,
+                               .spread = threads > 1};
         run_tasks(ex, args, (size_t)n, threads, world, results);
         for (int k = 0; k < n; k++)
             lost += results[k].expected - results[k].counter;
