@@ -721,6 +721,7 @@ static int serve_executor(hpool_executor *ex)
         if (rc != 0)
             break_executor(ex, "clock synchronisation failed: %s", hpool_strerror(rc));
         ex->phase = HPOOL__X_RUNNING;
+        hpool__placement_finish(ex); /* a worker lost during START never acks */
         moved++;
     }
     if (ex->phase == HPOOL__X_RUNNING) {

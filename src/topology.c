@@ -155,6 +155,8 @@ static bool parse_int(const char *s, long *v)
     return end != s && errno == 0 && (*end == '\0' || *end == ',');
 }
 
+static bool local_workers(int *index, int *count);
+
 int hpool__topo_default_threads(void)
 {
     long v;
@@ -162,8 +164,16 @@ int hpool__topo_default_threads(void)
     if (parse_int(getenv("OMP_NUM_THREADS"), &v) && v >= 1)
         return v > 1024 ? 1024 : (int)v;
     ensure_topology();
-    if (tp.ok)
-        return tp.proc_pus > 1024 ? 1024 : tp.proc_pus;
+    if (tp.ok) {
+        int pus = tp.proc_pus;
+        /* Nobody bound this rank (its cpuset is the whole host): its fair share of the
+         * host's PUs, so that the worker ranks of a host do not oversubscribe it by
+         * default. A launcher-bound rank gets its whole cpuset. */
+        int index, count;
+        if (pus == tp.host_pus && local_workers(&index, &count) && count > 1)
+            pus = pus / count > 0 ? pus / count : 1;
+        return pus > 1024 ? 1024 : pus;
+    }
     int p = omp_get_num_procs();
     return p >= 1 ? p : 1;
 }

@@ -20,7 +20,7 @@
 
 typedef enum {
     HPOOL__MSG_START = 1, /* m→w: executor starts; task = initializer or -1 */
-    HPOOL__MSG_START_ACK, /* w→m: status of the initializer, payload = message */
+    HPOOL__MSG_START_ACK, /* w→m: initializer status; payload: message + placement (topology.h) */
     HPOOL__MSG_PING,      /* m→w: clock probe */
     HPOOL__MSG_PONG,      /* w→m: t[0] = worker clock */
     HPOOL__MSG_CALL,      /* m→w: a call item (chunk) */

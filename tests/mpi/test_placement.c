@@ -160,8 +160,16 @@ static void check_table(hpool_executor *ex, int workers, int threads_opt)
         }
         int t = (int)(i - first);
         int want = threads_opt;
-        if (want == 0)
-            want = env_t ? atoi(env_t) : rows[first].cpuset_pus;
+        if (want == 0 && env_t) {
+            want = atoi(env_t);
+        } else if (want == 0) {
+            /* The cpuset when the launcher bound the rank; unbound (the cpuset is the whole
+             * host) a fair share among the host's worker ranks (one host here). */
+            int local = hpool_world_size() - 1;
+            want = rows[first].cpuset_pus;
+            if (want == rows[first].host_pus && local > 1)
+                want = want / local > 0 ? want / local : 1;
+        }
         CHECK(t == want);
         if (t > rows[first].cpuset_pus)
             any_over = true;
