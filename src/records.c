@@ -1,23 +1,26 @@
 /* Timing records: chunks.tsv, spans.tsv, clock.tsv and trace.json of one executor run
  * (docs/FORMATS.md).
  *
- * While the run goes on, every row is formatted into a 64 KiB buffer and written to a
- * `*.partial` file when the buffer fills or half a second has passed since the last
- * write, so a job that dies keeps everything but its last half second. Rows are written
- * with the clocks as read (worker times raw), because the clock map is only known at the
- * end: drift is measured by the second synchronisation.
+ * During the run. The manager records one call item per RESULT, on the critical path of
+ * every dispatch: at a microsecond per call item, formatting a text row (~150 ns, by hand;
+ * printf is ten times that) would cost the pool over 10%. So the run appends fixed-size
+ * binary records (a struct copy) to `chunks.partial` / `spans.partial` through a 1 MiB
+ * buffer, written out when it fills or half a second after the last write: a job that
+ * dies keeps all but its last half second of rows, readable with the layout in
+ * docs/FORMATS.md. Worker times go in raw, on the worker's clock, because the clock map is
+ * only complete after the end synchronisation (drift); clock.tsv.partial has the start
+ * offsets meanwhile.
  *
- * Closing a complete run re-reads the partial files row by row, maps worker times onto
- * rank 0's clock and writes the final files, each to a temporary name, and only when all
- * are written renames them into place: an earlier complete result is only ever replaced
- * by a complete one. Nothing is kept in memory per row, so 10^6 chunks cost the same
- * memory as ten.
+ * At the end of a complete run, the partial files are read back record by record, worker
+ * times mapped onto rank 0's clock, and chunks.tsv, spans.tsv, trace.json and clock.tsv
+ * written to temporary names; only when all four are written are they renamed into place,
+ * so an earlier complete result is only ever replaced by a complete one. Nothing is kept
+ * in memory per record: 10^6 chunks need the same memory as ten.
  *
- * The rows are formatted by hand (integers and fixed-point decimals), not with printf:
- * this runs on the manager thread once per call item, on the critical path of every
- * dispatch, and printf's %f costs about a microsecond per number. trace.json events hold
- * only numbers and strings sanitised when recorded, so they are formatted the same way;
- * jansson builds the parts with free text (executor label, otherData). */
+ * Text is formatted by hand (integers, fixed-point decimals) for the same reason of cost,
+ * now at close: trace.json's events hold only numbers, fixed words and labels sanitised to
+ * plain ASCII, so they need no escaping; jansson builds the parts with free text (the
+ * executor's label, otherData) and the metadata events. */
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -31,18 +34,56 @@
 #include "executor.h"
 #include "records.h"
 
-#define OUT_CAP (64 * 1024)
-#define ROW_MAX 1024      /* room reserved before formatting one row (longest: ~400) */
-#define FLUSH_EVERY_S 0.5 /* most a crash loses of a run's rows */
+#define PART_BUF (1u << 20)   /* partial files: a write per ~13000 call items */
+#define FINAL_BUF (256u << 10)
+#define ROW_MAX 1024          /* room reserved before formatting one text row (< 400) */
+#define FLUSH_EVERY_S 0.5     /* most a crash loses of a run's rows */
+
+/* ---------------------------------------------------------------- partial layouts */
+/* Both partial files: this 64-byte header, then fixed-size records, native byte order
+ * (the files are read back on the machine that wrote them). docs/FORMATS.md has the
+ * layouts as numpy dtypes. */
+typedef struct {
+    char magic[8];        /* "HPOOLCK1" (chunks) or "HPOOLSP1" (spans) */
+    uint32_t header_size; /* 64 */
+    uint32_t record_size; /* sizeof part_chunk / part_span */
+    int32_t run;
+    int32_t level;
+    double t0;            /* rank 0's raw clock at run start */
+    char pad[32];
+} part_header;
+
+typedef struct {
+    uint64_t chunk, first_item;
+    double t_submit, t_dispatch, t_result; /* seconds from run start, rank 0's clock */
+    double t_recv, t_start, t_end;         /* the worker's raw clock */
+    uint32_t items;
+    int32_t status, worker, schedule;      /* schedule: hpool_schedule_kind, -1 submit */
+} part_chunk;
+
+typedef struct {
+    uint64_t chunk, item;
+    double t_start, t_end; /* the worker's raw clock */
+    int32_t rank, thread;
+    uint32_t inner, pad;
+    char label[HPOOL__SPAN_LABEL]; /* as the task gave it, not NUL-terminated if full */
+} part_span;
+
+_Static_assert(sizeof(part_header) == 64, "partial header layout");
+_Static_assert(sizeof(part_chunk) == 80, "chunk record layout (FORMATS.md)");
+_Static_assert(sizeof(part_span) == 64, "span record layout (FORMATS.md)");
+
+static const char MAGIC_CHUNKS[8] = {'H', 'P', 'O', 'O', 'L', 'C', 'K', '1'};
+static const char MAGIC_SPANS[8] = {'H', 'P', 'O', 'O', 'L', 'S', 'P', '1'};
 
 /* ---------------------------------------------------------------- buffered output */
-/* A write(2)-level buffered file: no stdio locking on the hot path, and a failure is
+/* A write(2)-level buffered file: no stdio locking, one copy, and a failure is
  * remembered so that a truncated file is never renamed into place. */
 typedef struct {
     int fd;
     bool failed;
-    size_t len;
-    char buf[OUT_CAP];
+    size_t len, cap;
+    char *buf;
 } out_file;
 
 static char *path_join(const char *dir, const char *name)
@@ -54,40 +95,43 @@ static char *path_join(const char *dir, const char *name)
     return p;
 }
 
-static out_file *out_open(const char *path)
+static out_file *out_open(const char *path, size_t cap)
 {
     out_file *o = malloc(sizeof *o);
-    if (o == NULL)
-        return NULL;
-    o->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    o->failed = false;
-    o->len = 0;
-    if (o->fd < 0) {
+    char *buf = malloc(cap);
+    int fd = o && buf ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666) : -1;
+    if (fd < 0) {
         free(o);
+        free(buf);
         return NULL;
     }
+    *o = (out_file){.fd = fd, .cap = cap, .buf = buf};
     return o;
+}
+
+static void write_all(out_file *o, const char *p, size_t n)
+{
+    for (size_t done = 0; done < n && !o->failed;) {
+        ssize_t k = write(o->fd, p + done, n - done);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            o->failed = true;
+        else
+            done += (size_t)k;
+    }
 }
 
 static void out_flush(out_file *o)
 {
-    size_t done = 0;
-    while (done < o->len && !o->failed) {
-        ssize_t n = write(o->fd, o->buf + done, o->len - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            o->failed = true;
-        else
-            done += (size_t)n;
-    }
+    write_all(o, o->buf, o->len);
     o->len = 0;
 }
 
 /* Room for `n` more bytes; returns where to write them (commit with out_commit). */
 static char *out_room(out_file *o, size_t n)
 {
-    if (o->len + n > OUT_CAP)
+    if (o->len + n > o->cap)
         out_flush(o);
     return o->buf + o->len;
 }
@@ -97,19 +141,11 @@ static void out_commit(out_file *o, const char *end)
     o->len = (size_t)(end - o->buf);
 }
 
-static void out_str(out_file *o, const char *s, size_t n)
+static void out_bytes(out_file *o, const void *s, size_t n)
 {
-    if (n > OUT_CAP / 2) { /* only otherData can be this long */
+    if (n > o->cap / 2) { /* large: straight to the file */
         out_flush(o);
-        for (size_t done = 0; done < n && !o->failed;) {
-            ssize_t k = write(o->fd, s + done, n - done);
-            if (k < 0 && errno == EINTR)
-                continue;
-            if (k <= 0)
-                o->failed = true;
-            else
-                done += (size_t)k;
-        }
+        write_all(o, s, n);
         return;
     }
     char *p = out_room(o, n);
@@ -126,6 +162,7 @@ static int out_close(out_file *o)
     int rc = o->failed ? -1 : 0;
     if (close(o->fd) != 0)
         rc = -1;
+    free(o->buf);
     free(o);
     return rc;
 }
@@ -138,17 +175,30 @@ static char *put_str(char *p, const char *s)
     return p;
 }
 
+/* Two digits per step: the close formats ~15 numbers per call item. */
+static const char DIGITS2[] = "00010203040506070809101112131415161718192021222324252627282930"
+                              "31323334353637383940414243444546474849505152535455565758596061"
+                              "62636465666768697071727374757677787980818283848586878889909192"
+                              "93949596979899";
+
 static char *put_u64(char *p, uint64_t v)
 {
     char tmp[20];
-    int n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    while (n)
-        *p++ = tmp[--n];
-    return p;
+    int n = 20;
+    while (v >= 100) {
+        unsigned d = (unsigned)(v % 100) * 2;
+        v /= 100;
+        tmp[--n] = DIGITS2[d + 1];
+        tmp[--n] = DIGITS2[d];
+    }
+    if (v >= 10) {
+        tmp[--n] = DIGITS2[v * 2 + 1];
+        tmp[--n] = DIGITS2[v * 2];
+    } else {
+        tmp[--n] = (char)('0' + v);
+    }
+    memcpy(p, tmp + n, (size_t)(20 - n));
+    return p + (20 - n);
 }
 
 static char *put_i64(char *p, int64_t v)
@@ -161,8 +211,8 @@ static char *put_i64(char *p, int64_t v)
 }
 
 /* v with `dec` (0..9) decimals, as printf's %.*f would print it. Exact through int64 up
- * to 9e9 (in ns: 285 years); beyond, and for NaN/inf, printf in exponent form, which the
- * reader also takes (at most 32 bytes either way). */
+ * to 9e9 (in ns: 285 years); beyond, and for NaN/inf, printf's exponent form (at most 32
+ * bytes either way). */
 static char *put_fixed(char *p, double v, int dec)
 {
     static const double scale[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
@@ -189,83 +239,29 @@ static char *put_fixed(char *p, double v, int dec)
     return p;
 }
 
-/* A time in µs for trace.json, which has no NaN or infinity: such a value can only come
- * from a garbled worker timestamp, and 0 keeps the file loadable. */
+/* A duration or time in µs for trace.json, which has no NaN or infinity: such a value
+ * can only come from a garbled worker timestamp, and 0 keeps the file loadable. */
 static char *put_json_us(char *p, double seconds)
 {
     double us = seconds * 1e6;
     return put_fixed(p, isfinite(us) ? us : 0.0, 3);
 }
 
-/* ---------------------------------------------------------------- parsing (final pass) */
-/* Split a line (without its newline) at tabs, in place. Returns the field count. */
-static int split_tabs(char *line, char **f, int max)
+/* Labels are free text from tasks; they are kept to printable ASCII without the
+ * characters TSV and JSON would need escaped, so that both can be written verbatim. */
+static char *put_label(char *p, const char *label, size_t max, const char *if_empty)
 {
-    int n = 0;
-    f[n++] = line;
-    for (char *p = line; *p; p++) {
-        if (*p != '\t')
-            continue;
-        *p = '\0';
-        if (n == max)
-            return max + 1; /* too many */
-        f[n++] = p + 1;
+    char *start = p;
+    for (size_t i = 0; i < max && label[i]; i++) {
+        unsigned char ch = (unsigned char)label[i];
+        *p++ = (ch < 0x20 || ch > 0x7e || ch == '"' || ch == '\\') ? '_' : (char)ch;
     }
-    return n;
-}
-
-static bool is_int(const char *s)
-{
-    if (*s == '-')
-        s++;
-    if (*s < '0' || *s > '9')
-        return false;
-    while (*s >= '0' && *s <= '9')
-        s++;
-    return *s == '\0';
-}
-
-static bool is_word(const char *s)
-{
-    if (*s == '\0')
-        return false;
-    for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
-            return false;
-    return true;
-}
-
-/* A time written by put_fixed. The fixed-point form (all but pathological values) is
- * parsed directly, exactly to the nanosecond: strtod would cost as much as the rest of
- * the final pass together. */
-static bool parse_time(const char *s, double *out)
-{
-    const char *p = s;
-    bool neg = *p == '-';
-    p += neg;
-    uint64_t ip = 0, fp = 0;
-    int id = 0, fd = 0;
-    for (; *p >= '0' && *p <= '9' && id < 18; p++, id++)
-        ip = ip * 10 + (uint64_t)(*p - '0');
-    if (*p == '.')
-        for (p++; *p >= '0' && *p <= '9' && fd < 9; p++, fd++)
-            fp = fp * 10 + (uint64_t)(*p - '0');
-    if (*p == '\0' && id > 0) {
-        for (int k = fd; k < 9; k++)
-            fp *= 10;
-        double v = (double)ip + (double)fp * 1e-9;
-        *out = neg ? -v : v;
-        return true;
-    }
-    char *end;
-    errno = 0;
-    *out = strtod(s, &end);
-    return end != s && *end == '\0';
+    return p == start ? put_str(p, if_empty) : p;
 }
 
 /* ---------------------------------------------------------------- the records */
 enum { PART_CHUNKS, PART_SPANS, PART_CLOCK, N_PARTS };
-static const char *const PART_NAME[N_PARTS] = {"chunks.tsv.partial", "spans.tsv.partial",
+static const char *const PART_NAME[N_PARTS] = {"chunks.partial", "spans.partial",
                                                "clock.tsv.partial"};
 
 struct hpool__records {
@@ -275,8 +271,7 @@ struct hpool__records {
     char *label;
     double t0; /* executor creation, manager clock */
     out_file *chunks, *spans;
-    double last_flush;
-    uint64_t n_chunks, n_spans;
+    double last_flush; /* manager clock */
 };
 
 static const char CHUNK_HEADER[] = "run\tchunk\tschedule\tworker\tfirst_item\titems\tt_submit\t"
@@ -284,8 +279,6 @@ static const char CHUNK_HEADER[] = "run\tchunk\tschedule\tworker\tfirst_item\tit
 static const char SPAN_HEADER[] = "run\trank\tthread\tchunk\titem\tinner\tt_start\tt_end\tlabel\n";
 static const char CLOCK_HEADER[] = "rank\toffset_start\trtt_start\tat_start\toffset_end\t"
                                    "rtt_end\tat_end\tdrift\tt0\n";
-#define CHUNK_COLS 13
-#define SPAN_COLS 9
 
 static int make_dirs(const char *dir)
 {
@@ -303,13 +296,24 @@ static int make_dirs(const char *dir)
     return (mkdir(tmp, 0777) != 0 && errno != EEXIST) ? -1 : 0;
 }
 
-static out_file *open_in(const char *dir, const char *name, const char *header)
+static out_file *open_part(const hpool__records *r, int part, const char magic[8],
+                           uint32_t record_size)
 {
-    char *p = path_join(dir, name);
-    out_file *o = p ? out_open(p) : NULL;
+    char *p = path_join(r->dir, PART_NAME[part]);
+    out_file *o = p ? out_open(p, PART_BUF) : NULL;
     free(p);
-    if (o && header)
-        out_str(o, header, strlen(header));
+    if (o) {
+        part_header h;
+        memset(&h, 0, sizeof h);
+        memcpy(h.magic, magic, sizeof h.magic);
+        h.header_size = sizeof h;
+        h.record_size = record_size;
+        h.run = r->run;
+        h.level = r->level;
+        h.t0 = r->t0;
+        out_bytes(o, &h, sizeof h);
+        out_flush(o); /* the header is there from the start, even if nothing follows */
+    }
     return o;
 }
 
@@ -337,9 +341,9 @@ hpool__records *hpool__records_open(const hpool_executor *ex, int *err)
     r->level = ex->record_level;
     r->t0 = ex->t_created;
     r->last_flush = hpool__now();
-    r->chunks = open_in(r->dir, PART_NAME[PART_CHUNKS], CHUNK_HEADER);
+    r->chunks = open_part(r, PART_CHUNKS, MAGIC_CHUNKS, sizeof(part_chunk));
     if (r->level >= HPOOL_RECORD_SPANS)
-        r->spans = open_in(r->dir, PART_NAME[PART_SPANS], SPAN_HEADER);
+        r->spans = open_part(r, PART_SPANS, MAGIC_SPANS, sizeof(part_span));
     if (r->chunks == NULL || (r->level >= HPOOL_RECORD_SPANS && r->spans == NULL)) {
         out_close(r->chunks);
         out_close(r->spans);
@@ -350,64 +354,36 @@ hpool__records *hpool__records_open(const hpool_executor *ex, int *err)
     return r;
 }
 
-static const char *schedule_label(int k)
-{
-    return k < 0 ? "submit" : hpool_schedule_name((hpool_schedule_kind)k);
-}
-
-static void maybe_flush(hpool__records *r, double now)
-{
-    if (now - r->last_flush < FLUSH_EVERY_S)
-        return;
-    r->last_flush = now;
-    out_flush(r->chunks);
-    if (r->spans)
-        out_flush(r->spans);
-}
-
-/* Manager times are written relative to t0 (they need no mapping), worker times raw. */
+/* The hot path: a struct copy into the buffer, and every half second a write. */
 void hpool__records_chunk(hpool__records *r, const hpool__chunk_record *c)
 {
-    char *p = out_room(r->chunks, ROW_MAX);
-    p = put_i64(p, r->run);
-    *p++ = '\t';
-    p = put_u64(p, c->chunk);
-    *p++ = '\t';
-    p = put_str(p, schedule_label(c->schedule));
-    *p++ = '\t';
-    p = put_i64(p, c->worker);
-    *p++ = '\t';
-    p = put_u64(p, c->first_item);
-    *p++ = '\t';
-    p = put_u64(p, c->items);
-    const double t[6] = {c->t_submit - r->t0, c->t_dispatch - r->t0, c->t_recv, c->t_start,
-                         c->t_end, c->t_result - r->t0};
-    for (int i = 0; i < 6; i++) {
-        *p++ = '\t';
-        p = put_fixed(p, t[i], 9);
+    part_chunk p = {
+        .chunk = c->chunk,
+        .first_item = c->first_item,
+        .t_submit = c->t_submit - r->t0,
+        .t_dispatch = c->t_dispatch - r->t0,
+        .t_result = c->t_result - r->t0,
+        .t_recv = c->t_recv,
+        .t_start = c->t_start,
+        .t_end = c->t_end,
+        .items = c->items,
+        .status = c->status,
+        .worker = c->worker,
+        .schedule = c->schedule,
+    };
+    out_file *o = r->chunks;
+    char *dst = out_room(o, sizeof p);
+    memcpy(dst, &p, sizeof p);
+    o->len += sizeof p;
+    if (c->t_result - r->last_flush >= FLUSH_EVERY_S) {
+        r->last_flush = c->t_result;
+        out_flush(o);
+        if (r->spans)
+            out_flush(r->spans);
     }
-    *p++ = '\t';
-    p = put_i64(p, c->status);
-    *p++ = '\n';
-    out_commit(r->chunks, p);
-    r->n_chunks++;
-    maybe_flush(r, c->t_result);
 }
 
-/* Labels are free text from tasks; they are kept to printable ASCII without the
- * characters TSV and JSON would need escaped, so that both can be written verbatim. */
-static char *put_label(char *p, const char *label, size_t max)
-{
-    char *start = p;
-    for (size_t i = 0; i < max && label[i]; i++) {
-        unsigned char ch = (unsigned char)label[i];
-        *p++ = (ch < 0x20 || ch > 0x7e || ch == '"' || ch == '\\') ? '_' : (char)ch;
-    }
-    if (p == start)
-        *p++ = '-';
-    return p;
-}
-
+/* Spans of one RESULT, recorded right after its chunk (whose record flushes if due). */
 void hpool__records_spans(hpool__records *r, int rank, uint64_t chunk,
                           const hpool__wire_span *spans, uint32_t n)
 {
@@ -416,40 +392,29 @@ void hpool__records_spans(hpool__records *r, int rank, uint64_t chunk,
     for (uint32_t i = 0; i < n; i++) {
         hpool__wire_span s;
         memcpy(&s, &spans[i], sizeof s); /* the message may be unaligned */
-        char *p = out_room(r->spans, ROW_MAX);
-        p = put_i64(p, r->run);
-        *p++ = '\t';
-        p = put_i64(p, rank);
-        *p++ = '\t';
-        p = put_i64(p, s.thread);
-        *p++ = '\t';
-        p = put_u64(p, chunk);
-        *p++ = '\t';
-        p = put_u64(p, s.item);
-        *p++ = '\t';
-        p = put_u64(p, s.inner);
-        *p++ = '\t';
-        p = put_fixed(p, s.t_start, 9);
-        *p++ = '\t';
-        p = put_fixed(p, s.t_end, 9);
-        *p++ = '\t';
-        p = put_label(p, s.label, sizeof s.label);
-        *p++ = '\n';
-        out_commit(r->spans, p);
-        r->n_spans++;
+        part_span p = {.chunk = chunk,
+                       .item = s.item,
+                       .t_start = s.t_start,
+                       .t_end = s.t_end,
+                       .rank = rank,
+                       .thread = s.thread,
+                       .inner = s.inner};
+        memcpy(p.label, s.label, sizeof p.label);
+        char *dst = out_room(r->spans, sizeof p);
+        memcpy(dst, &p, sizeof p);
+        r->spans->len += sizeof p;
     }
-    /* Called right after the chunk of the same RESULT, whose record flushed if due. */
 }
 
 /* ---------------------------------------------------------------- clock.tsv */
-static int write_clock_file(const char *path, const hpool__rank_clock *clocks, int nw,
+static int write_clock_file(const char *path, const hpool__rank_clock *clocks, int n,
                             double t0, bool complete)
 {
     FILE *f = fopen(path, "w");
     if (f == NULL)
         return -1;
     fputs(CLOCK_HEADER, f);
-    for (int i = 0; i < nw; i++) {
+    for (int i = 0; i < n; i++) {
         const hpool__clock_map *m = &clocks[i].map;
         fprintf(f, "%d", clocks[i].rank);
         const hpool__clock_sample *s[2] = {&m->start, &m->end};
@@ -460,7 +425,8 @@ static int write_clock_file(const char *path, const hpool__rank_clock *clocks, i
             else
                 fputs("\tnan\tnan\tnan", f);
         }
-        /* t0 in every row: a crashed run's raw partial rows need it, and only this file */
+        /* t0 in every row: only with it can a dead run's raw partial records be put on
+         * the run's timeline (trace.json, which also has it, is not written then) */
         fprintf(f, "\t%.6e\t%.9f\n", hpool__clock_map_drift(m), t0);
     }
     if (complete)
@@ -487,14 +453,16 @@ typedef struct {
     int max_rank;
     const hpool__clock_map **by_rank; /* [0..max_rank], NULL where no map */
     int *max_thread;                  /* [0..max_rank], for the thread_name events */
-    out_file *trace;
+    out_file *rows;  /* the TSV of the pass under way */
+    out_file *trace; /* trace.json, across both passes */
     bool first_event;
+    uint64_t n_chunks, n_spans;
 } final_pass;
 
 static double map_time(const final_pass *fp, int rank, double t_worker)
 {
     const hpool__clock_map *m = rank >= 0 && rank <= fp->max_rank ? fp->by_rank[rank] : NULL;
-    return m ? hpool__clock_map_apply(m, t_worker) : t_worker;
+    return (m ? hpool__clock_map_apply(m, t_worker) : t_worker) - fp->r->t0;
 }
 
 static char *event_sep(final_pass *fp, char *p)
@@ -506,172 +474,158 @@ static char *event_sep(final_pass *fp, char *p)
     return p;
 }
 
-static char *put_field(char *p, const char *f)
+static const char *schedule_label(int k)
 {
+    return k < 0 ? "submit" : hpool_schedule_name((hpool_schedule_kind)k);
+}
+
+/* Reads the partial file `part` record by record, checking its header; calls fn on
+ * each. Returns 0, or -1 if the file is missing, foreign or cut. */
+static int each_record(final_pass *fp, int part, const char magic[8], size_t size,
+                       void (*fn)(final_pass *, const void *))
+{
+    char *path = path_join(fp->r->dir, PART_NAME[part]);
+    int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+    free(path);
+    if (fd < 0)
+        return -1;
+    enum { BLOCK = 1u << 20 };
+    char *buf = malloc(BLOCK);
+    part_header h;
+    int rc = buf && read(fd, &h, sizeof h) == (ssize_t)sizeof h &&
+                     memcmp(h.magic, magic, sizeof h.magic) == 0 &&
+                     h.header_size == sizeof h && h.record_size == size && h.run == fp->r->run
+                 ? 0
+                 : -1;
+    size_t have = 0;
+    while (rc == 0) {
+        ssize_t k = read(fd, buf + have, BLOCK - have);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0)
+            rc = -1;
+        if (k <= 0)
+            break;
+        have += (size_t)k;
+        size_t whole = have - have % size;
+        for (size_t off = 0; off < whole; off += size)
+            fn(fp, buf + off);
+        memmove(buf, buf + whole, have - whole);
+        have -= whole;
+    }
+    if (have != 0)
+        rc = -1; /* a cut record: not a file this process wrote completely */
+    free(buf);
+    close(fd);
+    return rc;
+}
+
+/* One chunk record → a chunks.tsv row and an "X" event. */
+static void chunk_row(final_pass *fp, const void *rec)
+{
+    part_chunk c;
+    memcpy(&c, rec, sizeof c);
+    double w[3] = {map_time(fp, c.worker, c.t_recv), map_time(fp, c.worker, c.t_start),
+                   map_time(fp, c.worker, c.t_end)};
+    out_file *out = fp->rows;
+    char *p = out_room(out, ROW_MAX);
+    p = put_i64(p, fp->r->run);
     *p++ = '\t';
-    return put_str(p, f);
-}
-
-/* chunks.tsv.partial → chunks.tsv (tmp) and the chunk events of trace.json. Fields are
- * validated before they are copied into either file. */
-static int pass_chunks(final_pass *fp, FILE *in, out_file *out)
-{
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    int rc = 0;
-    bool header = true;
-    while (rc == 0 && (n = getline(&line, &cap, in)) > 0) {
-        if (header) { /* our own header line */
-            header = false;
-            continue;
-        }
-        if (line[n - 1] != '\n' || n > 512) {
-            rc = -1;
-            break;
-        }
-        line[n - 1] = '\0';
-        char *f[CHUNK_COLS];
-        double w[3];
-        if (split_tabs(line, f, CHUNK_COLS) != CHUNK_COLS || !is_int(f[0]) || !is_int(f[1]) ||
-            !is_word(f[2]) || !is_int(f[3]) || !is_int(f[4]) || !is_int(f[5]) ||
-            !is_int(f[12])) {
-            rc = -1;
-            break;
-        }
-        double dummy;
-        if (!parse_time(f[6], &dummy) || !parse_time(f[7], &dummy) ||
-            !parse_time(f[11], &dummy)) {
-            rc = -1;
-            break;
-        }
-        int rank = atoi(f[3]);
-        for (int i = 0; i < 3; i++) {
-            if (!parse_time(f[8 + i], &w[i])) {
-                rc = -1;
-                break;
-            }
-            w[i] = map_time(fp, rank, w[i]) - fp->r->t0;
-        }
-        if (rc)
-            break;
-        char *p = out_room(out, ROW_MAX);
-        p = put_str(p, f[0]);
-        for (int i = 1; i < 8; i++)
-            p = put_field(p, f[i]);
-        for (int i = 0; i < 3; i++) {
-            *p++ = '\t';
-            p = put_fixed(p, w[i], 9);
-        }
-        p = put_field(p, f[11]);
-        p = put_field(p, f[12]);
-        *p++ = '\n';
-        out_commit(out, p);
-
-        p = out_room(fp->trace, ROW_MAX);
-        p = event_sep(fp, p);
-        p = put_str(p, "{\"name\":\"chunk ");
-        p = put_str(p, f[1]);
-        p = put_str(p, "\",\"cat\":\"chunk\",\"ph\":\"X\",\"pid\":");
-        p = put_str(p, f[3]);
-        p = put_str(p, ",\"tid\":0,\"ts\":");
-        p = put_json_us(p, w[1]);
-        p = put_str(p, ",\"dur\":");
-        p = put_json_us(p, w[2] - w[1]);
-        p = put_str(p, ",\"args\":{\"chunk\":");
-        p = put_str(p, f[1]);
-        p = put_str(p, ",\"first_item\":");
-        p = put_str(p, f[4]);
-        p = put_str(p, ",\"items\":");
-        p = put_str(p, f[5]);
-        p = put_str(p, ",\"schedule\":\"");
-        p = put_str(p, f[2]);
-        p = put_str(p, "\",\"status\":");
-        p = put_str(p, f[12]);
-        p = put_str(p, "}}");
-        out_commit(fp->trace, p);
+    p = put_u64(p, c.chunk);
+    *p++ = '\t';
+    p = put_str(p, schedule_label(c.schedule));
+    *p++ = '\t';
+    p = put_i64(p, c.worker);
+    *p++ = '\t';
+    p = put_u64(p, c.first_item);
+    *p++ = '\t';
+    p = put_u64(p, c.items);
+    const double t[6] = {c.t_submit, c.t_dispatch, w[0], w[1], w[2], c.t_result};
+    for (int i = 0; i < 6; i++) {
+        *p++ = '\t';
+        p = put_fixed(p, t[i], 9);
     }
-    free(line);
-    return rc == 0 && !ferror(in) ? 0 : -1;
+    *p++ = '\t';
+    p = put_i64(p, c.status);
+    *p++ = '\n';
+    out_commit(out, p);
+
+    p = out_room(fp->trace, ROW_MAX);
+    p = event_sep(fp, p);
+    p = put_str(p, "{\"name\":\"chunk ");
+    p = put_u64(p, c.chunk);
+    p = put_str(p, "\",\"cat\":\"chunk\",\"ph\":\"X\",\"pid\":");
+    p = put_i64(p, c.worker);
+    p = put_str(p, ",\"tid\":0,\"ts\":");
+    p = put_json_us(p, w[1]);
+    p = put_str(p, ",\"dur\":");
+    p = put_json_us(p, w[2] - w[1]);
+    p = put_str(p, ",\"args\":{\"chunk\":");
+    p = put_u64(p, c.chunk);
+    p = put_str(p, ",\"first_item\":");
+    p = put_u64(p, c.first_item);
+    p = put_str(p, ",\"items\":");
+    p = put_u64(p, c.items);
+    p = put_str(p, ",\"schedule\":\"");
+    p = put_str(p, schedule_label(c.schedule));
+    p = put_str(p, "\",\"status\":");
+    p = put_i64(p, c.status);
+    p = put_str(p, "}}");
+    out_commit(fp->trace, p);
+    fp->n_chunks++;
 }
 
-static bool is_label(const char *s)
+/* One span record → a spans.tsv row and an "X" event. */
+static void span_row(final_pass *fp, const void *rec)
 {
-    if (*s == '\0' || strlen(s) > HPOOL__SPAN_LABEL)
-        return false;
-    for (; *s; s++)
-        if (*s < 0x20 || *s > 0x7e || *s == '"' || *s == '\\')
-            return false;
-    return true;
-}
+    part_span s;
+    memcpy(&s, rec, sizeof s);
+    double a = map_time(fp, s.rank, s.t_start), b = map_time(fp, s.rank, s.t_end);
+    if (s.rank >= 0 && s.rank <= fp->max_rank && s.thread > fp->max_thread[s.rank])
+        fp->max_thread[s.rank] = s.thread < 1023 ? s.thread : 1023;
+    out_file *out = fp->rows;
+    char *p = out_room(out, ROW_MAX);
+    p = put_i64(p, fp->r->run);
+    *p++ = '\t';
+    p = put_i64(p, s.rank);
+    *p++ = '\t';
+    p = put_i64(p, s.thread);
+    *p++ = '\t';
+    p = put_u64(p, s.chunk);
+    *p++ = '\t';
+    p = put_u64(p, s.item);
+    *p++ = '\t';
+    p = put_u64(p, s.inner);
+    *p++ = '\t';
+    p = put_fixed(p, a, 9);
+    *p++ = '\t';
+    p = put_fixed(p, b, 9);
+    *p++ = '\t';
+    p = put_label(p, s.label, sizeof s.label, "-");
+    *p++ = '\n';
+    out_commit(out, p);
 
-/* spans.tsv.partial → spans.tsv (tmp) and the span events of trace.json. */
-static int pass_spans(final_pass *fp, FILE *in, out_file *out)
-{
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    int rc = 0;
-    bool header = true;
-    while (rc == 0 && (n = getline(&line, &cap, in)) > 0) {
-        if (header) {
-            header = false;
-            continue;
-        }
-        if (line[n - 1] != '\n' || n > 512) {
-            rc = -1;
-            break;
-        }
-        line[n - 1] = '\0';
-        char *f[SPAN_COLS];
-        double w[2];
-        if (split_tabs(line, f, SPAN_COLS) != SPAN_COLS || !is_int(f[0]) || !is_int(f[1]) ||
-            !is_int(f[2]) || !is_int(f[3]) || !is_int(f[4]) || !is_int(f[5]) ||
-            !is_label(f[8]) || !parse_time(f[6], &w[0]) || !parse_time(f[7], &w[1])) {
-            rc = -1;
-            break;
-        }
-        int rank = atoi(f[1]), thread = atoi(f[2]);
-        for (int i = 0; i < 2; i++)
-            w[i] = map_time(fp, rank, w[i]) - fp->r->t0;
-        if (rank >= 0 && rank <= fp->max_rank && thread > fp->max_thread[rank])
-            fp->max_thread[rank] = thread < 1023 ? thread : 1023;
-
-        char *p = out_room(out, ROW_MAX);
-        p = put_str(p, f[0]);
-        for (int i = 1; i < 6; i++)
-            p = put_field(p, f[i]);
-        for (int i = 0; i < 2; i++) {
-            *p++ = '\t';
-            p = put_fixed(p, w[i], 9);
-        }
-        p = put_field(p, f[8]);
-        *p++ = '\n';
-        out_commit(out, p);
-
-        p = out_room(fp->trace, ROW_MAX);
-        p = event_sep(fp, p);
-        p = put_str(p, "{\"name\":\"");
-        p = put_str(p, strcmp(f[8], "-") ? f[8] : "inner");
-        p = put_str(p, "\",\"cat\":\"span\",\"ph\":\"X\",\"pid\":");
-        p = put_str(p, f[1]);
-        p = put_str(p, ",\"tid\":");
-        p = put_i64(p, (int64_t)thread + 1);
-        p = put_str(p, ",\"ts\":");
-        p = put_json_us(p, w[0]);
-        p = put_str(p, ",\"dur\":");
-        p = put_json_us(p, w[1] - w[0]);
-        p = put_str(p, ",\"args\":{\"chunk\":");
-        p = put_str(p, f[3]);
-        p = put_str(p, ",\"item\":");
-        p = put_str(p, f[4]);
-        p = put_str(p, ",\"inner\":");
-        p = put_str(p, f[5]);
-        p = put_str(p, "}}");
-        out_commit(fp->trace, p);
-    }
-    free(line);
-    return rc == 0 && !ferror(in) ? 0 : -1;
+    p = out_room(fp->trace, ROW_MAX);
+    p = event_sep(fp, p);
+    p = put_str(p, "{\"name\":\"");
+    p = put_label(p, s.label, sizeof s.label, "inner");
+    p = put_str(p, "\",\"cat\":\"span\",\"ph\":\"X\",\"pid\":");
+    p = put_i64(p, s.rank);
+    p = put_str(p, ",\"tid\":");
+    p = put_i64(p, (int64_t)s.thread + 1);
+    p = put_str(p, ",\"ts\":");
+    p = put_json_us(p, a);
+    p = put_str(p, ",\"dur\":");
+    p = put_json_us(p, b - a);
+    p = put_str(p, ",\"args\":{\"chunk\":");
+    p = put_u64(p, s.chunk);
+    p = put_str(p, ",\"item\":");
+    p = put_u64(p, s.item);
+    p = put_str(p, ",\"inner\":");
+    p = put_u64(p, s.inner);
+    p = put_str(p, "}}");
+    out_commit(fp->trace, p);
+    fp->n_spans++;
 }
 
 /* One jansson-built event, dumped compactly after the separator. */
@@ -686,7 +640,7 @@ static int put_json_event(final_pass *fp, json_t *e)
     char *p = out_room(fp->trace, 2);
     p = event_sep(fp, p);
     out_commit(fp->trace, p);
-    out_str(fp->trace, s, strlen(s));
+    out_bytes(fp->trace, s, strlen(s));
     free(s);
     return 0;
 }
@@ -730,7 +684,7 @@ static int finish_trace(final_pass *fp)
         rc |= put_json_event(fp, json_pack("{s:s, s:s, s:i, s:i, s:{s:s}}", "name",
                                            "thread_name", "ph", "M", "pid", rank, "tid", 0,
                                            "args", "name", "call items"));
-        for (int t = 0; t <= fp->max_thread[rank]; t++) {
+        for (int t = 0; rank >= 0 && t <= fp->max_thread[rank]; t++) {
             snprintf(name, sizeof name, "thread %d", t);
             rc |= put_json_event(fp, json_pack("{s:s, s:s, s:i, s:i, s:{s:s}}", "name",
                                                "thread_name", "ph", "M", "pid", rank, "tid",
@@ -743,9 +697,9 @@ static int finish_trace(final_pass *fp)
         const hpool__clock_map *m = &fp->clocks[i].map;
         json_array_append_new(
             clocks, json_pack("{s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:f}", "rank",
-                              fp->clocks[i].rank,
-                              "offset_start", json_time(m->have_start, m->start.offset),
-                              "rtt_start", json_time(m->have_start, m->start.rtt), "at_start",
+                              fp->clocks[i].rank, "offset_start",
+                              json_time(m->have_start, m->start.offset), "rtt_start",
+                              json_time(m->have_start, m->start.rtt), "at_start",
                               json_time(m->have_start, m->start.at - r->t0), "offset_end",
                               json_time(m->have_end, m->end.offset), "rtt_end",
                               json_time(m->have_end, m->end.rtt), "at_end",
@@ -756,35 +710,18 @@ static int finish_trace(final_pass *fp)
         "{s:i, s:o, s:i, s:s, s:b, s:I, s:I, s:f, s:o}", "run", r->run, "label",
         json_text(r->label), "workers", fp->nw, "record_level",
         r->level >= HPOOL_RECORD_SPANS ? "spans" : "chunks", "complete", 1, "chunks",
-        (json_int_t)r->n_chunks, "spans", (json_int_t)r->n_spans, "t0_monotonic_s", r->t0,
+        (json_int_t)fp->n_chunks, "spans", (json_int_t)fp->n_spans, "t0_monotonic_s", r->t0,
         "clocks", clocks);
     char *s = other ? json_dumps(other, JSON_COMPACT) : NULL;
     json_decref(other);
     if (s == NULL)
         return -1;
     static const char mid[] = "\n],\"displayTimeUnit\":\"ms\",\"otherData\":";
-    out_str(fp->trace, mid, sizeof mid - 1);
-    out_str(fp->trace, s, strlen(s));
-    out_str(fp->trace, "}\n", 2);
+    out_bytes(fp->trace, mid, sizeof mid - 1);
+    out_bytes(fp->trace, s, strlen(s));
+    out_bytes(fp->trace, "}\n", 2);
     free(s);
     return rc;
-}
-
-static int add_footer(out_file *o)
-{
-    static const char footer[] = "# complete\n";
-    out_str(o, footer, sizeof footer - 1);
-    return 0;
-}
-
-static FILE *open_part(const hpool__records *r, int part)
-{
-    char *p = path_join(r->dir, PART_NAME[part]);
-    FILE *f = p ? fopen(p, "r") : NULL;
-    free(p);
-    if (f)
-        setvbuf(f, NULL, _IOFBF, 1 << 16);
-    return f;
 }
 
 static void unlink_in(const char *dir, const char *name)
@@ -801,6 +738,7 @@ static int write_finals(const hpool__records *r, const hpool__rank_clock *clocks
     enum { F_CHUNKS, F_SPANS, F_TRACE, F_CLOCK, N_FINAL };
     static const char *const final_name[N_FINAL] = {"chunks.tsv", "spans.tsv", "trace.json",
                                                     "clock.tsv"};
+    static const char footer[] = "# complete\n";
     bool spans = r->level >= HPOOL_RECORD_SPANS;
     char *tmp[N_FINAL] = {NULL}, *dst[N_FINAL] = {NULL};
     int rc = 0;
@@ -827,35 +765,31 @@ static int write_finals(const hpool__records *r, const hpool__rank_clock *clocks
         if (clocks[i].rank >= 0)
             fp.by_rank[clocks[i].rank] = &clocks[i].map;
     out_file *chunks = NULL, *span_out = NULL;
-    FILE *in = NULL;
     if (rc == 0) {
-        chunks = out_open(tmp[F_CHUNKS]);
-        fp.trace = out_open(tmp[F_TRACE]);
+        chunks = out_open(tmp[F_CHUNKS], FINAL_BUF);
+        fp.trace = out_open(tmp[F_TRACE], FINAL_BUF);
         if (spans)
-            span_out = out_open(tmp[F_SPANS]);
+            span_out = out_open(tmp[F_SPANS], FINAL_BUF);
         rc = chunks && fp.trace && (!spans || span_out) ? 0 : -1;
     }
     if (rc == 0) {
-        out_str(chunks, CHUNK_HEADER, sizeof CHUNK_HEADER - 1);
-        out_str(fp.trace, "{\"traceEvents\":[", 16);
-        in = open_part(r, PART_CHUNKS);
-        rc = in ? pass_chunks(&fp, in, chunks) : -1;
-        if (in)
-            fclose(in);
+        out_bytes(chunks, CHUNK_HEADER, sizeof CHUNK_HEADER - 1);
+        static const char open_doc[] = "{\"traceEvents\":[";
+        out_bytes(fp.trace, open_doc, sizeof open_doc - 1);
+        fp.rows = chunks;
+        rc = each_record(&fp, PART_CHUNKS, MAGIC_CHUNKS, sizeof(part_chunk), chunk_row);
     }
     if (rc == 0 && spans) {
-        out_str(span_out, SPAN_HEADER, sizeof SPAN_HEADER - 1);
-        in = open_part(r, PART_SPANS);
-        rc = in ? pass_spans(&fp, in, span_out) : -1;
-        if (in)
-            fclose(in);
+        out_bytes(span_out, SPAN_HEADER, sizeof SPAN_HEADER - 1);
+        fp.rows = span_out;
+        rc = each_record(&fp, PART_SPANS, MAGIC_SPANS, sizeof(part_span), span_row);
     }
     if (rc == 0)
         rc = finish_trace(&fp);
     if (rc == 0) {
-        add_footer(chunks);
+        out_bytes(chunks, footer, sizeof footer - 1);
         if (span_out)
-            add_footer(span_out);
+            out_bytes(span_out, footer, sizeof footer - 1);
     }
     /* Close all (an error of any one fails the whole set). */
     if (out_close(chunks) != 0 || out_close(span_out) != 0 || out_close(fp.trace) != 0)
@@ -896,7 +830,8 @@ int hpool__records_close(hpool__records *r, const hpool__rank_clock *clocks, int
                 unlink_in(r->dir, "spans.tsv");
         }
     } else {
-        /* Keep the partial rows; give them the end clocks too if the run got that far. */
+        /* Keep the partial records; give them the end clocks too if the run got that
+         * far. */
         hpool__records_clocks(r, clocks, n);
     }
     records_free(r);

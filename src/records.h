@@ -1,11 +1,12 @@
 /* Timing records of one executor run (see docs/FORMATS.md): one per call item, one per
  * inner item, and the clock map of every worker. The manager thread is the only user.
  *
- * Rows stream to `*.partial` files as they arrive, with the clocks as read (manager
- * times relative to the executor's creation, worker times raw on the worker's clock), so
- * that a job that dies keeps what it had and memory stays flat however long the run.
- * Closing a complete run re-reads them, maps worker times onto rank 0's clock, and
- * renames the final files into place. */
+ * Records stream to binary `*.partial` files as they arrive (a struct copy on the
+ * manager's critical path), with the clocks as read: manager times relative to the
+ * executor's creation, worker times raw on the worker's clock. A job that dies keeps
+ * what it had, and memory stays flat however long the run. Closing a complete run
+ * re-reads them, maps worker times onto rank 0's clock, writes the text files and
+ * renames them into place. */
 #ifndef HPOOL_RECORDS_H
 #define HPOOL_RECORDS_H
 

@@ -14,9 +14,11 @@
  *  - no .partial file is left, and a later chunks-level run into the same directory
  *    replaces the files and drops the stale spans.tsv.
  *
- * `test_records --abort-after N DIR` is the program behind tests/e2e/records_abort.sh:
+ * Two modes serve tests/e2e/records_abort.sh: `test_records --abort-after N DIR` makes
  * one complete run into DIR, then a run whose worker calls _exit(3) at item N, so that
- * the job dies with its records half written. */
+ * the job dies with its records half written; `test_records --check-partial N DIR` then
+ * reads what that run left in DIR/chunks.partial, by the layout in docs/FORMATS.md
+ * (written out again here, independently of records.c). */
 #include <math.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -454,8 +456,8 @@ static void check_trace(const char *dir, const expect *e, const double *chunk_ts
 
 static void check_no_partials(const char *dir)
 {
-    CHECK(!file_exists(dir, "chunks.tsv.partial"));
-    CHECK(!file_exists(dir, "spans.tsv.partial"));
+    CHECK(!file_exists(dir, "chunks.partial"));
+    CHECK(!file_exists(dir, "spans.partial"));
     CHECK(!file_exists(dir, "clock.tsv.partial"));
 }
 
@@ -519,7 +521,7 @@ static void run_and_check(const char *dir, const expect *e, hpool_record_level l
 static void remove_dir(const char *dir)
 {
     static const char *const names[] = {"chunks.tsv", "spans.tsv", "clock.tsv", "trace.json",
-                                        "chunks.tsv.partial", "spans.tsv.partial",
+                                        "chunks.partial", "spans.partial",
                                         "clock.tsv.partial"};
     char path[512];
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
@@ -570,10 +572,73 @@ static void abort_mode(long die_at, const char *dir)
     _exit(4); /* the script expects the job to fail either way */
 }
 
+/* chunks.partial as docs/FORMATS.md describes it. */
+typedef struct {
+    char magic[8];
+    uint32_t header_size, record_size;
+    int32_t run, level;
+    double t0;
+    char pad[32];
+} doc_header;
+
+typedef struct {
+    uint64_t chunk, first_item;
+    double t_submit, t_dispatch, t_result, t_recv, t_start, t_end;
+    uint32_t items;
+    int32_t status, worker, schedule;
+} doc_chunk;
+
+/* What the dead run left: a header, whole records of run 2 (none with the item its
+ * worker died on), manager times from run start, and the start clocks. */
+static void check_partial(long died_at, const char *dir, int world)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/chunks.partial", dir);
+    FILE *f = fopen(path, "rb");
+    CHECK(f != NULL);
+    doc_header h;
+    CHECK(fread(&h, sizeof h, 1, f) == 1);
+    CHECK(memcmp(h.magic, "HPOOLCK1", 8) == 0);
+    CHECK(h.header_size == 64 && h.record_size == sizeof(doc_chunk) && h.run == 2);
+    CHECK(h.level == HPOOL_RECORD_CHUNKS && h.t0 > 0);
+    struct stat st;
+    CHECK(stat(path, &st) == 0);
+    CHECK(((size_t)st.st_size - 64) % sizeof(doc_chunk) == 0); /* whole records only */
+    doc_chunk c;
+    size_t n = 0;
+    double last_result = 0;
+    while (fread(&c, sizeof c, 1, f) == 1) {
+        CHECK(c.worker >= 1 && c.worker < world && c.items >= 1 && c.schedule == 0);
+        CHECK(!(c.first_item <= (uint64_t)died_at && (uint64_t)died_at < c.first_item + c.items));
+        CHECK(c.t_dispatch >= 0 && c.t_dispatch <= c.t_result && c.t_result < 120);
+        CHECK(c.t_recv <= c.t_start && c.t_start <= c.t_end); /* raw, one worker clock */
+        last_result = fmax(last_result, c.t_result);
+        n++;
+    }
+    fclose(f);
+    CHECK(n >= 1);
+    /* clock.tsv.partial: every worker's start offset, no end, t0 as in the header */
+    lines L = read_lines(dir, "clock.tsv.partial");
+    CHECK((int)L.n == world); /* header + one row per worker */
+    for (size_t i = 1; i < L.n; i++) {
+        char *fl[9];
+        CHECK(split(L.line[i], fl, 9) == 9);
+        CHECK(strcmp(fl[1], "nan") != 0 && strcmp(fl[4], "nan") == 0);
+        CHECK(fabs(atof(fl[8]) - h.t0) < 1e-6);
+    }
+    free_lines(&L);
+    printf("check-partial: %zu whole records of run 2, the last result %.3f s into the run\n",
+           n, last_result);
+}
+
 static void run_manager(int world)
 {
     if (hpool_test_argc >= 4 && strcmp(hpool_test_argv[1], "--abort-after") == 0) {
         abort_mode(atol(hpool_test_argv[2]), hpool_test_argv[3]);
+        return;
+    }
+    if (hpool_test_argc >= 4 && strcmp(hpool_test_argv[1], "--check-partial") == 0) {
+        check_partial(atol(hpool_test_argv[2]), hpool_test_argv[3], world);
         return;
     }
     char dir[] = "/tmp/hpool_test_records.XXXXXX";
