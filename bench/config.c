@@ -141,7 +141,7 @@ static const key_spec keys[HPOOL_BENCH_KEY_COUNT] = {
                                       RANGE(1, BILLION)),
     [HPOOL_BENCH_KEY_WORKERS] = KEY(SEC_EXPERIMENT, "workers", K_INT_LIST, RANGE(1, 65536)),
     [HPOOL_BENCH_KEY_THREADS] = KEY(SEC_EXPERIMENT, "threads", K_INT_LIST, RANGE(1, 4096)),
-    [HPOOL_BENCH_KEY_PREFETCH] = KEY(SEC_EXPERIMENT, "prefetch", K_INT, RANGE(1, MILLION)),
+    [HPOOL_BENCH_KEY_PREFETCH] = KEY(SEC_EXPERIMENT, "prefetch", K_INT, RANGE(0, 64)),
     [HPOOL_BENCH_KEY_REPEAT] = KEY(SEC_EXPERIMENT, "repeat", K_INT, RANGE(1, MILLION)),
     [HPOOL_BENCH_KEY_WARMUP] = KEY(SEC_EXPERIMENT, "warmup", K_INT, RANGE(0, MILLION)),
     [HPOOL_BENCH_KEY_SEED] = KEY(SEC_EXPERIMENT, "seed", K_INT, RANGE(0, INT64_MAX)),
@@ -926,7 +926,7 @@ static void set_defaults(hpool_bench_config *c)
     c->n_chunksize = 1;
     c->threads[0] = 1;
     c->n_threads = 1;
-    c->prefetch = 2;
+    c->prefetch = 0; /* adaptive (hpool_executor_options.prefetch = 0) */
     c->repeat = 1;
     c->warmup = 0;
     c->seed = 1;

@@ -107,7 +107,7 @@ typedef struct hpool_bench_config {
 
     double cost_ms;      /* mean task cost in calibrated ms; 0 when iterations is used */
     uint64_t iterations; /* fixed loop count per task; 0 when cost_ms is used */
-    int prefetch;        /* call items in flight per worker (default 2) */
+    int prefetch;        /* call items in flight per worker; 0 (default): adaptive */
     int repeat;          /* recorded repetitions per combination (default 1) */
     int warmup;          /* unrecorded runs before them (default 0) */
     uint64_t seed;       /* for random / bimodal costs (default 1) */

@@ -233,6 +233,7 @@ struct hpool_executor {
     double t_last_result;
     double chunk_time_ewma; /* smoothed task seconds per call item */
     int window;             /* call items in flight per worker, <= prefetch */
+    double result_delay_ewma; /* smoothed lateness of result pickup (manager) */
     bool notify_pending;    /* completions not yet announced to waiting threads */
     hpool__retry *retry_head, *retry_tail;
     int live_workers;

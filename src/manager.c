@@ -531,12 +531,21 @@ static int handle_result(hpool_executor *ex, int src, size_t len)
     w->busy_s += h->t[3];
     /* Smoothed task time per chunk, for the manager's idle sleep. */
     ex->chunk_time_ewma += 0.125 * (h->t[3] - ex->chunk_time_ewma);
+    /* How late results are picked up: the result's arrival against the worker's end of
+     * the call item on rank 0's clock (start offset). Near zero on an idle node; about a
+     * scheduler quantum when the manager shares cores with busy workers. */
+    if (w->clock.have_start) {
+        double late = t_result - hpool__clock_map_apply(&w->clock, h->t[2]);
+        ex->result_delay_ewma += 0.125 * (fmax(late, 0) - ex->result_delay_ewma);
+    }
     if (ex->auto_window) {
-        /* Keep about 200 us of work queued at each worker: enough to hide the round trip
-         * and the manager's own latency, small enough to keep dynamic schedules dynamic
-         * and pending futures cancellable when tasks are long (then the window is 2). */
-        double depth = 200e-6 / (ex->chunk_time_ewma > 1e-7 ? ex->chunk_time_ewma : 1e-7);
-        ex->window = depth >= ex->prefetch ? ex->prefetch : (depth < 2 ? 2 : (int)depth);
+        /* Keep enough work queued at each worker to cover the round trip and the
+         * manager's lateness: 4x the measured delay, at least 200 us. Small enough to
+         * keep dynamic schedules dynamic and pending futures cancellable when tasks are
+         * long (then the window is 2, CPython's depth). */
+        double queued = fmax(200e-6, 4 * ex->result_delay_ewma);
+        double depth = queued / (ex->chunk_time_ewma > 1e-7 ? ex->chunk_time_ewma : 1e-7);
+        ex->window = depth >= ex->prefetch ? ex->prefetch : (depth < 2 ? 2 : (int)depth + 1);
     }
     w->items += h->count;
     record_chunk(ex, s, src, h, t_result);
@@ -750,8 +759,19 @@ static int serve_executor(hpool_executor *ex)
 static double idle_sleep(const hpool_executor *ex, unsigned idle)
 {
     bool steady = ex && ex->phase == HPOOL__X_RUNNING && ex->inflight > 0;
-    if (steady && ex->chunk_time_ewma > 200e-6)
-        return fmin(ex->chunk_time_ewma / 4, 5e-3);
+    if (steady && ex->chunk_time_ewma > 200e-6) {
+        /* Sleep until the first result is due: each busy worker's oldest call item started
+         * at t_head and takes about chunk_time. One wake-up per result instead of several
+         * matters on a node where the manager shares cores with the workers: every
+         * wake-up preempts one of them. */
+        double due = INFINITY, now = hpool__now();
+        for (int i = 0; i < ex->n_workers; i++)
+            if (!ex->w[i].lost && ex->w[i].free_slots < ex->prefetch)
+                due = fmin(due, ex->w[i].t_head + ex->chunk_time_ewma);
+        double s = due - now;
+        double floor_s = ex->chunk_time_ewma / 8; /* late results: poll, but not hot */
+        return fmin(fmax(s, floor_s), 5e-3);
+    }
     if (idle < 64)
         return 0; /* spin: results of short chunks arrive within microseconds */
     if (idle < 128)

@@ -199,7 +199,7 @@ static void test_minimal_defaults(void **state)
     assert_int_equal(c.threads[0], 1);
     assert_true(c.cost_ms == 0.0);
     assert_int_equal(c.iterations, 0);
-    assert_int_equal(c.prefetch, 2);
+    assert_int_equal(c.prefetch, 0); /* adaptive */
     assert_int_equal(c.repeat, 1);
     assert_int_equal(c.warmup, 0);
     assert_int_equal(c.seed, 1);
@@ -580,7 +580,7 @@ static void test_reload(void **state)
     hpool_bench_config_free(&c);
     load_ok(GOOD_DIR "/minimal.ini", &c);
     assert_int_equal(c.n_workload, 1);
-    assert_int_equal(c.prefetch, 2);
+    assert_int_equal(c.prefetch, 0);
     hpool_bench_config_free(&c);
 }
 
