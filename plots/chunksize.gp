@@ -28,12 +28,22 @@ stats f using 1:3 nooutput
 nblocks = STATS_blocks
 xlo = STATS_min_x
 xhi = STATS_max_x
+ylo = STATS_min_y
+yhi = STATS_max_y
 
 set logscale x 2
 set xrange [xlo / 1.5 : xhi * 1.5]
 set xlabel "chunksize (items per call, log2)"
-set ylabel "wall time, median (s)"
-set yrange [0:*]
+# Wall times that span more than a decade (hpool next to Python's pool, chunksize 1 next
+# to 256) are only readable on a log axis; otherwise a linear one from 0.
+if (ylo > 0 && yhi / ylo > 10) {
+    set logscale y 10
+    set ylabel "wall time, median (s, log)"
+    set yrange [ylo / 1.5 : yhi * 1.5]
+} else {
+    set ylabel "wall time, median (s)"
+    set yrange [0:*]
+}
 set format x "%g"
 set title title
 set key below left Left reverse samplen 2 autotitle columnheader height 3
