@@ -78,12 +78,24 @@ static const char MAGIC_SPANS[8] = {'H', 'P', 'O', 'O', 'L', 'S', 'P', '1'};
 
 /* ---------------------------------------------------------------- buffered output */
 /* A write(2)-level buffered file: no stdio locking, one copy, and a failure is
- * remembered so that a truncated file is never renamed into place. */
+ * remembered so that a truncated file is never renamed into place.
+ *
+ * The streaming (.partial) files are asynchronous: a writer thread writes a full buffer
+ * while the manager fills the other. A write(2) of a megabyte can stall for a millisecond
+ * or more, and a stalled manager lets workers run dry: written on the manager thread, the
+ * records cost 21% at a million call items per second; the record copy itself costs 3%. */
 typedef struct {
     int fd;
-    bool failed;
+    bool failed; /* async: written by the writer thread, read after it is joined */
     size_t len, cap;
     char *buf;
+    bool async;
+    pthread_t writer;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    char *spare;    /* async: the other buffer, being written while pending > 0; mu */
+    size_t pending; /* bytes of spare still to write; mu */
+    bool stop;      /* mu */
 } out_file;
 
 static char *path_join(const char *dir, const char *name)
@@ -95,17 +107,50 @@ static char *path_join(const char *dir, const char *name)
     return p;
 }
 
-static out_file *out_open(const char *path, size_t cap)
+static void write_all(out_file *o, const char *p, size_t n);
+
+static void *writer_main(void *arg)
 {
-    out_file *o = malloc(sizeof *o);
+    out_file *o = arg;
+    pthread_mutex_lock(&o->mu);
+    for (;;) {
+        while (o->pending == 0 && !o->stop)
+            pthread_cond_wait(&o->cv, &o->mu);
+        if (o->pending == 0)
+            break; /* stopped with nothing left */
+        size_t n = o->pending;
+        const char *p = o->spare;
+        pthread_mutex_unlock(&o->mu);
+        write_all(o, p, n);
+        pthread_mutex_lock(&o->mu);
+        o->pending = 0;
+        pthread_cond_broadcast(&o->cv);
+    }
+    pthread_mutex_unlock(&o->mu);
+    return NULL;
+}
+
+static out_file *out_open(const char *path, size_t cap, bool async)
+{
+    out_file *o = calloc(1, sizeof *o);
     char *buf = malloc(cap);
-    int fd = o && buf ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666) : -1;
+    char *spare = async ? malloc(cap) : NULL;
+    int fd = o && buf && (spare || !async)
+                 ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)
+                 : -1;
     if (fd < 0) {
         free(o);
         free(buf);
+        free(spare);
         return NULL;
     }
-    *o = (out_file){.fd = fd, .cap = cap, .buf = buf};
+    *o = (out_file){.fd = fd, .cap = cap, .buf = buf, .spare = spare};
+    if (async) {
+        pthread_mutex_init(&o->mu, NULL);
+        pthread_cond_init(&o->cv, NULL);
+        /* Without its writer thread the file is simply written synchronously. */
+        o->async = pthread_create(&o->writer, NULL, writer_main, o) == 0;
+    }
     return o;
 }
 
@@ -124,8 +169,23 @@ static void write_all(out_file *o, const char *p, size_t n)
 
 static void out_flush(out_file *o)
 {
-    write_all(o, o->buf, o->len);
+    if (!o->async) {
+        write_all(o, o->buf, o->len);
+        o->len = 0;
+        return;
+    }
+    if (o->len == 0)
+        return;
+    pthread_mutex_lock(&o->mu);
+    while (o->pending > 0) /* the writer is a whole buffer behind: rare */
+        pthread_cond_wait(&o->cv, &o->mu);
+    char *full = o->buf;
+    o->buf = o->spare;
+    o->spare = full;
+    o->pending = o->len;
     o->len = 0;
+    pthread_cond_signal(&o->cv);
+    pthread_mutex_unlock(&o->mu);
 }
 
 /* Room for `n` more bytes; returns where to write them (commit with out_commit). */
@@ -143,8 +203,14 @@ static void out_commit(out_file *o, const char *end)
 
 static void out_bytes(out_file *o, const void *s, size_t n)
 {
-    if (n > o->cap / 2) { /* large: straight to the file */
+    if (n > o->cap / 2) { /* large: straight to the file, after what is buffered */
         out_flush(o);
+        if (o->async) {
+            pthread_mutex_lock(&o->mu);
+            while (o->pending > 0)
+                pthread_cond_wait(&o->cv, &o->mu);
+            pthread_mutex_unlock(&o->mu);
+        }
         write_all(o, s, n);
         return;
     }
@@ -159,6 +225,16 @@ static int out_close(out_file *o)
     if (o == NULL)
         return 0;
     out_flush(o);
+    if (o->async) {
+        pthread_mutex_lock(&o->mu);
+        o->stop = true;
+        pthread_cond_signal(&o->cv);
+        pthread_mutex_unlock(&o->mu);
+        pthread_join(o->writer, NULL);
+        pthread_mutex_destroy(&o->mu);
+        pthread_cond_destroy(&o->cv);
+    }
+    free(o->spare);
     int rc = o->failed ? -1 : 0;
     if (close(o->fd) != 0)
         rc = -1;
@@ -300,7 +376,7 @@ static out_file *open_part(const hpool__records *r, int part, const char magic[8
                            uint32_t record_size)
 {
     char *p = path_join(r->dir, PART_NAME[part]);
-    out_file *o = p ? out_open(p, PART_BUF) : NULL;
+    out_file *o = p ? out_open(p, PART_BUF, true) : NULL;
     free(p);
     if (o) {
         part_header h;
@@ -766,10 +842,10 @@ static int write_finals(const hpool__records *r, const hpool__rank_clock *clocks
             fp.by_rank[clocks[i].rank] = &clocks[i].map;
     out_file *chunks = NULL, *span_out = NULL;
     if (rc == 0) {
-        chunks = out_open(tmp[F_CHUNKS], FINAL_BUF);
-        fp.trace = out_open(tmp[F_TRACE], FINAL_BUF);
+        chunks = out_open(tmp[F_CHUNKS], FINAL_BUF, false);
+        fp.trace = out_open(tmp[F_TRACE], FINAL_BUF, false);
         if (spans)
-            span_out = out_open(tmp[F_SPANS], FINAL_BUF);
+            span_out = out_open(tmp[F_SPANS], FINAL_BUF, false);
         rc = chunks && fp.trace && (!spans || span_out) ? 0 : -1;
     }
     if (rc == 0) {
