@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite. Installs what is missing, then:
-#   1. plain build with -Werror: every unit test, every multi-rank test at 2, 3 and 5 ranks
-#      (oversubscribed) and at 3 ranks over TCP, end-to-end scripts;
+#   1. plain build with -Werror: every unit test, every multi-rank test at 2, 3, 5 and 6 ranks
+#      (oversubscribed; 6 ranks is three a core here) and at 3 ranks over TCP, end-to-end
+#      scripts;
 #   2. ASan + UBSan build: unit tests (with leak checking) and the multi-rank tests at 3
 #      ranks (leak checking off there: Open MPI's unloaded plugins leave unsymbolizable
 #      allocations, see tests/sanitizers/lsan.supp);

@@ -13,10 +13,11 @@
 
 typedef struct {
     int64_t value;
-    int32_t crash_rank; /* crash when running on this rank (0: never) */
+    int32_t crash_rank; /* crash when running on this rank (0: never, ANY_RANK: anywhere) */
     int32_t signal;     /* SIGSEGV, SIGFPE, SIGABRT, or -1: sleep forever */
 } job;
 
+enum { ANY_RANK = -2 };
 static volatile int zero; /* keeps the compiler from folding the division */
 
 /* The crashes are deliberate: UBSan must let them reach the worker's crash guard. */
@@ -27,7 +28,7 @@ __attribute__((no_sanitize("undefined"))) static int faulty(hpool_task_ctx *ctx,
     if (len != sizeof j)
         return hpool_task_fail(ctx, "bad argument");
     memcpy(&j, arg, sizeof j);
-    if (j.crash_rank == hpool_task_rank(ctx)) {
+    if (j.crash_rank == hpool_task_rank(ctx) || j.crash_rank == ANY_RANK) {
         if (j.signal == SIGSEGV)
             *(volatile int *)(uintptr_t)zero = 1; /* a real invalid write */
         else if (j.signal == SIGFPE)
@@ -108,15 +109,15 @@ static void crash_without_retry(int bad_rank, int sig, const char *signame)
     CHECK_OK(hpool_executor_destroy(ex));
 }
 
-/* The last worker crashes: nothing is left, every pending future fails. */
-static void last_worker_lost(int bad_rank)
+/* Every remaining worker crashes: nothing is left, every pending future fails. */
+static void last_worker_lost(void)
 {
     hpool_executor *ex;
     CHECK_OK(hpool_executor_create(&ex, NULL));
     enum { N = 10 };
     hpool_future *fs[N];
     for (int i = 0; i < N; i++) {
-        job j = {i, bad_rank, SIGSEGV};
+        job j = {i, ANY_RANK, SIGSEGV};
         CHECK_OK(hpool_submit(ex, "faulty", &j, sizeof j, &fs[i]));
     }
     for (int i = 0; i < N; i++) {
@@ -138,10 +139,8 @@ static void run_crashes(int world)
             crash_without_retry(2, SIGFPE, "SIGFPE");
         if (world >= 5)
             crash_without_retry(3, SIGABRT, "SIGABRT");
-        last_worker_lost(world - 1); /* the survivors' last rank goes too */
-    } else {
-        last_worker_lost(1);
     }
+    last_worker_lost(); /* the survivors go too */
 }
 
 /* --hang: rank world-1 never returns from its task. */
