@@ -104,7 +104,8 @@ typedef int (*hpool_inner_fn)(void *user, size_t item, const void *in, void *out
 int hpool_task_inner_map(hpool_task_ctx *ctx, hpool_inner_fn fn, void *user,
                          const void *in, size_t in_size, void *out, size_t out_size,
                          size_t n, const char *label);
-/* Record a span for code the task times itself (any thread of the team). */
+/* Record a span for code the task times itself (any thread of the team). Times are
+ * seconds of CLOCK_MONOTONIC (clock_gettime), the clock rank 0 maps onto its own. */
 void hpool_task_record_span(hpool_task_ctx *ctx, uint64_t item, double t_start,
                             double t_end, const char *label);
 

@@ -245,6 +245,10 @@ struct hpool_executor {
     struct hpool__placement *placement_build; /* topology.c: filled from START_ACKs */
 };
 
+/* dispatch.c: fill every worker's window; returns call items sent, or <0 with the worker
+ * index whose send failed. Manager thread. */
+int hpool__dispatch(hpool_executor *ex, int *failed_worker);
+
 /* manager.c */
 int hpool__manager_start(void);
 int hpool__manager_stop(void); /* after finalize_requested */
