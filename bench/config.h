@@ -4,7 +4,7 @@
  * schedule, chunksize, workers, threads) expand to their cross product, one run per
  * combination (times `repeat`, after `warmup` unrecorded runs). Section [hybrid] tunes
  * the hybrid workload and is allowed only when `workload` lists hybrid. The schema, with
- * defaults and limits, is the key table in config.c; configs/default.ini is a tour.
+ * defaults and limits, is the key table in config_schema.c; configs/default.ini is a tour.
  *
  * Every error comes back as one line of text, never printed here:
  *   FILE:LINE: [section] key = 'value': what is wrong (allowed: ...)
@@ -57,7 +57,7 @@ typedef enum {
 /* Other implementations run on the same parameters (bench/peers). */
 typedef enum { HPOOL_BENCH_PEER_PYTHON_PPE = 0, HPOOL_BENCH_PEER_COUNT } hpool_bench_peer;
 
-/* Keys, for hpool_bench_config_key_line(). Order matches the table in config.c. */
+/* Keys, for hpool_bench_config_key_line(). Order matches the table in config_schema.c. */
 typedef enum {
     HPOOL_BENCH_KEY_NAME = 0,
     HPOOL_BENCH_KEY_DESCRIPTION,

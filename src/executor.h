@@ -10,7 +10,7 @@
 #include "wire.h"
 
 struct hpool__records;   /* records.c */
-struct hpool__placement; /* topology.c */
+struct hpool__placement; /* placement.c */
 
 /* ---------------------------------------------------------------- futures (future.c) */
 typedef enum {
@@ -222,7 +222,7 @@ struct hpool_executor {
     uint64_t next_seq;
     struct hpool_executor *next_all; /* g.executors */
     hpool_executor_stats stats;      /* copied out by the manager at drain */
-    struct hpool__placement *placement; /* topology.c: published complete, then immutable */
+    struct hpool__placement *placement; /* placement.c: published complete, then immutable */
 
     /* manager */
     hpool__worker_state *w;
@@ -242,7 +242,7 @@ struct hpool_executor {
     double lost_at[8];
     uint64_t bytes_sent, bytes_received, chunks_done, items_done;
     struct hpool__records *rec;
-    struct hpool__placement *placement_build; /* topology.c: filled from START_ACKs */
+    struct hpool__placement *placement_build; /* placement.c: filled from START_ACKs */
 };
 
 /* dispatch.c: fill every worker's window; returns call items sent, or <0 with the worker

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hpool.h" /* hpool_placement */
 #include "wire.h"
 
 struct hpool_executor;
@@ -40,7 +41,7 @@ typedef struct {
     uint32_t flags;  /* HPOOL_PLACE_* the worker can see itself (rank-local) */
 } hpool__wire_place;
 
-/* ---- worker side (the worker's main thread, outside any parallel region) ---- */
+/* ---- worker side (the worker's main thread, outside any parallel region; topology.c) ---- */
 /* Threads when the executor does not say: OMP_NUM_THREADS, else the PUs of the cpuset the
  * launcher gave this rank. */
 int hpool__topo_default_threads(void);
@@ -51,7 +52,14 @@ int hpool__topo_bind_team(int threads, hpool__buf *block);
 /* Append the START_ACK payload to out: msg (may be ""), padding, then block. */
 int hpool__topo_ack_payload(const char *msg, const hpool__buf *block, hpool__buf *out);
 
-/* ---- manager side (rank 0's manager thread) ---- */
+/* ---- shared by both sides (topology.c) ---- */
+/* Read this process's topology (once; later calls do nothing). */
+void hpool__topo_ensure(void);
+/* Fill r with the row of the calling thread, rank 0's manager thread (never bound by hpool).
+ * Call hpool__topo_ensure first. */
+void hpool__topo_manager_row(hpool_placement *r);
+
+/* ---- manager side (rank 0's manager thread; placement.c) ---- */
 /* Split a START_ACK payload into its message and placement block. HPOOL_EPROTO if the
  * message is not NUL-terminated or the padding runs past the end. */
 int hpool__topo_split_ack(const void *payload, size_t len, const char **msg,

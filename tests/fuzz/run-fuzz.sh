@@ -56,7 +56,8 @@ build_wire() {
         -fsanitize=address,undefined -DFUZZ_MAKE_SEEDS "${common[@]}"
 }
 
-CONFIG_SRC=("$ROOT/tests/fuzz/fuzz_config.c" "$ROOT/bench/config.c" "$ROOT/bench/config_json.c")
+CONFIG_SRC=("$ROOT/tests/fuzz/fuzz_config.c" "$ROOT/bench/config.c" "$ROOT/bench/config_schema.c"
+            "$ROOT/bench/config_reader.c" "$ROOT/bench/config_message.c" "$ROOT/bench/config_json.c")
 build_config() {
     build fuzz_config "${CFLAGS[@]}" -I"$ROOT/include" -I"$ROOT/bench" "${CONFIG_SRC[@]}" \
         "${INIH_JANSSON[@]}" -lm
@@ -169,7 +170,7 @@ for t in "${targets[@]}"; do
             write_config_dict "$WORK/config.dict"
             run_target config -dict="$WORK/config.dict" -max_len=16384
             [ "${HPOOL_FUZZ_COVERAGE:-0}" != 1 ] ||
-                coverage config "$ROOT/bench/config.c" "$ROOT/bench/config_json.c"
+                coverage config "${CONFIG_SRC[@]:1}"
             ;;
         wire)
             build_wire

@@ -1,0 +1,73 @@
+/* Internals shared by records.c (the run: open, partial files, close) and
+ * records_final.c (the final pass of a complete run). */
+#ifndef HPOOL_RECORDS_INT_H
+#define HPOOL_RECORDS_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "outfile.h"
+#include "records.h"
+#include "wire.h"
+
+/* ---------------------------------------------------------------- partial layouts */
+/* Both partial files: this 64-byte header, then fixed-size records, native byte order
+ * (the files are read back on the machine that wrote them). docs/FORMATS.md has the
+ * layouts as numpy dtypes. */
+typedef struct {
+    char magic[8];        /* "HPOOLCK1" (chunks) or "HPOOLSP1" (spans) */
+    uint32_t header_size; /* 64 */
+    uint32_t record_size; /* sizeof part_chunk / part_span */
+    int32_t run;
+    int32_t level;
+    double t0;            /* rank 0's raw clock at run start */
+    char pad[32];
+} part_header;
+
+typedef struct {
+    uint64_t chunk, first_item;
+    double t_submit, t_dispatch, t_result; /* seconds from run start, rank 0's clock */
+    double t_recv, t_start, t_end;         /* the worker's raw clock */
+    uint32_t items;
+    int32_t status, worker, schedule;      /* schedule: hpool_schedule_kind, -1 submit */
+} part_chunk;
+
+typedef struct {
+    uint64_t chunk, item;
+    double t_start, t_end; /* the worker's raw clock */
+    int32_t rank, thread;
+    uint32_t inner, pad;
+    char label[HPOOL__SPAN_LABEL]; /* as the task gave it, not NUL-terminated if full */
+} part_span;
+
+_Static_assert(sizeof(part_header) == 64, "partial header layout");
+_Static_assert(sizeof(part_chunk) == 80, "chunk record layout (FORMATS.md)");
+_Static_assert(sizeof(part_span) == 64, "span record layout (FORMATS.md)");
+
+static const char MAGIC_CHUNKS[8] = {'H', 'P', 'O', 'O', 'L', 'C', 'K', '1'};
+static const char MAGIC_SPANS[8] = {'H', 'P', 'O', 'O', 'L', 'S', 'P', '1'};
+
+/* ---------------------------------------------------------------- the records */
+enum { PART_CHUNKS, PART_SPANS, PART_CLOCK, N_PARTS };
+static const char *const PART_NAME[N_PARTS] = {"chunks.partial", "spans.partial",
+                                               "clock.tsv.partial"};
+
+struct hpool__records {
+    char *dir;
+    int run;
+    int level;
+    char *label;
+    double t0; /* executor creation, manager clock */
+    out_file *chunks, *spans;
+    double last_flush; /* manager clock */
+};
+
+/* clock.tsv at `path`: the partial one, or (`complete`, with the footer) the final one's
+ * temporary name. Returns 0 or -1. */
+int hpool__write_clock_file(const char *path, const hpool__rank_clock *clocks, int n,
+                            double t0, bool complete);
+/* The final files of a complete run; returns 0 when all are in place (records_final.c). */
+int hpool__records_write_finals(const hpool__records *r, const hpool__rank_clock *clocks,
+                                int nw);
+
+#endif
