@@ -1,4 +1,4 @@
-/* libFuzzer target for the hpool-bench config loader (bench/config.c, config_json.c).
+/* libFuzzer target for the hpool-bench config loader (bench/config*.c).
  *
  * hpool_bench_config_load() takes a path, not bytes, and its file checks (regular file,
  * size limit) are part of what is under test, so each input is written to a real file

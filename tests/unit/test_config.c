@@ -1,4 +1,4 @@
-/* Unit tests of the hpool-bench config parser (bench/config.c).
+/* Unit tests of the hpool-bench config parser (bench/config*.c).
  *
  * Data lives in the source tree: the .ini files of configs/ (shipped experiments),
  * tests/configs/good/ and tests/configs/bad/. Every bad file starts with
