@@ -4,10 +4,13 @@
 #ifndef HPOOL_TEST_H
 #define HPOOL_TEST_H
 
+#include <dirent.h>
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <unistd.h>
 
 #include "hpool.h"
 
@@ -42,6 +45,23 @@ static char **hpool_test_argv;
     } while (0)
 
 #define CHECK_OK(expr) CHECK_RC(expr, 0)
+
+/* Remove a flat directory of files that a test made (e.g. an executor's record_dir). */
+static inline void hpool_test_remove_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    CHECK(d != NULL);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        CHECK(unlink(path) == 0);
+    }
+    closedir(d);
+    CHECK(rmdir(dir) == 0);
+}
 
 /* Each test file defines register_tasks() and run_manager(); this main does the rest. */
 static void register_tasks(void);

@@ -176,22 +176,6 @@ static size_t read_chunks(const char *dir, chunk_row *rows, size_t cap)
     return count;
 }
 
-static void remove_dir(const char *dir)
-{
-    DIR *d = opendir(dir);
-    CHECK(d != NULL);
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        char path[512];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        CHECK(unlink(path) == 0);
-    }
-    closedir(d);
-    CHECK(rmdir(dir) == 0);
-}
-
 /* One map in its own recorded executor; the chunk sequence in chunk-id order must be the
  * schedule's own sequence for (N, P, chunksize). */
 static void chunk_sizes_match(int world, hpool_schedule_kind kind, size_t n, size_t cs,
@@ -250,7 +234,7 @@ static void chunk_sizes_match(int world, hpool_schedule_kind kind, size_t n, siz
     if (print)
         printf("  (%zu chunks)\n", k);
     CHECK(k == count);
-    remove_dir(dir);
+    hpool_test_remove_dir(dir);
 }
 
 /* AWF and AUTO size chunks from measured rates, so the exact sequence depends on timing.
@@ -306,7 +290,7 @@ static void chunk_sizes_adaptive(int world, hpool_schedule_kind kind, size_t n, 
     if (print)
         printf("  (%zu chunks)\n", count);
     CHECK(carved == n);
-    remove_dir(dir);
+    hpool_test_remove_dir(dir);
 }
 
 static void chunk_sequences(int world)

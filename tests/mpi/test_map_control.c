@@ -340,22 +340,6 @@ static void cancel_other_thread(void)
 }
 
 /* ---- buffersize over an array -------------------------------------------------------- */
-static void remove_dir(const char *dir)
-{
-    DIR *d = opendir(dir);
-    CHECK(d != NULL);
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        char path[512];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        CHECK(unlink(path) == 0);
-    }
-    closedir(d);
-    CHECK(rmdir(dir) == 0);
-}
-
 /* A slow consumer: the buffer fills, then every consumed item opens room for one. The
  * map must keep going (not leave the executor's queue while waiting for room) and carve
  * whole chunks, not one-item fragments. */
@@ -412,7 +396,7 @@ static void buffered_array(int world)
     fclose(fp);
     CHECK(complete);
     CHECK(chunks == N / CS && items_seen == N);
-    remove_dir(dir);
+    hpool_test_remove_dir(dir);
 }
 
 /* shutdown(wait, no cancel) while a buffered map waits for room: as in CPython 3.14, the

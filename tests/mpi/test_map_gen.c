@@ -277,22 +277,6 @@ static void unordered_ring(hpool_executor *ex)
 }
 
 /* ---- a slow consumer keeps whole chunks ------------------------------------------------ */
-static void remove_dir(const char *dir)
-{
-    DIR *d = opendir(dir);
-    CHECK(d != NULL);
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        char path[512];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        CHECK(unlink(path) == 0);
-    }
-    closedir(d);
-    CHECK(rmdir(dir) == 0);
-}
-
 static void slow_consumer_whole_chunks(void)
 {
     enum { N = 20050, B = 500, CS = 100 };
@@ -354,7 +338,7 @@ static void slow_consumer_whole_chunks(void)
     CHECK(complete);
     CHECK(items == N);
     CHECK(short_chunks == 1 && chunks == N / CS + 1);
-    remove_dir(dir);
+    hpool_test_remove_dir(dir);
 }
 
 /* ---- cancel and close ------------------------------------------------------------------ */
