@@ -116,8 +116,9 @@ typedef struct {
     /* Thread support to request; hpool needs at least MPI_THREAD_SERIALIZED on rank 0.
      * 0 means MPI_THREAD_MULTIPLE, falling back to SERIALIZED with a message. */
     int mpi_thread_level;
-    /* Seconds the manager waits for a silent worker before it declares the worker lost
-     * (0: 30 s). Keeps rank 0 from waiting forever on a rank that is gone. */
+    /* Seconds the manager waits for a worker's answer to an executor start (including
+     * its initializer), a clock probe or an executor stop before it declares the rank
+     * stuck and lost (0: 30 s). Running tasks are bounded by task_timeout_s instead. */
     double worker_timeout_s;
 } hpool_init_options;
 

@@ -160,7 +160,7 @@ int hpool_executor_workers(const hpool_executor *ex)
     return ex ? ex->n_workers : HPOOL_EINVAL;
 }
 
-static int check_accepting_locked(const hpool_executor *ex, const char *fn)
+int hpool__executor_accepting_locked(const hpool_executor *ex, const char *fn)
 {
     if (ex->destroyed)
         return hpool__fail(HPOOL_ESTATE, "%s: executor was destroyed", fn);
@@ -170,11 +170,6 @@ static int check_accepting_locked(const hpool_executor *ex, const char *fn)
         return hpool__fail(HPOOL_ESHUTDOWN, "%s: cannot schedule new work after shutdown",
                            fn);
     return 0;
-}
-
-int hpool__executor_accepting_locked(const hpool_executor *ex, const char *fn)
-{
-    return check_accepting_locked(ex, fn);
 }
 
 int hpool_submit(hpool_executor *ex, const char *task, const void *arg, size_t len,
@@ -197,7 +192,7 @@ int hpool_submit(hpool_executor *ex, const char *task, const void *arg, size_t l
         memcpy(heap, arg, len);
     }
     pthread_mutex_lock(&hpool__g.lock);
-    int rc = check_accepting_locked(ex, "hpool_submit");
+    int rc = hpool__executor_accepting_locked(ex, "hpool_submit");
     hpool_future *f = rc == 0 ? hpool__future_alloc_locked() : NULL;
     if (rc == 0 && f == NULL)
         rc = HPOOL_ENOMEM;

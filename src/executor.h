@@ -184,7 +184,6 @@ typedef struct {
     bool acked;               /* START_ACK / STOP_ACK seen in the current phase */
     double busy_s;
     uint64_t items;
-    double last_heard;        /* manager clock */
     bool lost;                /* crashed, hung or sent garbage: no more work for it */
     double t_head;            /* since when its oldest call item has been running */
 } hpool__worker_state;
@@ -232,6 +231,7 @@ struct hpool_executor {
     double cpu_at_start;
     double t_last_result;
     double chunk_time_ewma; /* smoothed task seconds per call item */
+    double t_phase;         /* when START or STOP was sent: the acks are due */
     int window;             /* call items in flight per worker, <= prefetch */
     double result_delay_ewma; /* smoothed lateness of result pickup (manager) */
     bool notify_pending;    /* completions not yet announced to waiting threads */
@@ -257,6 +257,7 @@ int hpool__manager_stop(void); /* after finalize_requested */
 void hpool__executor_break_locked(hpool_executor *ex, const char *why,
                                   hpool_future **run_later);
 
+/* 0, or why submit/map must fail (destroyed, broken, shut down). g.lock. */
 int hpool__executor_accepting_locked(const hpool_executor *ex, const char *fn);
 void hpool__executors_destroy_all(void);
 
@@ -264,6 +265,9 @@ void hpool__executors_destroy_all(void);
 void hpool__worker_lost(hpool_executor *ex, int wi, const char *why);
 /* Workers whose oldest call item overran the task timeout are lost as hung. */
 int hpool__check_timeouts(hpool_executor *ex);
+/* Workers that did not acknowledge START or STOP within worker_timeout_s (an initializer
+ * that never returns, a rank that stopped answering) are lost as hung. */
+int hpool__check_ack_timeouts(hpool_executor *ex);
 /* Next map chunk waiting to be sent again, or NULL. */
 hpool__retry *hpool__retry_pop(hpool_executor *ex);
 /* Fail every chunk waiting in the retry queue (broken executor). */

@@ -205,6 +205,8 @@ void hpool__worker_lost(hpool_executor *ex, int wi, const char *why)
     lose(ex, wi, -1, HPOOL_EBROKEN, why);
 }
 
+static void note_hung(int rank, const char *why);
+
 /* The busy slot that has run longest: the one with the smallest chunk id. */
 static int head_slot(const hpool_executor *ex, const hpool__worker_state *w)
 {
@@ -237,11 +239,41 @@ int hpool__check_timeouts(hpool_executor *ex)
                  hpool__task_name(w->slots[head].map ? w->slots[head].map->task
                                                      : w->slots[head].futs[0]->task),
                  ex->task_timeout_s, w->rank, items, now - w->t_head);
-        if (hpool__hung_rank == 0) {
-            hpool__hung_rank = w->rank;
-            snprintf(hpool__hung_msg, sizeof hpool__hung_msg, "%s", why);
-        }
+        note_hung(w->rank, why);
         lose(ex, i, head, HPOOL_ETIMEDOUT, why);
+        lost++;
+    }
+    return lost;
+}
+
+/* Record the first stuck rank: hpool_finalize cannot wait for it in MPI_Finalize. */
+static void note_hung(int rank, const char *why)
+{
+    if (hpool__hung_rank == 0) {
+        hpool__hung_rank = rank;
+        snprintf(hpool__hung_msg, sizeof hpool__hung_msg, "%s", why);
+    }
+}
+
+int hpool__check_ack_timeouts(hpool_executor *ex)
+{
+    if (ex->w == NULL || hpool__now() - ex->t_phase <= hpool__g.worker_timeout_s)
+        return 0;
+    bool starting = ex->phase == HPOOL__X_STARTING;
+    int lost = 0;
+    for (int i = 0; i < ex->n_workers; i++) {
+        hpool__worker_state *w = &ex->w[i];
+        if (w->lost || w->acked)
+            continue;
+        char why[HPOOL__MSG_MAX];
+        snprintf(why, sizeof why,
+                 "rank %d did not acknowledge %s within %g s (worker_timeout_s)%s; the rank "
+                 "is stuck and left out",
+                 w->rank, starting ? "the executor start" : "the executor stop",
+                 hpool__g.worker_timeout_s,
+                 starting && ex->initializer >= 0 ? ": its initializer does not return" : "");
+        note_hung(w->rank, why);
+        lose(ex, i, -1, HPOOL_EBROKEN, why);
         lost++;
     }
     return lost;

@@ -135,7 +135,7 @@ int hpool_finalize(void)
         /* MPI_Finalize would wait for a rank that never comes back. Say so and let the
          * program decide (MPI_Abort ends the job); the library never aborts itself. */
         return hpool__fail(HPOOL_EBROKEN,
-                           "hpool_finalize: rank %d is stuck in a task, so MPI cannot be "
+                           "hpool_finalize: rank %d is stuck, so MPI cannot be "
                            "finalized; end the job with MPI_Abort. %s",
                            hpool__hung_rank, hpool__hung_msg);
     }

@@ -156,6 +156,7 @@ static int start_executor(hpool_executor *ex)
     if (ex->live_workers == 0)
         return hpool__fail(HPOOL_EBROKEN, "every worker rank was lost earlier");
     ex->cpu_at_start = hpool__thread_cpu();
+    ex->t_phase = hpool__now();
     int err = 0;
     ex->rec = hpool__records_open(ex, &err);
     return err;
@@ -249,6 +250,7 @@ static int begin_stop(hpool_executor *ex)
             rc = src;
     }
     ex->phase = HPOOL__X_STOPPING;
+    ex->t_phase = hpool__now();
     return rc;
 }
 
@@ -539,6 +541,8 @@ static int serve_executor(hpool_executor *ex)
         moved++;
     }
     moved += poll_incoming(ex);
+    if (ex->phase == HPOOL__X_STARTING || ex->phase == HPOOL__X_STOPPING)
+        moved += hpool__check_ack_timeouts(ex);
     if (ex->phase == HPOOL__X_STARTING && all_acked(ex)) {
         int rc = sync_clocks(ex, false);
         if (rc != 0)

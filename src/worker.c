@@ -24,7 +24,6 @@ typedef struct {
     int exec_id;      /* 0 = no executor running */
     int threads;
     int record_level;
-    bool init_failed;
     void *state;      /* hpool_task_set_worker_state */
     hpool__buf rx;
     hpool__buf tx[SEND_RING];
@@ -228,7 +227,6 @@ static int handle_start(worker *wk, const hpool__wire_hdr *h)
      * omp_get_max_threads(): omp_set_num_threads below would leak this executor's count
      * into the next one's default. */
     wk->threads = h->count > 0 ? (int)h->count : hpool__topo_default_threads();
-    wk->init_failed = false;
     wk->state = NULL;
     omp_set_num_threads(wk->threads);
     reset_ctx(wk);
@@ -245,7 +243,6 @@ static int handle_start(worker *wk, const hpool__wire_hdr *h)
         size_t len = wk->rx.len - HPOOL__WIRE_HDR_SIZE;
         status = fn ? fn(&wk->ctx, wk->rx.data + HPOOL__WIRE_HDR_SIZE, len) : HPOOL_ENOTASK;
         if (status != 0) {
-            wk->init_failed = true;
             msg = wk->ctx.err_set ? wk->ctx.err : "initializer returned an error";
         }
     }
