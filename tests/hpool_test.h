@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <unistd.h>
 
@@ -63,14 +64,55 @@ static inline void hpool_test_remove_dir(const char *dir)
     CHECK(rmdir(dir) == 0);
 }
 
-/* Each test file defines register_tasks() and run_manager(); this main does the rest. */
+/* Timing and clean-up helpers shared by the future and shutdown tests. */
+/* ---------------------------------------------------------------- helpers */
+static inline double hpool_test_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static inline void hpool_test_sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+}
+
+/* Poll until fs[0..n) are all running (carved into call items), at most 10 s. */
+static inline void hpool_test_wait_running(hpool_future *const *fs, int n)
+{
+    double end = hpool_test_now() + 10.0;
+    for (;;) {
+        int running = 0;
+        for (int i = 0; i < n; i++)
+            running += hpool_future_running(fs[i]);
+        if (running == n)
+            return;
+        CHECK(hpool_test_now() < end);
+        hpool_test_sleep_ms(1);
+    }
+}
+
+static inline void hpool_test_release_all(hpool_future **fs, int n)
+{
+    for (int i = 0; i < n; i++)
+        CHECK_OK(hpool_future_release(fs[i]));
+}
+
+/* Each test file defines register_tasks() and run_manager(); this main does the rest.
+ * A test that needs init options defines HPOOL_TEST_INIT_OPTIONS before the include. */
+#ifndef HPOOL_TEST_INIT_OPTIONS
+#define HPOOL_TEST_INIT_OPTIONS NULL
+#endif
 static void register_tasks(void);
 static void run_manager(int world);
 
 int main(int argc, char **argv)
 {
     register_tasks();
-    int role = hpool_init(&argc, &argv, NULL);
+    int role = hpool_init(&argc, &argv, HPOOL_TEST_INIT_OPTIONS);
     if (role < 0) {
         fprintf(stderr, "hpool_init failed: %s: %s\n", hpool_errname(role), hpool_last_error());
         return 1;

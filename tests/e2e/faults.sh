@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Faults that end a job, each under a bounded timeout:
 # 1. a task that never returns: its future fails with HPOOL_ETIMEDOUT, the others finish,
-#    hpool_finalize refuses to wait for the stuck rank and the program ends the job.
+#    hpool_finalize refuses to wait for the stuck rank and the program ends the job; the
+#    same for an initializer that never returns (worker_timeout_s).
 # 2. a worker killed from outside (SIGKILL) in the middle of an hpool-bench sweep: mpirun
 #    ends the job, nothing hangs, the rows and records written so far stay on disk in the
 #    .incomplete directory without a "# complete" line, and an earlier complete result of
@@ -18,32 +19,44 @@ check() { # check "what" command... (use "test !" for negation)
     if "$@"; then passes=$((passes + 1)); else echo "FAIL: $what" >&2; fails=$((fails + 1)); fi
 }
 
-# 1. The stuck task. What hpool owes is that rank 0 reports within a bounded time instead
+# 1. The stuck task (and 1b, a stuck initializer). What hpool owes is that rank 0 reports within a bounded time instead
 # of waiting for the stuck rank; the program then calls MPI_Abort. Under load, Open MPI
 # 4.1's mpirun itself sometimes crashes or hangs while tearing the job down after
 # MPI_Abort (seen here: 1 hang and 2 segfaults of mpirun in 8 runs with the cores busy).
 # That teardown is Open MPI's: it is reported below, and the job is killed, not waited on.
-log="$OUT/hang.log"
-start=$(date +%s)
-timeout 90 $MPI -n 3 "$HPOOL_BUILD/tests/test_faults" --hang > "$log" 2>&1 &
-job=$!
-reported=""
-for _ in $(seq 300); do
-    sleep 0.1
-    if grep -q "finalize refused" "$log"; then reported=$(( $(date +%s) - start )); break; fi
-done
-check "hang: rank 0 reported within 30 s" test -n "$reported"
-for _ in $(seq 150); do kill -0 "$job" 2>/dev/null || break; sleep 0.2; done
-if kill -0 "$job" 2>/dev/null; then
-    echo "note: mpirun did not finish tearing down after MPI_Abort within 30 s (Open MPI); killed" >&2
-    pkill -KILL -f "test_faults --hang" 2>/dev/null
-    kill -KILL "$job" 2>/dev/null
-fi
-wait "$job" 2>/dev/null
-status=$?
-check "hang: the job did not end cleanly (MPI_Abort)" test "$status" -ne 0
-check "hang: the stuck item timed out, the rest finished" grep -q "hang: 1 timed out, 7 finished" "$log"
-check "hang: finalize says which rank is stuck" grep -q "finalize refused: .*rank 2 is stuck" "$log"
+# stuck_job MODE: run test_faults MODE, check that rank 0 reported within 30 s, then end
+# the job (MPI_Abort) without waiting on a teardown that does not finish.
+stuck_job() {
+    local mode=$1 log="$OUT/$1.log" start reported="" job status
+    start=$(date +%s)
+    timeout 90 $MPI -n 3 "$HPOOL_BUILD/tests/test_faults" "$mode" > "$log" 2>&1 &
+    job=$!
+    for _ in $(seq 300); do
+        sleep 0.1
+        if grep -q "finalize refused" "$log"; then reported=$(( $(date +%s) - start )); break; fi
+    done
+    check "$mode: rank 0 reported within 30 s" test -n "$reported"
+    for _ in $(seq 150); do kill -0 "$job" 2>/dev/null || break; sleep 0.2; done
+    if kill -0 "$job" 2>/dev/null; then
+        echo "note: mpirun did not finish tearing down after MPI_Abort within 30 s (Open MPI); killed" >&2
+        pkill -KILL -f "test_faults $mode" 2>/dev/null
+        kill -KILL "$job" 2>/dev/null
+    fi
+    wait "$job" 2>/dev/null
+    status=$?
+    check "$mode: the job did not end cleanly (MPI_Abort)" test "$status" -ne 0
+    STUCK_LOG=$log
+}
+
+stuck_job --hang
+check "hang: the stuck item timed out, the rest finished" grep -q "hang: 1 timed out, 7 finished" "$STUCK_LOG"
+check "hang: finalize says which rank is stuck" grep -q "finalize refused: .*rank 2 is stuck" "$STUCK_LOG"
+
+# 1b. An initializer that never returns: after worker_timeout_s (2 s in the test) the
+# rank is left out, the other worker runs everything, finalize refuses to wait.
+stuck_job --hang-init
+check "hang-init: all tasks finished without the stuck rank" grep -q "hang-init: 6 finished without rank 2" "$STUCK_LOG"
+check "hang-init: finalize names the initializer" grep -q "finalize refused: .*initializer does not return" "$STUCK_LOG"
 
 # 2. SIGKILL of a worker during a sweep.
 cat > "$OUT/victim.ini" <<'INI'

@@ -9,6 +9,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hpool.h"
+
+/* A stuck initializer is noticed after worker_timeout_s; short, for the --hang-init mode. */
+static const hpool_init_options test_init = {.worker_timeout_s = 2.0};
+#define HPOOL_TEST_INIT_OPTIONS (&test_init)
 #include "hpool_test.h"
 
 typedef struct {
@@ -43,9 +48,22 @@ __attribute__((no_sanitize("undefined"))) static int faulty(hpool_task_ctx *ctx,
     return hpool_task_return(ctx, out, sizeof out);
 }
 
+/* Initializer that never returns on the rank named by its argument. */
+static int stuck_init(hpool_task_ctx *ctx, const void *arg, size_t len)
+{
+    int32_t rank;
+    if (len != sizeof rank)
+        return hpool_task_fail(ctx, "bad initargs");
+    memcpy(&rank, arg, sizeof rank);
+    while (rank == hpool_task_rank(ctx))
+        pause();
+    return 0;
+}
+
 static void register_tasks(void)
 {
     hpool_register_task("faulty", faulty);
+    hpool_register_task("stuck_init", stuck_init);
 }
 
 /* Every task crashes on `bad_rank`; with retries the others finish all of them. */
@@ -182,9 +200,56 @@ static int run_hang(int world)
     return 3;
 }
 
+/* --hang-init: the last rank's initializer never returns. The manager gives up on it after
+ * worker_timeout_s; the other workers run everything; finalize refuses to wait. */
+static int run_hang_init(int world)
+{
+    int32_t stuck = world - 1;
+    hpool_executor_options o = {.initializer = "stuck_init", .initargs = &stuck,
+                                .initargs_len = sizeof stuck};
+    hpool_executor *ex;
+    CHECK_OK(hpool_executor_create(&ex, &o));
+    enum { N = 6 };
+    hpool_future *fs[N];
+    for (int i = 0; i < N; i++) {
+        job j = {i, 0, 0};
+        CHECK_OK(hpool_submit(ex, "faulty", &j, sizeof j, &fs[i]));
+    }
+    int ok = 0;
+    for (int i = 0; i < N; i++) {
+        const void *res;
+        size_t len;
+        int rc = hpool_future_result(fs[i], 30.0, &res, &len);
+        if (rc == 0) {
+            int64_t out[2];
+            memcpy(out, res, sizeof out);
+            CHECK(out[1] != stuck);
+            ok++;
+        } else {
+            CHECK(world == 2 && rc == HPOOL_EBROKEN); /* no worker left */
+        }
+        hpool_future_release(fs[i]);
+    }
+    CHECK(world == 2 || ok == N);
+    CHECK_OK(hpool_shutdown(ex, true, false));
+    hpool_executor_stats st;
+    CHECK_OK(hpool_executor_get_stats(ex, &st));
+    CHECK(st.lost_workers == 1 && st.lost_rank[0] == stuck);
+    printf("hang-init: %d finished without rank %d, shutdown returned\n", ok, stuck);
+    int rc = hpool_finalize();
+    CHECK(rc == HPOOL_EBROKEN);
+    CHECK(strstr(hpool_last_error(), "initializer does not return") != NULL);
+    printf("hang-init: finalize refused: %s\n", hpool_last_error());
+    fflush(stdout);
+    MPI_Abort(MPI_COMM_WORLD, 3);
+    return 3;
+}
+
 static void run_manager(int world)
 {
     if (hpool_test_argc > 1 && strcmp(hpool_test_argv[1], "--hang") == 0)
         exit(run_hang(world));
+    if (hpool_test_argc > 1 && strcmp(hpool_test_argv[1], "--hang-init") == 0)
+        exit(run_hang_init(world));
     run_crashes(world);
 }

@@ -22,20 +22,13 @@ typedef struct {
     int32_t runs; /* "tracked" only: how many tracked items this worker has run */
 } sleep_res;
 
-static void sleep_for(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0)
-        ;
-}
-
 static int sleep_task(hpool_task_ctx *ctx, const void *arg, size_t len)
 {
     if (len != sizeof(sleep_arg))
         return hpool_task_fail(ctx, "bad length %zu", len);
     sleep_arg a;
     memcpy(&a, arg, sizeof a);
-    sleep_for(a.ms);
+    hpool_test_sleep_ms(a.ms);
     sleep_res r = {a.id, hpool_task_rank(ctx), 0};
     return hpool_task_return(ctx, &r, sizeof r);
 }
@@ -48,7 +41,7 @@ static int tracked_task(hpool_task_ctx *ctx, const void *arg, size_t len)
     if (len != sizeof a)
         return hpool_task_fail(ctx, "bad length %zu", len);
     memcpy(&a, arg, sizeof a);
-    sleep_for(a.ms);
+    hpool_test_sleep_ms(a.ms);
     sleep_res r = {a.id, hpool_task_rank(ctx), ++runs};
     return hpool_task_return(ctx, &r, sizeof r);
 }
@@ -59,7 +52,7 @@ static int fail_task(hpool_task_ctx *ctx, const void *arg, size_t len)
     if (len != sizeof a)
         return hpool_task_fail(ctx, "bad length %zu", len);
     memcpy(&a, arg, sizeof a);
-    sleep_for(a.ms);
+    hpool_test_sleep_ms(a.ms);
     return hpool_task_fail(ctx, "failing %d", (int)a.id);
 }
 
@@ -68,14 +61,6 @@ static void register_tasks(void)
     hpool_register_task("sleep", sleep_task);
     hpool_register_task("tracked", tracked_task);
     hpool_register_task("fail", fail_task);
-}
-
-/* ---------------------------------------------------------------- helpers */
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 static hpool_future *submit_task(hpool_executor *ex, const char *task, int id, int ms)
@@ -102,21 +87,6 @@ static sleep_res result_of(hpool_future *f, double timeout_s)
     return r;
 }
 
-/* Poll until fs[0..n) are all running (carved into call items), at most 10 s. */
-static void wait_running(hpool_future *const *fs, int n)
-{
-    double end = now_s() + 10.0;
-    for (;;) {
-        int running = 0;
-        for (int i = 0; i < n; i++)
-            running += hpool_future_running(fs[i]);
-        if (running == n)
-            return;
-        CHECK(now_s() < end);
-        sleep_for(1);
-    }
-}
-
 /* Occupy every call slot of every worker with a long sleep, so that later submissions
  * stay pending for about `ms`. Returns the number of futures written to busy[]. */
 static int fill_workers(hpool_executor *ex, int ms, hpool_future **busy, int id0)
@@ -124,7 +94,7 @@ static int fill_workers(hpool_executor *ex, int ms, hpool_future **busy, int id0
     int n = 2 * hpool_executor_workers(ex); /* default prefetch */
     for (int i = 0; i < n; i++)
         busy[i] = submit_sleep(ex, id0 + i, ms);
-    wait_running(busy, n);
+    hpool_test_wait_running(busy, n);
     return n;
 }
 
@@ -135,14 +105,8 @@ static int fill_workers_batched(hpool_executor *ex, int ms, hpool_future **busy,
     int n = 2 * hpool_executor_workers(ex);
     for (int i = 0; i < n; i++)
         busy[i] = submit_task(ex, i % 2 ? "fail" : "sleep", id0 + i, ms);
-    wait_running(busy, n);
+    hpool_test_wait_running(busy, n);
     return n;
-}
-
-static void release_all(hpool_future **fs, int n)
-{
-    for (int i = 0; i < n; i++)
-        CHECK_OK(hpool_future_release(fs[i]));
 }
 
 /* ---------------------------------------------------------------- cancel */
@@ -160,7 +124,7 @@ static void cancel_before_dispatch(int world)
     CHECK(n <= MAXF);
     for (int i = 0; i < n; i++)
         fs[i] = submit_task(ex, "tracked", i, i < inflight ? 150 : 10);
-    wait_running(fs, inflight);
+    hpool_test_wait_running(fs, inflight);
 
     int n_cancelled = 0;
     for (int i = 0; i < n; i++) {
@@ -205,7 +169,7 @@ static void cancel_before_dispatch(int world)
     hpool_executor_stats st;
     CHECK_OK(hpool_executor_get_stats(ex, &st));
     CHECK(st.items == (uint64_t)(n - n_cancelled));
-    release_all(fs, n);
+    hpool_test_release_all(fs, n);
     CHECK_OK(hpool_executor_destroy(ex));
 }
 
@@ -215,9 +179,9 @@ static void result_timeout(void)
     hpool_executor *ex;
     CHECK_OK(hpool_executor_create(&ex, NULL));
     hpool_future *f = submit_sleep(ex, 7, 250);
-    double t0 = now_s();
+    double t0 = hpool_test_now();
     CHECK_RC(hpool_future_result(f, 0.05, NULL, NULL), HPOOL_ETIMEDOUT);
-    double waited = now_s() - t0;
+    double waited = hpool_test_now() - t0;
     CHECK(waited >= 0.05 && waited < 0.2);
     CHECK(strstr(hpool_last_error(), "hpool_future_result") != NULL);
     CHECK(!hpool_future_done(f));
@@ -248,9 +212,9 @@ static void wait_completed_and_all(hpool_executor *ex)
     hpool_future *fs[2] = {submit_sleep(ex, 1, 30), submit_sleep(ex, 2, 300)};
     bool done[2];
     size_t nd = 99;
-    double t0 = now_s();
+    double t0 = hpool_test_now();
     CHECK_RC(hpool_wait(fs, 2, 0.01, HPOOL_FIRST_COMPLETED, done, &nd), HPOOL_ETIMEDOUT);
-    CHECK(now_s() - t0 >= 0.01);
+    CHECK(hpool_test_now() - t0 >= 0.01);
     check_done(done, false, false);
     CHECK(nd == 0);
 
@@ -269,10 +233,10 @@ static void wait_completed_and_all(hpool_executor *ex)
     check_done(done, true, true);
     CHECK(nd == 2);
     CHECK_OK(hpool_wait(fs, 2, 10.0, HPOOL_FIRST_EXCEPTION, NULL, NULL));
-    t0 = now_s();
+    t0 = hpool_test_now();
     CHECK_OK(hpool_wait(fs, 2, 0, HPOOL_FIRST_COMPLETED, NULL, &nd)); /* already holds */
-    CHECK(now_s() - t0 < 0.5);
-    release_all(fs, 2);
+    CHECK(hpool_test_now() - t0 < 0.5);
+    hpool_test_release_all(fs, 2);
 }
 
 static void wait_first_exception(hpool_executor *ex)
@@ -289,7 +253,7 @@ static void wait_first_exception(hpool_executor *ex)
     CHECK(strstr(hpool_last_error(), "failing 3") != NULL);
     CHECK_OK(hpool_wait(fs, 2, 10.0, HPOOL_ALL_COMPLETED, done, &nd));
     check_done(done, true, true);
-    release_all(fs, 2);
+    hpool_test_release_all(fs, 2);
 }
 
 /* A cancelled future is completed for FIRST_COMPLETED but is no exception. */
@@ -310,7 +274,7 @@ static void wait_with_cancelled(hpool_executor *ex)
     CHECK_OK(hpool_wait(busy, (size_t)nb, 10.0, HPOOL_ALL_COMPLETED, NULL, &nd));
     CHECK(nd == (size_t)nb);
     CHECK_OK(hpool_future_release(fs[0]));
-    release_all(busy, nb);
+    hpool_test_release_all(busy, nb);
 }
 
 static void wait_variants(void)
@@ -359,7 +323,7 @@ static void as_completed_order(void)
     CHECK_RC(hpool_as_completed_next(ac, &f), 0);
     CHECK_RC(hpool_as_completed_next(ac, &f), 0);
     hpool_as_completed_free(ac);
-    release_all(fs, k + 1);
+    hpool_test_release_all(fs, k + 1);
     CHECK_OK(hpool_executor_destroy(ex));
 }
 
@@ -397,20 +361,20 @@ static void as_completed_timeout(void)
     CHECK_OK(hpool_executor_create(&ex, NULL));
     hpool_future *f = submit_sleep(ex, 9, 400);
     hpool_as_completed *ac;
-    double t0 = now_s();
+    double t0 = hpool_test_now();
     CHECK_OK(hpool_as_completed_create(&f, 1, 0.1, &ac));
     hpool_future *got = NULL;
     CHECK_RC(hpool_as_completed_next(ac, &got), HPOOL_ETIMEDOUT);
-    double waited = now_s() - t0;
+    double waited = hpool_test_now() - t0;
     CHECK(waited >= 0.1 && waited < 0.25);
     CHECK(got == NULL);
     hpool_as_completed_free(ac);
 
     CHECK_OK(hpool_as_completed_create(&f, 1, 0.1, &ac));
-    sleep_for(150); /* f, due at 0.4 s, is still running */
-    t0 = now_s();
+    hpool_test_sleep_ms(150); /* f, due at 0.4 s, is still running */
+    t0 = hpool_test_now();
     CHECK_RC(hpool_as_completed_next(ac, &got), HPOOL_ETIMEDOUT);
-    CHECK(now_s() - t0 < 0.08); /* did not start a new 0.1 s wait */
+    CHECK(hpool_test_now() - t0 < 0.08); /* did not start a new 0.1 s wait */
     hpool_as_completed_free(ac); /* unhooks it: completing f must not touch it */
 
     CHECK(result_of(f, 10.0).id == 9);
@@ -446,10 +410,10 @@ static void record_cb(hpool_future *f, void *user)
 
 static void wait_calls(cb_rec *c, int want)
 {
-    double end = now_s() + 10.0;
+    double end = hpool_test_now() + 10.0;
     while (atomic_load(&c->calls) < want) {
-        CHECK(now_s() < end);
-        sleep_for(1);
+        CHECK(hpool_test_now() < end);
+        hpool_test_sleep_ms(1);
     }
 }
 
@@ -480,7 +444,7 @@ static void callback_on_completion(hpool_executor *ex)
     CHECK_OK(hpool_future_add_done_callback(f, record_cb, &d));
     CHECK(atomic_load(&d.calls) == 1);
     CHECK(pthread_equal(d.thread, pthread_self()));
-    sleep_for(20);
+    hpool_test_sleep_ms(20);
     CHECK(atomic_load(&a.calls) == 1 && atomic_load(&b.calls) == 1);
     CHECK(atomic_load(&c.calls) == 1);
     CHECK_OK(hpool_future_release(f));
@@ -505,10 +469,10 @@ static void callback_on_cancel(hpool_executor *ex)
     CHECK_OK(hpool_future_add_done_callback(p, record_cb, &b));
     CHECK(atomic_load(&b.calls) == 1);
     CHECK_OK(hpool_wait(busy, (size_t)nb, 10.0, HPOOL_ALL_COMPLETED, NULL, NULL));
-    sleep_for(20); /* the manager drops p from the queue meanwhile */
+    hpool_test_sleep_ms(20); /* the manager drops p from the queue meanwhile */
     CHECK(atomic_load(&a.calls) == 1);
     CHECK_OK(hpool_future_release(p));
-    release_all(busy, nb);
+    hpool_test_release_all(busy, nb);
 }
 
 typedef struct {
@@ -532,10 +496,10 @@ static void callback_submits(hpool_executor *ex)
     chain c = {.ex = ex};
     hpool_future *f = submit_sleep(ex, 14, 20);
     CHECK_OK(hpool_future_add_done_callback(f, submit_from_cb, &c));
-    double end = now_s() + 10.0;
+    double end = hpool_test_now() + 10.0;
     while (!atomic_load(&c.fired)) {
-        CHECK(now_s() < end);
-        sleep_for(1);
+        CHECK(hpool_test_now() < end);
+        hpool_test_sleep_ms(1);
     }
     CHECK_OK(c.rc);
     CHECK(result_of(c.child, 10.0).id == 77);
@@ -583,10 +547,10 @@ static void callbacks_never_block(void)
     hpool_future *f = submit_sleep(ex, 15, 1);
     b.other = submit_sleep(ex, 16, 200);
     CHECK_OK(hpool_future_add_done_callback(f, blocking_cb, &b));
-    double end = now_s() + 10.0;
+    double end = hpool_test_now() + 10.0;
     while (!atomic_load(&b.fired)) {
-        CHECK(now_s() < end);
-        sleep_for(1);
+        CHECK(hpool_test_now() < end);
+        hpool_test_sleep_ms(1);
     }
     CHECK_OK(b.own);
     CHECK_RC(b.poll, HPOOL_ETIMEDOUT);
@@ -693,7 +657,7 @@ static void threads_share_executor(void)
     for (int i = 0; i < PER_THREAD; i += 4)
         for (int t = 0; t < USERS; t++) {
             while (atomic_load(&users[t].submitted) <= i)
-                sleep_for(0);
+                hpool_test_sleep_ms(0);
             attempted++;
             cancelled += hpool_future_cancel(users[t].fs[i]);
         }
@@ -705,7 +669,7 @@ static void threads_share_executor(void)
         CHECK(users[t].wrong == 0);
         finished += users[t].finished;
         seen_cancelled += users[t].cancelled;
-        release_all(users[t].fs, PER_THREAD);
+        hpool_test_release_all(users[t].fs, PER_THREAD);
     }
     CHECK(seen_cancelled == cancelled);
     CHECK(finished + cancelled == USERS * PER_THREAD);
@@ -749,8 +713,8 @@ static void batches_with_mixed_tasks(int world)
     hpool_executor_stats st;
     CHECK_OK(hpool_executor_get_stats(ex, &st));
     CHECK(st.items == (uint64_t)(nb + N - n_cancelled));
-    release_all(fs, N);
-    release_all(busy, nb);
+    hpool_test_release_all(fs, N);
+    hpool_test_release_all(busy, nb);
     CHECK_OK(hpool_executor_destroy(ex));
 }
 

@@ -15,20 +15,6 @@ typedef struct {
     int32_t id;
 } sleep_arg;
 
-static void sleep_for(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0)
-        ;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* Sleeps, then returns its id. */
 static int sleep_task(hpool_task_ctx *ctx, const void *arg, size_t len)
 {
@@ -36,7 +22,7 @@ static int sleep_task(hpool_task_ctx *ctx, const void *arg, size_t len)
     if (len != sizeof a)
         return hpool_task_fail(ctx, "bad length %zu", len);
     memcpy(&a, arg, sizeof a);
-    sleep_for(a.ms);
+    hpool_test_sleep_ms(a.ms);
     return hpool_task_return(ctx, &a.id, sizeof a.id);
 }
 
@@ -80,20 +66,6 @@ static void check_cancelled(hpool_future *f)
     CHECK_RC(hpool_future_result(f, 0, NULL, NULL), HPOOL_ECANCELLED);
 }
 
-static void wait_running(hpool_future *const *fs, int n)
-{
-    double end = now_s() + 10.0;
-    for (;;) {
-        int running = 0;
-        for (int i = 0; i < n; i++)
-            running += hpool_future_running(fs[i]);
-        if (running == n)
-            return;
-        CHECK(now_s() < end);
-        sleep_for(1);
-    }
-}
-
 /* Submit `inflight` long sleeps that fill every call slot (default prefetch 2 per worker)
  * and wait until they run, then `pending` short ones that stay queued behind them. */
 static int submit_busy_then_pending(hpool_executor *ex, hpool_future **fs, int long_ms,
@@ -102,16 +74,10 @@ static int submit_busy_then_pending(hpool_executor *ex, hpool_future **fs, int l
     int inflight = 2 * hpool_executor_workers(ex);
     for (int i = 0; i < inflight; i++)
         fs[i] = submit_sleep(ex, i, long_ms);
-    wait_running(fs, inflight);
+    hpool_test_wait_running(fs, inflight);
     for (int i = inflight; i < inflight + pending; i++)
         fs[i] = submit_sleep(ex, i, 5);
     return inflight;
-}
-
-static void release_all(hpool_future **fs, int n)
-{
-    for (int i = 0; i < n; i++)
-        CHECK_OK(hpool_future_release(fs[i]));
 }
 
 /* After shutdown nothing new is accepted: submit and map fail with ESHUTDOWN. */
@@ -174,7 +140,7 @@ static void shutdown_wait(void)
     CHECK_OK(hpool_shutdown(ex, true, false)); /* again: nothing to do */
     CHECK_OK(hpool_shutdown(ex, false, true));
     CHECK(items_run(ex) == (uint64_t)n);
-    release_all(fs, n);
+    hpool_test_release_all(fs, n);
     CHECK_OK(hpool_executor_destroy(ex));
 }
 
@@ -207,7 +173,7 @@ static void shutdown_wait_cancel(void)
     CHECK(atomic_load(&c.calls) == 1);
     check_refuses_work(ex);
     CHECK(items_run(ex) == (uint64_t)inflight);
-    release_all(fs, n);
+    hpool_test_release_all(fs, n);
     CHECK_OK(hpool_executor_destroy(ex));
 }
 
@@ -220,18 +186,18 @@ static void shutdown_nowait(void)
     hpool_future *fs[64];
     for (int i = 0; i < n; i++)
         fs[i] = submit_sleep(ex, i, 300);
-    double t0 = now_s();
+    double t0 = hpool_test_now();
     CHECK_OK(hpool_shutdown(ex, false, false));
-    CHECK(now_s() - t0 < 0.2); /* well before the first sleep ends */
+    CHECK(hpool_test_now() - t0 < 0.2); /* well before the first sleep ends */
     CHECK(!hpool_future_done(fs[0]));
     check_refuses_work(ex);
     hpool_executor_stats st;
     CHECK_RC(hpool_executor_get_stats(ex, &st), HPOOL_ESTATE); /* still draining */
     for (int i = 0; i < n; i++)
         check_result(fs[i], i, 30.0);
-    CHECK(now_s() - t0 >= 0.29);
+    CHECK(hpool_test_now() - t0 >= 0.29);
     CHECK_OK(hpool_executor_destroy(ex));
-    release_all(fs, n);
+    hpool_test_release_all(fs, n);
 }
 
 /* cancel_futures with wait=false: pending ones are cancelled before it returns. */
@@ -242,16 +208,16 @@ static void shutdown_nowait_cancel(void)
     hpool_future *fs[64];
     int pending = 3;
     int inflight = submit_busy_then_pending(ex, fs, 250, pending);
-    double t0 = now_s();
+    double t0 = hpool_test_now();
     CHECK_OK(hpool_shutdown(ex, false, true));
-    CHECK(now_s() - t0 < 0.2); /* the running sleeps take 0.25 s */
+    CHECK(hpool_test_now() - t0 < 0.2); /* the running sleeps take 0.25 s */
     for (int i = inflight; i < inflight + pending; i++)
         check_cancelled(fs[i]);
     CHECK(!hpool_future_done(fs[0]));
     for (int i = 0; i < inflight; i++)
         check_result(fs[i], i, 30.0);
     CHECK_OK(hpool_executor_destroy(ex));
-    release_all(fs, inflight + pending);
+    hpool_test_release_all(fs, inflight + pending);
 }
 
 /* A new executor can be created while the previous one (shut down without waiting)
@@ -274,7 +240,7 @@ static void new_executor_while_draining(void)
     for (int i = 0; i < n; i++)
         check_result(fs[i], i, 0);
     CHECK_OK(hpool_future_release(g));
-    release_all(fs, n);
+    hpool_test_release_all(fs, n);
     CHECK_OK(hpool_executor_destroy(ex));
     CHECK_OK(hpool_executor_destroy(old));
 }
@@ -297,7 +263,7 @@ static void destroy_waits_and_futures_outlive(void)
         CHECK_OK(hpool_future_error(fs[i], 0, &info));
         CHECK(info.code == 0 && info.item == (uint64_t)i);
     }
-    release_all(fs, n);
+    hpool_test_release_all(fs, n);
 }
 
 /* The last executor is left running with work queued: hpool_finalize (in main) must shut
