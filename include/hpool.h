@@ -8,7 +8,8 @@
  *  - Every function returns 0 (or a documented non-negative value) on success and a
  *    negative HPOOL_E* code on failure. hpool_last_error() gives the message of the last
  *    failure in the calling thread. The library never exits or aborts the process.
- *  - Timeouts are in seconds; HPOOL_FOREVER (any negative value) waits without limit.
+ *  - Timeouts are in seconds, with one meaning everywhere, as in CPython: 0 does not wait
+ *    (answers at once), HPOOL_FOREVER (any negative value) waits without limit.
  *  - Functions that take an hpool_executor or futures are called on rank 0 only.
  */
 #ifndef HPOOL_H
@@ -275,7 +276,10 @@ typedef int (*hpool_map_gen_fn)(void *user, uint64_t index, void *record);
 typedef struct {
     hpool_schedule_kind schedule; /* default FIXED */
     size_t chunksize;             /* default 1 */
-    double timeout_s;             /* per map, from the call, as CPython; <0 or 0: none */
+    double timeout_s;             /* per map, from the call, as CPython; used only when
+                                   * timeout_set (else no limit, CPython's None): then 0 =
+                                   * do not wait, HPOOL_FOREVER = no limit */
+    bool timeout_set;
     bool unordered;               /* results as they complete, tagged with the index */
     size_t buffersize;            /* at most this many items carved but not consumed; 0: no limit */
     hpool_map_gen_fn gen;         /* generator form, with items == NULL */

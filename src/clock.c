@@ -3,7 +3,6 @@
  *
  * Why not MPI_Wtime alone: MPI_WTIME_IS_GLOBAL is false on most clusters, and even on one
  * node a timeline is only trustworthy once each worker's offset has been measured. */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +10,7 @@
 #include <time.h>
 
 #include "clock.h"
-#include "internal.h"
+#include "proc.h"
 
 double hpool__now(void)
 {
@@ -47,7 +46,7 @@ static void parse_skew(void)
         return;
     int rank;
     double off, drift;
-    if (sscanf(s, "%d:%lf:%lf", &rank, &off, &drift) == 3 && rank == hpool__g.rank) {
+    if (sscanf(s, "%d:%lf:%lf", &rank, &off, &drift) == 3 && rank == hpool__proc_rank()) {
         skew.active = true;
         skew.offset = off;
         skew.drift = drift;
@@ -67,25 +66,6 @@ double hpool__deadline(double timeout_s)
     if (timeout_s < 0 || isnan(timeout_s))
         return INFINITY;
     return hpool__now() + timeout_s;
-}
-
-bool hpool__cond_wait_until(pthread_cond_t *c, pthread_mutex_t *m, double deadline)
-{
-    /* A deadline beyond time_t's range (a timeout of 1e30 s, say) would convert to
-     * garbage and time out at once; a billion years is forever enough. */
-    if (isinf(deadline) || deadline > 3e16) {
-        pthread_cond_wait(c, m);
-        return true;
-    }
-    if (hpool__now() >= deadline)
-        return false;
-    struct timespec ts;
-    double whole = floor(deadline);
-    ts.tv_sec = (time_t)whole;
-    ts.tv_nsec = (long)((deadline - whole) * 1e9);
-    if (ts.tv_nsec >= 1000000000L)
-        ts.tv_nsec = 999999999L;
-    return pthread_cond_timedwait(c, m, &ts) != ETIMEDOUT;
 }
 
 void hpool__clock_sample_reset(hpool__clock_sample *s)

@@ -13,6 +13,13 @@
 
 #define HPOOL__CLOCK_ROUNDS 16
 
+double hpool__now(void);          /* monotonic seconds, this process */
+double hpool__thread_cpu(void);   /* CPU seconds of the calling thread */
+double hpool__worker_clock(void); /* worker's clock as reported to rank 0 (test skew hook) */
+/* Absolute deadline for a timeout: 0 = now (do not wait), HPOOL_FOREVER (any negative
+ * value, or NaN) = no limit, returned as +inf. */
+double hpool__deadline(double timeout_s);
+
 /* The best (smallest round trip) ping-pong of one synchronisation. */
 typedef struct {
     double offset; /* manager clock - worker clock: worker time + offset = manager time */

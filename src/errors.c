@@ -1,8 +1,9 @@
 /* The error table (HPOOL_ERRNO_MAP in hpool.h) and the per-thread last-error message. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "internal.h"
+#include "errors.h"
 
 static _Thread_local char last_error[HPOOL__MSG_MAX];
 

@@ -1,18 +1,24 @@
-/* Executors on rank 0, the user's side: create, submit (the pending table + submission
- * queue, i.e. CPython's work-items dict + work-IDs queue), shutdown, destroy. The manager
- * thread (manager.c) does everything that involves MPI. */
+/* Executors on rank 0, the user's side: create, submit and map (the pending table and
+ * submission queue, CPython's work-items dict and work-ID queue), shutdown, destroy,
+ * statistics. The manager (mgr/) does everything that involves MPI and reaches an
+ * executor only through the functions of executor.h. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "executor.h"
+#include "policy.h"
+#include "proc.h"
+#include "registry.h"
+#include "sync.h"
 
-/* Done callbacks run on the manager thread; waiting there for the manager's own work
- * (an executor to drain) would never end. */
-static bool on_manager_thread(void)
-{
-    return hpool__g.manager_running && pthread_equal(pthread_self(), hpool__g.manager);
-}
+/* The executors of this process; lock. One is served at a time (the one the workers run
+ * for), but nothing else assumes there is only one. */
+static hpool_executor *executors; /* not yet destroyed */
+static hpool_executor *active;    /* the one the manager serves */
+static int next_executor_id;
 
 static int validate_options(const hpool_executor_options *o, int world)
 {
@@ -26,20 +32,17 @@ static int validate_options(const hpool_executor_options *o, int world)
                            "hpool_executor_create: max_workers %d out of range 1..%d "
                            "(0 = all)",
                            o->max_workers, world - 1);
-    if (o->max_workers > HPOOL__MAX_WORKERS || (o->max_workers == 0 && world - 1 > HPOOL__MAX_WORKERS))
-        return hpool__fail(HPOOL_EINVAL, "hpool_executor_create: at most %d workers",
-                           HPOOL__MAX_WORKERS);
-    if (o->prefetch < 0 || o->prefetch > 64)
-        return hpool__fail(HPOOL_EINVAL, "hpool_executor_create: prefetch %d out of range 1..64",
-                           o->prefetch);
-    if (o->threads_per_worker < 0 || o->threads_per_worker > 1024)
+    if (o->prefetch < 0 || o->prefetch > HPOOL__WINDOW_MAX)
+        return hpool__fail(HPOOL_EINVAL, "hpool_executor_create: prefetch %d out of range 1..%d",
+                           o->prefetch, HPOOL__WINDOW_MAX);
+    if (o->threads_per_worker < 0 || o->threads_per_worker > HPOOL__THREADS_MAX)
         return hpool__fail(HPOOL_EINVAL,
                            "hpool_executor_create: threads_per_worker %d out of range",
                            o->threads_per_worker);
-    if (o->submit_batch < 0 || o->submit_batch > 4096)
+    if (o->submit_batch < 0 || o->submit_batch > HPOOL__SUBMIT_BATCH_MAX)
         return hpool__fail(HPOOL_EINVAL,
-                           "hpool_executor_create: submit_batch %d out of range 1..4096",
-                           o->submit_batch);
+                           "hpool_executor_create: submit_batch %d out of range 1..%d",
+                           o->submit_batch, HPOOL__SUBMIT_BATCH_MAX);
     if (o->record_level < HPOOL_RECORD_NONE || o->record_level > HPOOL_RECORD_SPANS)
         return hpool__fail(HPOOL_EINVAL, "hpool_executor_create: bad record_level %d",
                            (int)o->record_level);
@@ -50,20 +53,49 @@ static int validate_options(const hpool_executor_options *o, int world)
 
 static void executor_free(hpool_executor *ex)
 {
+    hpool__queue_free(&ex->queue);
+    free(ex->ranks);
     free(ex->initargs);
     free(ex->record_dir);
     free(ex->label);
+    free(ex->stats_lost_rank);
+    free(ex->stats_lost_at);
     free(ex);
+}
+
+/* The worker ranks: the first max_workers (0: all) of those not lost for good. A rank
+ * lost under an earlier executor (a crash, a hang) is never given work again, so a new
+ * executor runs on the survivors and says how many (hpool_executor_workers). */
+static int pick_ranks(hpool_executor *ex, int max_workers, int world)
+{
+    int live = hpool__proc_live_workers();
+    if (live <= 0)
+        return hpool__fail(HPOOL_EBROKEN,
+                           "hpool_executor_create: every worker rank was lost under an "
+                           "earlier executor");
+    ex->n_workers = max_workers && max_workers < live ? max_workers : live;
+    ex->ranks = malloc((size_t)ex->n_workers * sizeof *ex->ranks);
+    if (ex->ranks == NULL)
+        return HPOOL_ENOMEM;
+    int n = 0;
+    for (int r = 1; r < world && n < ex->n_workers; r++)
+        if (!hpool__proc_rank_lost(r))
+            ex->ranks[n++] = r;
+    ex->n_workers = n; /* a rank lost meanwhile is simply not taken */
+    return n > 0 ? 0
+                 : hpool__fail(HPOOL_EBROKEN,
+                               "hpool_executor_create: every worker rank was lost");
 }
 
 static int fill_executor(hpool_executor *ex, const hpool_executor_options *o, int world)
 {
-    ex->n_workers = o->max_workers ? o->max_workers : world - 1;
-    /* prefetch 0 = adaptive: the window starts at CPython's depth of 2 and grows (up to
-     * HPOOL__MAX_WINDOW) while call items are short, see manager.c. */
-    ex->prefetch = o->prefetch ? o->prefetch : HPOOL__MAX_WINDOW;
+    int rc = pick_ranks(ex, o->max_workers, world);
+    if (rc != 0)
+        return rc;
+    /* prefetch 0 = adaptive: the window starts at CPython's depth and grows while call
+     * items are short (mgr/window.c). */
+    ex->prefetch = o->prefetch ? o->prefetch : HPOOL__WINDOW_MAX;
     ex->auto_window = o->prefetch == 0;
-    ex->window = o->prefetch ? o->prefetch : 2;
     ex->threads = o->threads_per_worker;
     ex->submit_batch = o->submit_batch ? o->submit_batch : 1;
     ex->initializer = -1;
@@ -92,8 +124,15 @@ static int fill_executor(hpool_executor *ex, const hpool_executor_options *o, in
         ex->label = strdup(o->label);
     ex->record_run = o->record_run;
     ex->task_timeout_s = o->task_timeout_s > 0 ? o->task_timeout_s : 0;
-    ex->retry_limit = o->retry_limit == 0 ? 1 : (o->retry_limit < 0 ? 0 : o->retry_limit);
+    ex->retry_limit = o->retry_limit == 0 ? HPOOL__RETRY_DEFAULT
+                                          : (o->retry_limit < 0 ? 0 : o->retry_limit);
     return 0;
+}
+
+static bool no_active(const void *what)
+{
+    (void)what;
+    return active == NULL;
 }
 
 int hpool_executor_create(hpool_executor **out, const hpool_executor_options *o)
@@ -101,56 +140,49 @@ int hpool_executor_create(hpool_executor **out, const hpool_executor_options *o)
     static const hpool_executor_options defaults;
     if (out == NULL)
         return hpool__fail(HPOOL_EINVAL, "hpool_executor_create: out is NULL");
-    if (!hpool__g.initialized || hpool__g.rank != 0)
+    int world = hpool__proc_size();
+    if (world <= 0 || hpool__proc_rank() != 0)
         return hpool__fail(HPOOL_ESTATE,
                            "hpool_executor_create: only on rank 0 after hpool_init");
     if (o == NULL)
         o = &defaults;
-    int rc = validate_options(o, hpool__g.size);
+    int rc = validate_options(o, world);
     if (rc != 0)
         return rc;
     hpool_executor *ex = calloc(1, sizeof *ex);
     if (ex == NULL)
         return HPOOL_ENOMEM;
-    rc = fill_executor(ex, o, hpool__g.size);
+    rc = fill_executor(ex, o, world);
     if (rc != 0) {
         executor_free(ex);
         return rc;
     }
 
-    pthread_mutex_lock(&hpool__g.lock);
+    hpool__lock();
     /* One executor drives the workers at a time. One that was shut down without waiting
      * is still draining: wait for it, as the next executor needs the same ranks. */
-    hpool_executor *prev = hpool__g.active;
+    hpool_executor *prev = active;
     if (prev && !prev->shutdown) {
-        pthread_mutex_unlock(&hpool__g.lock);
+        hpool__unlock();
         executor_free(ex);
         return hpool__fail(HPOOL_EBUSY,
                            "hpool_executor_create: executor %d is still active; shut it "
                            "down first",
                            prev->id);
     }
-    if (prev && on_manager_thread()) {
-        pthread_mutex_unlock(&hpool__g.lock);
+    rc = hpool__wait_locked(no_active, NULL, INFINITY, "hpool_executor_create");
+    if (rc != 0) {
+        hpool__unlock();
         executor_free(ex);
-        return hpool__fail(HPOOL_ESTATE,
-                           "hpool_executor_create: executor %d is still draining and a done "
-                           "callback cannot wait for it",
-                           prev->id);
+        return rc;
     }
-    while (hpool__g.active != NULL) {
-        hpool__g.n_waiting++;
-        pthread_cond_wait(&hpool__g.done_cond, &hpool__g.lock);
-        hpool__g.n_waiting--;
-    }
-    ex->id = ++hpool__g.next_executor_id;
+    ex->id = ++next_executor_id;
     ex->t_created = hpool__now();
-    ex->phase = HPOOL__X_STARTING;
-    ex->next_all = hpool__g.executors;
-    hpool__g.executors = ex;
-    hpool__g.active = ex;
+    ex->next_all = executors;
+    executors = ex;
+    active = ex;
     hpool__wake_manager_locked();
-    pthread_mutex_unlock(&hpool__g.lock);
+    hpool__unlock();
     *out = ex;
     return 0;
 }
@@ -160,7 +192,8 @@ int hpool_executor_workers(const hpool_executor *ex)
     return ex ? ex->n_workers : HPOOL_EINVAL;
 }
 
-int hpool__executor_accepting_locked(const hpool_executor *ex, const char *fn)
+/* 0, or why submit/map must fail (destroyed, broken, shut down). lock. */
+static int accepting_locked(const hpool_executor *ex, const char *fn)
 {
     if (ex->destroyed)
         return hpool__fail(HPOOL_ESTATE, "%s: executor was destroyed", fn);
@@ -191,59 +224,82 @@ int hpool_submit(hpool_executor *ex, const char *task, const void *arg, size_t l
             return HPOOL_ENOMEM;
         memcpy(heap, arg, len);
     }
-    pthread_mutex_lock(&hpool__g.lock);
-    int rc = hpool__executor_accepting_locked(ex, "hpool_submit");
-    hpool_future *f = rc == 0 ? hpool__future_alloc_locked() : NULL;
-    if (rc == 0 && f == NULL)
-        rc = HPOOL_ENOMEM;
+    hpool__lock();
+    int rc = accepting_locked(ex, "hpool_submit");
+    hpool_future *f = NULL;
+    if (rc == 0) {
+        f = hpool__future_new_locked(idx, ex->next_seq, arg, len, heap);
+        if (f == NULL)
+            rc = hpool__fail(HPOOL_ENOMEM, "hpool_submit: out of memory");
+    }
+    if (rc == 0 && hpool__queue_push(&ex->queue, f) != 0) {
+        rc = hpool__fail(HPOOL_ENOMEM, "hpool_submit: out of memory queueing the future");
+        hpool__future_discard_locked(f); /* never published: its argument goes too */
+        f = NULL;
+        heap = NULL;
+    }
     if (rc != 0) {
-        pthread_mutex_unlock(&hpool__g.lock);
-        free(heap);
+        hpool__unlock();
+        if (f == NULL)
+            free(heap);
         return rc;
     }
-    f->task = (int16_t)idx;
-    f->ex = ex;
-    f->seq = ex->next_seq++;
-    f->t_submit = hpool__now();
-    f->arg_len = (uint32_t)len;
-    if (heap)
-        f->arg.heap = heap;
-    else if (len)
-        memcpy(f->arg.bytes, arg, len);
-    if (ex->q_tail)
-        ex->q_tail->next = f;
-    else
-        ex->q_head = f;
-    ex->q_tail = f;
-    ex->q_len++;
+    ex->next_seq++;
     hpool__wake_manager_locked();
-    pthread_mutex_unlock(&hpool__g.lock);
+    hpool__unlock();
     *out = f;
     return 0;
 }
 
-/* Pop every queued future: cancelled ones are simply dropped (CPython's manager does the
- * same), the others get `code`. */
+int hpool_map(hpool_executor *ex, const char *task, const void *items, size_t item_size,
+              size_t n, const hpool_map_options *o, hpool_map_iter **out)
+{
+    static const hpool_map_options defaults;
+    if (o == NULL)
+        o = &defaults;
+    if (ex == NULL || out == NULL)
+        return hpool__fail(HPOOL_EINVAL, "hpool_map: NULL executor or output");
+    /* Checked again when the map is added; this one keeps a shut-down executor from
+     * running the user's generator for nothing. */
+    hpool__lock();
+    int rc = accepting_locked(ex, "hpool_map");
+    hpool__unlock();
+    if (rc != 0)
+        return rc;
+    hpool_map_iter *m;
+    rc = hpool__map_new(task, items, item_size, n, o, ex->n_workers, &m);
+    if (rc != 0)
+        return rc;
+    hpool__lock();
+    rc = accepting_locked(ex, "hpool_map");
+    if (rc == 0) {
+        hpool__maps_add_locked(&ex->maps, m);
+        hpool__wake_manager_locked();
+    }
+    hpool__unlock();
+    if (rc != 0) {
+        hpool__map_free(m);
+        return rc;
+    }
+    *out = m;
+    return 0;
+}
+
+/* Pop every queued future: cancelled ones are simply let go (CPython's manager does the
+ * same), the others get `code`; maps lose their uncarved items. */
 static void drain_queue_locked(hpool_executor *ex, int code, const char *msg,
                                hpool_future **run_later)
 {
-    hpool_future *f = ex->q_head;
-    ex->q_head = ex->q_tail = NULL;
-    ex->q_len = 0;
-    while (f) {
-        hpool_future *n = f->next;
-        f->next = NULL;
-        if (f->state == HPOOL__F_CANCELLED) {
-            hpool__future_drop_ref_locked(f);
-        } else if (code == HPOOL_ECANCELLED) {
+    hpool_future *f;
+    while ((f = hpool__queue_pop(&ex->queue)) != NULL) {
+        if (!hpool__future_start_locked(f))
+            continue; /* cancelled while queued: let go */
+        if (code == HPOOL_ECANCELLED)
             hpool__future_cancel_locked(f, run_later);
-        } else {
+        else
             hpool__future_finish_locked(f, code, 0, -1, NULL, 0, msg, run_later);
-        }
-        f = n;
     }
-    for (hpool_map_iter *m = ex->maps_head; m; m = m->next_in_ex)
-        hpool__map_cancel_locked(m);
+    hpool__maps_cancel_locked(&ex->maps);
 }
 
 void hpool__executor_break_locked(hpool_executor *ex, const char *why,
@@ -254,7 +310,79 @@ void hpool__executor_break_locked(hpool_executor *ex, const char *why,
         snprintf(ex->broken_msg, sizeof ex->broken_msg, "%s", why);
     }
     drain_queue_locked(ex, HPOOL_EBROKEN, ex->broken_msg, run_later);
-    hpool__notify_done_locked();
+    hpool__maps_end_locked(&ex->maps, HPOOL_EBROKEN, ex->broken_msg);
+    hpool__notify_locked();
+}
+
+hpool_executor *hpool__executor_active_locked(void)
+{
+    return active;
+}
+
+bool hpool__executor_stopping_locked(const hpool_executor *ex)
+{
+    return ex->shutdown || ex->destroyed;
+}
+
+bool hpool__executor_has_work_locked(const hpool_executor *ex)
+{
+    return hpool__queue_len(&ex->queue) > 0 || hpool__maps_have_work_locked(&ex->maps);
+}
+
+uint32_t hpool__executor_carve_locked(hpool_executor *ex, hpool_future **out, uint32_t max)
+{
+    uint32_t n = 0;
+    hpool_future *f;
+    while (n < max && (f = hpool__queue_peek(&ex->queue)) != NULL) {
+        /* A call item carries one task: the batch ends at the first different one. */
+        if (n > 0 && f->task != out[0]->task && f->state != HPOOL__F_CANCELLED)
+            break;
+        hpool__queue_pop(&ex->queue);
+        if (hpool__future_start_locked(f))
+            out[n++] = f;
+    }
+    return n;
+}
+
+int hpool__executor_requeue_locked(hpool_executor *ex, hpool_future *f)
+{
+    int rc = hpool__queue_requeue(&ex->queue, f);
+    if (rc == 0)
+        hpool__future_unstart_locked(f);
+    return rc;
+}
+
+void hpool__executor_drained_locked(hpool_executor *ex, const hpool_executor_stats *st,
+                                    const int *lost_rank, const double *lost_at, int lost_n)
+{
+    ex->stats = *st;
+    if (lost_n > 0) {
+        ex->stats_lost_rank = malloc((size_t)lost_n * sizeof *ex->stats_lost_rank);
+        ex->stats_lost_at = malloc((size_t)lost_n * sizeof *ex->stats_lost_at);
+        if (ex->stats_lost_rank && ex->stats_lost_at) {
+            memcpy(ex->stats_lost_rank, lost_rank, (size_t)lost_n * sizeof *lost_rank);
+            memcpy(ex->stats_lost_at, lost_at, (size_t)lost_n * sizeof *lost_at);
+            ex->stats_lost_n = lost_n;
+        }
+    }
+    ex->drained = true;
+    hpool__maps_end_locked(&ex->maps, HPOOL_ESHUTDOWN, NULL);
+    if (active == ex)
+        active = NULL;
+    hpool__notify_locked();
+}
+
+bool hpool__executor_alive_locked(int id)
+{
+    for (hpool_executor *e = executors; e; e = e->next_all)
+        if (e->id == id)
+            return true;
+    return false;
+}
+
+static bool is_drained(const void *what)
+{
+    return ((const hpool_executor *)what)->drained;
 }
 
 int hpool_shutdown(hpool_executor *ex, bool wait, bool cancel_futures)
@@ -262,34 +390,24 @@ int hpool_shutdown(hpool_executor *ex, bool wait, bool cancel_futures)
     if (ex == NULL)
         return hpool__fail(HPOOL_EINVAL, "hpool_shutdown: executor is NULL");
     hpool_future *run_later = NULL;
-    pthread_mutex_lock(&hpool__g.lock);
+    hpool__lock();
     if (ex->destroyed) {
-        pthread_mutex_unlock(&hpool__g.lock);
+        hpool__unlock();
         return hpool__fail(HPOOL_ESTATE, "hpool_shutdown: executor was destroyed");
     }
     ex->shutdown = true;
     if (cancel_futures)
         drain_queue_locked(ex, HPOOL_ECANCELLED, NULL, &run_later);
-    hpool__notify_done_locked();
+    hpool__notify_locked();
     hpool__wake_manager_locked();
-    pthread_mutex_unlock(&hpool__g.lock);
+    hpool__unlock();
     hpool__future_run_callbacks(run_later);
     if (!wait)
         return 0;
-    pthread_mutex_lock(&hpool__g.lock);
-    if (!ex->drained && on_manager_thread()) {
-        pthread_mutex_unlock(&hpool__g.lock);
-        return hpool__fail(HPOOL_ESTATE,
-                           "hpool_shutdown: a done callback cannot wait for an executor to "
-                           "drain; it is shut down and drains on its own");
-    }
-    while (!ex->drained) {
-        hpool__g.n_waiting++;
-        pthread_cond_wait(&hpool__g.done_cond, &hpool__g.lock);
-        hpool__g.n_waiting--;
-    }
-    pthread_mutex_unlock(&hpool__g.lock);
-    return 0;
+    hpool__lock();
+    int rc = hpool__wait_locked(is_drained, ex, INFINITY, "hpool_shutdown");
+    hpool__unlock();
+    return rc;
 }
 
 int hpool_executor_destroy(hpool_executor *ex)
@@ -299,25 +417,27 @@ int hpool_executor_destroy(hpool_executor *ex)
     int rc = hpool_shutdown(ex, true, false);
     if (rc != 0)
         return rc;
-    pthread_mutex_lock(&hpool__g.lock);
-    for (hpool_executor **pp = &hpool__g.executors; *pp; pp = &(*pp)->next_all) {
+    hpool__lock();
+    for (hpool_executor **pp = &executors; *pp; pp = &(*pp)->next_all) {
         if (*pp == ex) {
             *pp = ex->next_all;
             break;
         }
     }
-    pthread_mutex_unlock(&hpool__g.lock);
+    ex->destroyed = true;
+    /* Maps still open keep what they need to answer (their end), not the executor. */
+    hpool__maps_detach_locked(&ex->maps);
+    hpool__unlock();
     executor_free(ex);
     return 0;
 }
 
-/* Called by hpool_finalize: every executor shut down (waiting) and freed. */
 void hpool__executors_destroy_all(void)
 {
     for (;;) {
-        pthread_mutex_lock(&hpool__g.lock);
-        hpool_executor *ex = hpool__g.executors;
-        pthread_mutex_unlock(&hpool__g.lock);
+        hpool__lock();
+        hpool_executor *ex = executors;
+        hpool__unlock();
         if (ex == NULL)
             return;
         hpool_executor_destroy(ex);
@@ -328,11 +448,11 @@ int hpool_executor_get_stats(hpool_executor *ex, hpool_executor_stats *st)
 {
     if (ex == NULL || st == NULL)
         return hpool__fail(HPOOL_EINVAL, "hpool_executor_get_stats: NULL argument");
-    pthread_mutex_lock(&hpool__g.lock);
+    hpool__lock();
     bool drained = ex->drained;
     if (drained)
         *st = ex->stats;
-    pthread_mutex_unlock(&hpool__g.lock);
+    hpool__unlock();
     if (!drained)
         return hpool__fail(HPOOL_ESTATE,
                            "hpool_executor_get_stats: available after shutdown completes");

@@ -8,7 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "executor.h"
+#include "clock.h"
+#include "errors.h"
+#include "future.h"
+#include "sync.h"
 
 #define SLAB_FUTURES 1024
 
@@ -17,7 +20,7 @@ typedef struct slab {
     hpool_future f[SLAB_FUTURES];
 } slab;
 
-/* All g.lock. The free list is FIFO so a released future's memory is reused as late as
+/* All lock. The free list is FIFO so a released future's memory is reused as late as
  * possible, which keeps hpool_future_* on a stale pointer answering ERELEASED. */
 static slab *slabs;
 static hpool_future *free_head, *free_tail;
@@ -41,7 +44,7 @@ static int grow_slabs_locked(void)
     return 0;
 }
 
-hpool_future *hpool__future_alloc_locked(void)
+static hpool_future *future_alloc_locked(void)
 {
     if (free_head == NULL && grow_slabs_locked() != 0)
         return NULL;
@@ -55,6 +58,46 @@ hpool_future *hpool__future_alloc_locked(void)
     f->user_ref = true;
     f->mgr_ref = true;
     return f;
+}
+
+hpool_future *hpool__future_new_locked(int task, uint64_t seq, const void *arg, size_t len,
+                                       void *arg_heap)
+{
+    hpool_future *f = future_alloc_locked();
+    if (f == NULL)
+        return NULL;
+    f->task = (int16_t)task;
+    f->seq = seq;
+    f->t_submit = hpool__now();
+    f->arg_len = (uint32_t)len;
+    if (arg_heap)
+        f->arg.heap = arg_heap;
+    else if (len)
+        memcpy(f->arg.bytes, arg, len);
+    return f;
+}
+
+bool hpool__future_start_locked(hpool_future *f)
+{
+    if (f->state == HPOOL__F_CANCELLED) {
+        hpool__future_drop_ref_locked(f);
+        return false;
+    }
+    f->state = HPOOL__F_RUNNING;
+    return true;
+}
+
+void hpool__future_unstart_locked(hpool_future *f)
+{
+    f->state = HPOOL__F_PENDING;
+}
+
+bool hpool__future_take_retry_locked(hpool_future *f, int limit)
+{
+    if (f->retries >= limit)
+        return false;
+    f->retries++;
+    return true;
 }
 
 static void future_free_locked(hpool_future *f)
@@ -77,6 +120,11 @@ static void future_free_locked(hpool_future *f)
     else
         free_head = f;
     free_tail = f;
+}
+
+void hpool__future_discard_locked(hpool_future *f)
+{
+    future_free_locked(f);
 }
 
 void hpool__future_drop_ref_locked(hpool_future *f)
@@ -121,7 +169,7 @@ static const void *future_res(const hpool_future *f)
 
 /* ---------------------------------------------------------------- as_completed state */
 struct hpool_as_completed {
-    hpool_future **ready; /* completed, not yet returned (FIFO ring of n); g.lock */
+    hpool_future **ready; /* completed, not yet returned (FIFO ring of n); lock */
     size_t n, head, count, returned; /* n = ring capacity (>= 1) */
     size_t total;                     /* futures given */
     double deadline;
@@ -190,20 +238,20 @@ void hpool__future_run_callbacks(hpool_future *list)
 {
     while (list) {
         hpool_future *f = list;
-        pthread_mutex_lock(&hpool__g.lock);
+        hpool__lock();
         list = f->next;
         hpool__callback *cb = f->callbacks;
         f->callbacks = NULL;
-        pthread_mutex_unlock(&hpool__g.lock);
+        hpool__unlock();
         while (cb) {
             hpool__callback *n = cb->next;
             cb->fn(f, cb->user);
             free(cb);
             cb = n;
         }
-        pthread_mutex_lock(&hpool__g.lock);
+        hpool__lock();
         hpool__future_drop_ref_locked(f);
-        pthread_mutex_unlock(&hpool__g.lock);
+        hpool__unlock();
     }
 }
 
@@ -222,38 +270,9 @@ static int check_live_locked(const hpool_future *f, const char *fn)
     return 0;
 }
 
-static bool on_manager_thread(void)
+static bool future_final(const void *f)
 {
-    return hpool__g.manager_running && pthread_equal(pthread_self(), hpool__g.manager);
-}
-
-/* Block on done_cond (g.lock held) until woken or the deadline. Done callbacks run on the
- * manager thread, the only thread that stores results: blocking there would wait for
- * itself forever, so it fails with HPOOL_ESTATE instead (a zero timeout, which does not
- * block, still answers HPOOL_ETIMEDOUT). \return 0 when woken, HPOOL_ETIMEDOUT,
- * HPOOL_ESTATE. */
-static int block_locked(double deadline, const char *fn)
-{
-    if (on_manager_thread() && deadline > hpool__now())
-        return hpool__fail(HPOOL_ESTATE,
-                           "%s: would block the manager thread (called from a done "
-                           "callback), which is the thread that completes futures",
-                           fn);
-    hpool__g.n_waiting++;
-    bool ok = hpool__cond_wait_until(&hpool__g.done_cond, &hpool__g.lock, deadline);
-    hpool__g.n_waiting--;
-    return ok ? 0 : HPOOL_ETIMEDOUT;
-}
-
-/* Wait (g.lock held) until f is final or the deadline passes. */
-static int wait_final_locked(hpool_future *f, double deadline, const char *fn)
-{
-    while (!is_final(f)) {
-        int rc = block_locked(deadline, fn);
-        if (rc == HPOOL_ESTATE || (rc != 0 && !is_final(f)))
-            return rc;
-    }
-    return 0;
+    return is_final(f);
 }
 
 static int outcome_locked(const hpool_future *f)
@@ -267,10 +286,11 @@ static int outcome_locked(const hpool_future *f)
 
 int hpool_future_result(hpool_future *f, double timeout_s, const void **res, size_t *len)
 {
-    pthread_mutex_lock(&hpool__g.lock);
+    hpool__lock();
     int rc = check_live_locked(f, "hpool_future_result");
     if (rc == 0)
-        rc = wait_final_locked(f, hpool__deadline(timeout_s), "hpool_future_result");
+        rc = hpool__wait_locked(future_final, f, hpool__deadline(timeout_s),
+                                "hpool_future_result");
     if (rc == HPOOL_ETIMEDOUT)
         rc = hpool__fail(rc, "hpool_future_result: no result within %g s", timeout_s);
     else if (rc == 0)
@@ -281,7 +301,7 @@ int hpool_future_result(hpool_future *f, double timeout_s, const void **res, siz
         if (len)
             *len = f->res_len;
     }
-    pthread_mutex_unlock(&hpool__g.lock);
+    hpool__unlock();
     return rc;
 }
 
@@ -289,10 +309,11 @@ int hpool_future_error(hpool_future *f, double timeout_s, hpool_error_info *info
 {
     if (info == NULL)
         return hpool__fail(HPOOL_EINVAL, "hpool_future_error: info is NULL");
-    pthread_mutex_lock(&hpool__g.lock);
+    hpool__lock();
     int rc = check_live_locked(f, "hpool_future_error");
     if (rc == 0)
-        rc = wait_final_locked(f, hpool__deadline(timeout_s), "hpool_future_error");
+        rc = hpool__wait_locked(future_final, f, hpool__deadline(timeout_s),
+                                "hpool_future_error");
     if (rc == HPOOL_ETIMEDOUT)
         rc = hpool__fail(rc, "hpool_future_error: not done within %g s", timeout_s);
     if (rc == 0) {
@@ -302,15 +323,15 @@ int hpool_future_error(hpool_future *f, double timeout_s, hpool_error_info *info
         info->item = f->seq;
         info->message = f->msg ? f->msg : (info->code ? hpool_strerror(info->code) : "");
     }
-    pthread_mutex_unlock(&hpool__g.lock);
+    hpool__unlock();
     return rc;
 }
 
 static bool state_is(hpool_future *f, int want)
 {
-    pthread_mutex_lock(&hpool__g.lock);
+    hpool__lock();
     bool r = check_live_locked(f, "hpool_future_state") == 0 && f->state == want;
-    pthread_mutex_unlock(&hpool__g.lock);
+    hpool__unlock();
     return r;
 }
 
@@ -326,9 +347,9 @@ bool hpool_future_cancelled(hpool_future *f)
 
 bool hpool_future_done(hpool_future *f)
 {
-    pthread_mutex_lock(&hpool__g.lock);
+    hpool__lock();
     bool r = check_live_locked(f, "hpool_future_done") == 0 && is_final(f);
-    pthread_mutex_unlock(&hpool__g.lock);
+    hpool__unlock();
     return r;
 }
 
@@ -336,7 +357,7 @@ bool hpool_future_cancel(hpool_future *f)
 {
     hpool_future *run_later = NULL;
     bool r = false;
-    pthread_mutex_lock(&hpool__g.lock);
+    hpool__lock();
     if (check_live_locked(f, "hpool_future_cancel") == 0) {
         if (f->state == HPOOL__F_PENDING) {
             /* It stays in the submission queue; the manager drops it when it gets there,
@@ -347,21 +368,21 @@ bool hpool_future_cancel(hpool_future *f)
             notify_waiters_locked(f);
             if (f->callbacks)
                 run_later = f;
-            hpool__notify_done_locked();
+            hpool__notify_locked();
             r = true;
         } else {
             r = f->state == HPOOL__F_CANCELLED;
         }
     }
-    pthread_mutex_unlock(&hpool__g.lock);
+    hpool__unlock();
     if (run_later) {
         /* Callbacks of a cancelled future run in the cancelling thread, as in CPython.
          * The queue still references it, so do not drop mgr_ref here. */
         hpool__callback *cb;
-        pthread_mutex_lock(&hpool__g.lock);
+        hpool__lock();
         cb = f->callbacks;
         f->callbacks = NULL;
-        pthread_mutex_unlock(&hpool__g.lock);
+        hpool__unlock();
         while (cb) {
             hpool__callback *n = cb->next;
             cb->fn(f, cb->user);
@@ -376,7 +397,7 @@ int hpool_future_add_done_callback(hpool_future *f, hpool_done_fn fn, void *user
 {
     if (fn == NULL)
         return hpool__fail(HPOOL_EINVAL, "hpool_future_add_done_callback: fn is NULL");
-    pthread_mutex_lock(&hpool__g.lock);
+    hpool__lock();
     int rc = check_live_locked(f, "hpool_future_add_done_callback");
     bool run_now = rc == 0 && is_final(f);
     if (rc == 0 && !run_now) {
@@ -394,7 +415,7 @@ int hpool_future_add_done_callback(hpool_future *f, hpool_done_fn fn, void *user
             *pp = cb;
         }
     }
-    pthread_mutex_unlock(&hpool__g.lock);
+    hpool__unlock();
     if (run_now)
         fn(f, user);
     return rc;
@@ -402,14 +423,14 @@ int hpool_future_add_done_callback(hpool_future *f, hpool_done_fn fn, void *user
 
 int hpool_future_release(hpool_future *f)
 {
-    pthread_mutex_lock(&hpool__g.lock);
+    hpool__lock();
     int rc = check_live_locked(f, "hpool_future_release");
     if (rc == 0) {
         f->user_ref = false;
         if (!f->mgr_ref)
             future_free_locked(f);
     }
-    pthread_mutex_unlock(&hpool__g.lock);
+    hpool__unlock();
     return rc;
 }
 
@@ -434,6 +455,19 @@ static bool wait_satisfied_locked(hpool_future *const *fs, size_t n, hpool_retur
     return done == n;
 }
 
+typedef struct {
+    hpool_future *const *fs;
+    size_t n;
+    hpool_return_when when;
+    size_t n_done;
+} wait_args;
+
+static bool wait_ready(const void *what)
+{
+    wait_args *a = (wait_args *)what; /* n_done is this call's own scratch */
+    return wait_satisfied_locked(a->fs, a->n, a->when, &a->n_done);
+}
+
 int hpool_wait(hpool_future *const *fs, size_t n, double timeout_s, hpool_return_when when,
                bool *done, size_t *n_done)
 {
@@ -444,21 +478,20 @@ int hpool_wait(hpool_future *const *fs, size_t n, double timeout_s, hpool_return
     double deadline = hpool__deadline(timeout_s);
     size_t nd = 0;
     int rc = 0;
-    pthread_mutex_lock(&hpool__g.lock);
+    hpool__lock();
     for (size_t i = 0; i < n && rc == 0; i++)
         rc = check_live_locked(fs[i], "hpool_wait");
-    while (rc == 0 && !wait_satisfied_locked(fs, n, when, &nd)) {
-        int w = block_locked(deadline, "hpool_wait");
-        if (w == HPOOL_ESTATE)
-            rc = w;
-        else if (w != 0 && !wait_satisfied_locked(fs, n, when, &nd))
-            rc = hpool__fail(HPOOL_ETIMEDOUT, "hpool_wait: condition not met within %g s",
-                             timeout_s);
-    }
+    wait_args a = {fs, n, when, 0};
+    if (rc == 0)
+        rc = hpool__wait_locked(wait_ready, &a, deadline, "hpool_wait");
+    nd = a.n_done;
+    if (rc == HPOOL_ETIMEDOUT)
+        rc = hpool__fail(HPOOL_ETIMEDOUT, "hpool_wait: condition not met within %g s",
+                         timeout_s);
     if (done)
         for (size_t i = 0; i < n; i++)
             done[i] = fs[i] && fs[i]->magic == HPOOL__FUTURE_LIVE && is_final(fs[i]);
-    pthread_mutex_unlock(&hpool__g.lock);
+    hpool__unlock();
     if (n_done)
         *n_done = nd;
     return rc;
@@ -532,7 +565,7 @@ int hpool_as_completed_create(hpool_future *const *fs, size_t n, double timeout_
         return hpool__fail(HPOOL_ENOMEM, "hpool_as_completed_create: out of memory");
     }
     int rc = 0;
-    pthread_mutex_lock(&hpool__g.lock);
+    hpool__lock();
     for (size_t i = 0; i < n && rc == 0; i++)
         rc = check_live_locked(fs[i], "hpool_as_completed_create");
     if (rc != 0)
@@ -553,7 +586,7 @@ int hpool_as_completed_create(hpool_future *const *fs, size_t n, double timeout_
         w->next = f->waiters;
         f->waiters = w;
     }
-    pthread_mutex_unlock(&hpool__g.lock);
+    hpool__unlock();
     if (rc != 0) {
         hpool_as_completed_free(ac); /* unregisters what was registered */
         return rc;
@@ -562,26 +595,23 @@ int hpool_as_completed_create(hpool_future *const *fs, size_t n, double timeout_
     return 0;
 }
 
+static bool as_completed_ready(const void *what)
+{
+    const hpool_as_completed *ac = what;
+    return ac->count > 0 || ac->returned >= ac->total;
+}
+
 int hpool_as_completed_next(hpool_as_completed *ac, hpool_future **f)
 {
     if (ac == NULL || f == NULL)
         return hpool__fail(HPOOL_EINVAL, "hpool_as_completed_next: NULL argument");
     int rc = 0;
-    pthread_mutex_lock(&hpool__g.lock);
+    hpool__lock();
     size_t total = ac->total;
-    while (ac->count == 0 && ac->returned < total) {
-        int w = block_locked(ac->deadline, "hpool_as_completed_next");
-        if (w == HPOOL_ESTATE) {
-            rc = w;
-            break;
-        }
-        if (w != 0 && ac->count == 0) {
-            rc = hpool__fail(HPOOL_ETIMEDOUT,
-                             "hpool_as_completed_next: %zu of %zu futures unfinished",
-                             total - ac->returned, total);
-            break;
-        }
-    }
+    rc = hpool__wait_locked(as_completed_ready, ac, ac->deadline, "hpool_as_completed_next");
+    if (rc == HPOOL_ETIMEDOUT)
+        rc = hpool__fail(HPOOL_ETIMEDOUT, "hpool_as_completed_next: %zu of %zu futures unfinished",
+                         total - ac->returned, total);
     if (rc == 0 && ac->count > 0) {
         *f = ac->ready[ac->head];
         ac->head = (ac->head + 1) % ac->n;
@@ -589,7 +619,7 @@ int hpool_as_completed_next(hpool_as_completed *ac, hpool_future **f)
         ac->returned++;
         rc = 1;
     }
-    pthread_mutex_unlock(&hpool__g.lock);
+    hpool__unlock();
     return rc;
 }
 
@@ -597,7 +627,7 @@ void hpool_as_completed_free(hpool_as_completed *ac)
 {
     if (ac == NULL)
         return;
-    pthread_mutex_lock(&hpool__g.lock);
+    hpool__lock();
     /* Unhook registrations still pending, so completion never writes into freed
      * memory. Futures already released took their links with them. */
     for (size_t i = 0; ac->all && i < ac->n; i++) {
@@ -608,7 +638,7 @@ void hpool_as_completed_free(hpool_as_completed *ac)
             if (w->ac == ac)
                 w->ac = NULL;
     }
-    pthread_mutex_unlock(&hpool__g.lock);
+    hpool__unlock();
     free(ac->ready);
     free(ac->all);
     free(ac);

@@ -1,36 +1,23 @@
-/* hpool_init / hpool_finalize and the library's global state. */
+/* hpool_init / hpool_finalize: MPI, the registry check, then the manager thread on rank 0
+ * or the worker loop on the others. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "errors.h"
 #include "executor.h"
+#include "future.h"
+#include "manager.h"
+#include "policy.h"
+#include "proc.h"
+#include "registry.h"
+#include "sync.h"
+#include "worker.h"
 
-hpool__global hpool__g = {.lock = PTHREAD_MUTEX_INITIALIZER};
-
-void hpool__wake_manager_locked(void)
-{
-    hpool__g.wake_seq++;
-    if (hpool__g.manager_sleeping)
-        pthread_cond_signal(&hpool__g.wake_cond);
-}
-
-void hpool__notify_done_locked(void)
-{
-    if (hpool__g.n_waiting > 0)
-        pthread_cond_broadcast(&hpool__g.done_cond);
-}
-
-static int init_conds(void)
-{
-    /* CLOCK_MONOTONIC, so timeouts are immune to wall-clock changes (see clock.c). */
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    int rc = pthread_cond_init(&hpool__g.done_cond, &attr) ||
-             pthread_cond_init(&hpool__g.wake_cond, &attr);
-    pthread_condattr_destroy(&attr);
-    return rc ? HPOOL_ENOMEM : 0;
-}
+/* The main thread's, between hpool_init and hpool_finalize. */
+static bool initialized;
+static bool we_initialized_mpi;
+static MPI_Comm comm = MPI_COMM_NULL; /* private duplicate of MPI_COMM_WORLD */
 
 static int start_mpi(int *argc, char ***argv, const hpool_init_options *o)
 {
@@ -50,14 +37,14 @@ static int start_mpi(int *argc, char ***argv, const hpool_init_options *o)
     } else {
         if (MPI_Init_thread(argc, argv, want, &provided) != MPI_SUCCESS)
             return hpool__fail(HPOOL_EMPI, "hpool_init: MPI_Init_thread failed");
-        hpool__g.we_initialized_mpi = true;
+        we_initialized_mpi = true;
     }
     /* Rank 0's manager thread is the only thread that calls MPI after init, but it is not
      * the thread that initialised MPI: SERIALIZED is the least that allows this. */
     if (provided < MPI_THREAD_SERIALIZED) {
-        if (hpool__g.we_initialized_mpi)
+        if (we_initialized_mpi)
             MPI_Finalize();
-        hpool__g.we_initialized_mpi = false;
+        we_initialized_mpi = false;
         return hpool__fail(HPOOL_ETHREAD,
                            "hpool_init: MPI provides thread level %d; hpool needs "
                            "MPI_THREAD_SERIALIZED (%d) or more",
@@ -68,46 +55,50 @@ static int start_mpi(int *argc, char ***argv, const hpool_init_options *o)
 
 static void stop_mpi(void)
 {
-    if (hpool__g.comm != MPI_COMM_NULL && hpool__g.comm != 0)
-        MPI_Comm_free(&hpool__g.comm);
-    if (hpool__g.we_initialized_mpi) {
+    if (comm != MPI_COMM_NULL)
+        MPI_Comm_free(&comm);
+    hpool__proc_clear();
+    if (we_initialized_mpi) {
         int finalized = 0;
         MPI_Finalized(&finalized);
         if (!finalized)
             MPI_Finalize();
     }
-    hpool__g.we_initialized_mpi = false;
+    we_initialized_mpi = false;
 }
 
 int hpool_init(int *argc, char ***argv, const hpool_init_options *o)
 {
     hpool__clear_error();
-    if (hpool__g.initialized)
+    if (initialized)
         return hpool__fail(HPOOL_ESTATE, "hpool_init: already initialised");
     int rc = start_mpi(argc, argv, o);
     if (rc != 0)
         return rc;
     hpool__registry_freeze();
-    MPI_Comm_dup(MPI_COMM_WORLD, &hpool__g.comm);
-    MPI_Comm_rank(hpool__g.comm, &hpool__g.rank);
-    MPI_Comm_size(hpool__g.comm, &hpool__g.size);
-    hpool__g.worker_timeout_s = o && o->worker_timeout_s > 0 ? o->worker_timeout_s : 30.0;
-
-    rc = hpool__registry_verify(hpool__g.comm, hpool__g.rank, hpool__g.size);
+    int rank = 0, size = 0;
+    MPI_Comm_dup(MPI_COMM_WORLD, &comm);
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &size);
+    double timeout = o && o->worker_timeout_s > 0 ? o->worker_timeout_s
+                                                  : HPOOL__WORKER_TIMEOUT_DEFAULT_S;
+    rc = hpool__proc_set(comm, rank, size, timeout);
     if (rc == 0)
-        rc = init_conds();
+        rc = hpool__registry_verify(comm, rank, size);
+    if (rc == 0)
+        rc = hpool__sync_init();
     if (rc != 0) {
         stop_mpi();
         return rc;
     }
-    hpool__g.initialized = true;
-    if (hpool__g.rank != 0) {
+    initialized = true;
+    if (rank != 0) {
         rc = hpool__worker_serve();
         return rc < 0 ? rc : HPOOL_WORKER;
     }
     rc = hpool__manager_start();
     if (rc != 0) {
-        hpool__g.initialized = false;
+        initialized = false;
         stop_mpi();
         return rc;
     }
@@ -116,40 +107,40 @@ int hpool_init(int *argc, char ***argv, const hpool_init_options *o)
 
 int hpool_finalize(void)
 {
-    if (!hpool__g.initialized)
+    if (!initialized)
         return hpool__fail(HPOOL_ESTATE, "hpool_finalize: hpool_init did not succeed");
     int rc = 0;
-    if (hpool__g.rank == 0) {
+    bool manager = hpool__proc_rank() == 0;
+    if (manager) {
         hpool__executors_destroy_all();
-        pthread_mutex_lock(&hpool__g.lock);
-        hpool__g.finalize_requested = true;
-        hpool__wake_manager_locked();
-        pthread_mutex_unlock(&hpool__g.lock);
         rc = hpool__manager_stop();
-        pthread_mutex_lock(&hpool__g.lock);
+        hpool__lock();
         hpool__future_slabs_free();
-        pthread_mutex_unlock(&hpool__g.lock);
+        hpool__unlock();
     }
-    hpool__g.initialized = false;
-    if (hpool__hung_rank != 0) {
+    initialized = false;
+    const char *why = NULL;
+    int stuck = hpool__proc_stuck(&why);
+    if (stuck != 0) {
         /* MPI_Finalize would wait for a rank that never comes back. Say so and let the
          * program decide (MPI_Abort ends the job); the library never aborts itself. */
         return hpool__fail(HPOOL_EBROKEN,
                            "hpool_finalize: rank %d is stuck, so MPI cannot be "
                            "finalized; end the job with MPI_Abort. %s",
-                           hpool__hung_rank, hpool__hung_msg);
+                           stuck, why);
     }
     stop_mpi();
-    hpool__orphans_free();
+    if (manager)
+        hpool__manager_free();
     return rc;
 }
 
 int hpool_world_size(void)
 {
-    return hpool__g.initialized ? hpool__g.size : HPOOL_ESTATE;
+    return initialized ? hpool__proc_size() : HPOOL_ESTATE;
 }
 
 int hpool_world_rank(void)
 {
-    return hpool__g.initialized ? hpool__g.rank : HPOOL_ESTATE;
+    return initialized ? hpool__proc_rank() : HPOOL_ESTATE;
 }

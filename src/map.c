@@ -7,10 +7,14 @@
  * once consumed. Chunks have the schedule's size: a full buffer or a generator behind
  * delays a chunk rather than shortening it. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "executor.h"
+#include "clock.h"
+#include "map.h"
+#include "registry.h"
+#include "sync.h"
 
 #define GEN_DEFAULT_BUFFER 4096
 #define STAGE_BATCH 256
@@ -91,14 +95,13 @@ static uint64_t plan_locked(const hpool_map_iter *m, int worker, hpool__schedule
     return avail;
 }
 
-bool hpool__map_has_work_locked(const hpool_map_iter *m)
+static bool has_work_locked(const hpool_map_iter *m)
 {
     hpool__schedule trial;
     return plan_locked(m, 0, &trial) > 0;
 }
 
-hpool__map_chunk *hpool__map_carve_locked(hpool_map_iter *m, int worker, uint64_t *first,
-                                          uint32_t *count)
+static hpool__map_chunk *carve_locked(hpool_map_iter *m, int worker)
 {
     hpool__schedule after;
     uint64_t size = plan_locked(m, worker, &after);
@@ -109,6 +112,7 @@ hpool__map_chunk *hpool__map_carve_locked(hpool_map_iter *m, int worker, uint64_
         return NULL;
     m->sched = after;
     m->sched_used = m->sched.resolved;
+    c->map = m;
     c->first = m->carved;
     c->count = (uint32_t)size;
     m->carved += size;
@@ -119,9 +123,131 @@ hpool__map_chunk *hpool__map_carve_locked(hpool_map_iter *m, int worker, uint64_
     else
         m->chunks_head = c;
     m->chunks_tail = c;
-    *first = c->first;
-    *count = c->count;
     return c;
+}
+
+/* ---------------------------------------------------------------- the set of maps */
+/* The one place where a map leaves its set's carving queue. */
+static void unqueue_locked(hpool__map_set *set, hpool_map_iter *m, hpool_map_iter *prev)
+{
+    if (prev)
+        prev->next_queued = m->next_queued;
+    else
+        set->queue_head = m->next_queued;
+    if (set->queue_tail == m)
+        set->queue_tail = prev;
+    m->next_queued = NULL;
+    m->queued = false;
+}
+
+static void enqueue_locked(hpool__map_set *set, hpool_map_iter *m)
+{
+    m->next_queued = NULL;
+    if (set->queue_tail)
+        set->queue_tail->next_queued = m;
+    else
+        set->queue_head = m;
+    set->queue_tail = m;
+    m->queued = true;
+}
+
+/* The one place where a map leaves its set: at close, or when the set goes away. */
+static void leave_set_locked(hpool_map_iter *m)
+{
+    hpool__map_set *set = m->set;
+    if (set == NULL)
+        return;
+    if (m->queued) {
+        hpool_map_iter *prev = NULL;
+        for (hpool_map_iter *it = set->queue_head; it && it != m; it = it->next_queued)
+            prev = it;
+        unqueue_locked(set, m, prev);
+    }
+    if (m->prev_open)
+        m->prev_open->next_open = m->next_open;
+    else
+        set->open_head = m->next_open;
+    if (m->next_open)
+        m->next_open->prev_open = m->prev_open;
+    m->next_open = m->prev_open = NULL;
+    m->set = NULL;
+}
+
+void hpool__maps_add_locked(hpool__map_set *set, hpool_map_iter *m)
+{
+    m->set = set;
+    m->prev_open = NULL;
+    m->next_open = set->open_head;
+    if (set->open_head)
+        set->open_head->prev_open = m;
+    set->open_head = m;
+    enqueue_locked(set, m);
+}
+
+bool hpool__maps_have_work_locked(const hpool__map_set *set)
+{
+    for (const hpool_map_iter *m = set->queue_head; m; m = m->next_queued)
+        if (has_work_locked(m))
+            return true;
+    return false;
+}
+
+static void cancel_locked(hpool_map_iter *m)
+{
+    /* Only a map that loses items ends with ECANCELLED: one whose every item was carved
+     * (an ended generator included) ends normally. */
+    if (final_end_locked(m) > m->carved) {
+        m->limit = m->carved;
+        m->cancelled = true;
+    }
+}
+
+void hpool__maps_cancel_locked(hpool__map_set *set)
+{
+    for (hpool_map_iter *m = set->open_head; m; m = m->next_open)
+        cancel_locked(m);
+}
+
+void hpool__maps_end_locked(hpool__map_set *set, int code, const char *why)
+{
+    for (hpool_map_iter *m = set->open_head; m; m = m->next_open) {
+        if (m->end_code == HPOOL_EBROKEN)
+            continue;
+        m->end_code = code;
+        snprintf(m->end_msg, sizeof m->end_msg, "%s", why ? why : "");
+    }
+}
+
+void hpool__maps_detach_locked(hpool__map_set *set)
+{
+    while (set->open_head)
+        leave_set_locked(set->open_head);
+}
+
+hpool__map_chunk *hpool__map_on_dispatch_locked(hpool__map_set *set, int worker)
+{
+    hpool_map_iter *prev = NULL;
+    for (hpool_map_iter *m = set->queue_head, *next; m; m = next) {
+        next = m->next_queued;
+        hpool__map_chunk *c = carve_locked(m, worker);
+        if (c) {
+            m->inflight++;
+            /* To the tail, so that several maps share the workers. */
+            if (next) {
+                unqueue_locked(set, m, prev);
+                enqueue_locked(set, m);
+            }
+            return c;
+        }
+        /* Waiting for input or buffer room (items not carved yet, more may come): it
+         * stays queued, and the maps behind it get their turn meanwhile. */
+        if (m->carved < m->limit && !(m->input_ended && m->carved >= m->n)) {
+            prev = m;
+            continue;
+        }
+        unqueue_locked(set, m, prev); /* everything carved */
+    }
+    return NULL;
 }
 
 int hpool__map_copy_items(const hpool_map_iter *m, uint64_t first, uint32_t count,
@@ -144,14 +270,16 @@ int hpool__map_copy_items(const hpool_map_iter *m, uint64_t first, uint32_t coun
     return 0;
 }
 
-void hpool__map_chunk_done_locked(hpool_map_iter *m, hpool__map_chunk *c, void *msg,
-                                  size_t len, int rank)
+static void chunk_done_locked(hpool__map_chunk *c, void *msg, size_t len, int rank)
 {
+    hpool_map_iter *m = c->map;
     c->msg = msg;
     c->msg_len = len;
     c->rank = rank;
     c->done = true;
-    hpool__item_reader_init(&c->reader, msg, len);
+    if (msg)
+        hpool__item_reader_init(&c->reader, msg, len);
+    m->inflight--;
     if (m->unordered) {
         /* Leaves the list of open chunks (at most workers x prefetch long) ... */
         hpool__map_chunk *prev = NULL;
@@ -176,21 +304,55 @@ void hpool__map_chunk_done_locked(hpool_map_iter *m, hpool__map_chunk *c, void *
     }
 }
 
-void hpool__map_cancel_locked(hpool_map_iter *m)
+void hpool__map_on_result_locked(hpool__map_chunk *c, void *msg, size_t len, int rank)
 {
-    /* Only a map that loses items ends with ECANCELLED: one whose every item was carved
-     * (an ended generator included) ends normally. */
-    if (final_end_locked(m) > m->carved) {
-        m->limit = m->carved;
-        m->cancelled = true;
+    chunk_done_locked(c, msg, len, rank);
+}
+
+/* A RESULT message in which every item of c reports `status` and `msg`. */
+static int failed_result(const hpool__map_chunk *c, int32_t status, const char *msg, void **out,
+                         size_t *len)
+{
+    hpool__buf b = {0};
+    hpool__wire_hdr *h = hpool__buf_begin(&b, HPOOL__MSG_RESULT, 0);
+    if (h == NULL)
+        return HPOOL_ENOMEM;
+    h->count = c->count;
+    h->status = status;
+    for (uint32_t i = 0; i < c->count; i++)
+        if (hpool__buf_put_item(&b, status, msg, strlen(msg) + 1) != 0) {
+            hpool__buf_free(&b);
+            return HPOOL_ENOMEM;
+        }
+    *out = b.data;
+    *len = b.len;
+    return 0;
+}
+
+bool hpool__map_on_lost_locked(hpool__map_chunk *c, bool retry, int retry_limit,
+                               hpool__queue *again, int code, const char *why, int rank)
+{
+    if (retry && c->retries < retry_limit && hpool__queue_push(again, c) == 0) {
+        c->retries++;
+        return true; /* still counted in flight */
     }
+    void *msg = NULL;
+    size_t len = 0;
+    if (failed_result(c, code, why, &msg, &len) != 0) {
+        /* No memory for the message: the chunk still ends, its items report `code`. */
+        msg = NULL;
+        len = 0;
+        c->fail_code = code;
+    }
+    chunk_done_locked(c, msg, len, rank);
+    return false;
 }
 
 /* ---------------------------------------------------------------- creation */
-static int validate_map(hpool_executor *ex, const char *task, const void *items,
-                        size_t item_size, const hpool_map_options *o, hpool_map_iter **out)
+static int validate_map(const char *task, const void *items, size_t item_size,
+                        const hpool_map_options *o, hpool_map_iter **out)
 {
-    if (ex == NULL || out == NULL)
+    if (out == NULL)
         return hpool__fail(HPOOL_EINVAL, "hpool_map: NULL executor or output");
     if (item_size == 0 || item_size > (64u << 20))
         return hpool__fail(HPOOL_EINVAL, "hpool_map: item_size %zu out of range 1..64 MiB",
@@ -215,10 +377,10 @@ static void stage_input(hpool_map_iter *m)
     if (m->gen == NULL)
         return;
     for (;;) {
-        pthread_mutex_lock(&hpool__g.lock);
+        hpool__lock();
         bool stopped = m->input_ended || m->closing || m->cancelled;
         uint64_t n = m->n, stop = min_u64(ring_base_locked(m) + m->buffersize, m->limit);
-        pthread_mutex_unlock(&hpool__g.lock);
+        hpool__unlock();
         if (stopped || n >= stop)
             return;
         uint64_t batch_end = n + STAGE_BATCH < stop ? n + STAGE_BATCH : stop;
@@ -229,7 +391,7 @@ static void stage_input(hpool_map_iter *m)
             if (status != 1)
                 break;
         }
-        pthread_mutex_lock(&hpool__g.lock);
+        hpool__lock();
         m->n = i;
         if (status != 1)
             m->input_ended = true;
@@ -240,32 +402,21 @@ static void stage_input(hpool_map_iter *m)
         if (m->n >= m->limit && !m->cancelled && !m->closing)
             m->input_ended = true;
         hpool__wake_manager_locked();
-        pthread_mutex_unlock(&hpool__g.lock);
+        hpool__unlock();
         if (status != 1)
             return;
     }
 }
 
-int hpool_map(hpool_executor *ex, const char *task, const void *items, size_t item_size,
-              size_t n, const hpool_map_options *o, hpool_map_iter **out)
+int hpool__map_new(const char *task, const void *items, size_t item_size, size_t n,
+                   const hpool_map_options *o, int workers, hpool_map_iter **out)
 {
-    static const hpool_map_options defaults;
-    if (o == NULL)
-        o = &defaults;
-    int rc = validate_map(ex, task, items, item_size, o, out);
-    if (rc != 0)
-        return rc;
-    /* Checked again when the map is queued; this one keeps a shut-down executor from
-     * running the user's generator for nothing. */
-    pthread_mutex_lock(&hpool__g.lock);
-    rc = hpool__executor_accepting_locked(ex, "hpool_map");
-    pthread_mutex_unlock(&hpool__g.lock);
+    int rc = validate_map(task, items, item_size, o, out);
     if (rc != 0)
         return rc;
     hpool_map_iter *m = calloc(1, sizeof *m);
     if (m == NULL)
         return HPOOL_ENOMEM;
-    m->ex = ex;
     m->task = hpool__task_lookup(task);
     m->item_size = item_size;
     m->items = items;
@@ -274,7 +425,10 @@ int hpool_map(hpool_executor *ex, const char *task, const void *items, size_t it
     m->unordered = o->unordered;
     m->buffersize = o->buffersize;
     m->t_created = hpool__now();
-    m->deadline = o->timeout_s > 0 ? m->t_created + o->timeout_s : INFINITY;
+    /* CPython's map(timeout=None) unless a timeout is given; then, as everywhere, 0 means
+     * "do not wait" (counted from the call, as CPython does). */
+    m->deadline = o->timeout_set ? m->t_created + (o->timeout_s < 0 ? INFINITY : o->timeout_s)
+                                 : INFINITY;
     m->limit = items ? n : (n ? n : UINT64_MAX);
     m->n = items ? n : 0;
     m->input_ended = items != NULL;
@@ -294,27 +448,9 @@ int hpool_map(hpool_executor *ex, const char *task, const void *items, size_t it
                                staged, item_size);
         }
     }
-    hpool__schedule_init(&m->sched, o->schedule, n, hpool_executor_workers(ex),
-                         o->chunksize ? o->chunksize : 1);
+    hpool__schedule_init(&m->sched, o->schedule, n, workers, o->chunksize ? o->chunksize : 1);
     m->sched_used = m->sched.resolved;
     stage_input(m);
-    pthread_mutex_lock(&hpool__g.lock);
-    rc = hpool__executor_accepting_locked(ex, "hpool_map");
-    if (rc == 0) {
-        m->queued = true;
-        if (ex->maps_tail)
-            ex->maps_tail->next_in_ex = m;
-        else
-            ex->maps_head = m;
-        ex->maps_tail = m;
-        hpool__wake_manager_locked();
-    }
-    pthread_mutex_unlock(&hpool__g.lock);
-    if (rc != 0) {
-        free(m->ring);
-        free(m);
-        return rc;
-    }
     *out = m;
     return 0;
 }
@@ -328,7 +464,7 @@ static void free_chunk(hpool__map_chunk *c)
     }
 }
 
-/* The next chunk to read from, or NULL if none is ready. g.lock. */
+/* The next chunk to read from, or NULL if none is ready. lock. */
 static hpool__map_chunk *next_ready_locked(hpool_map_iter *m)
 {
     hpool__map_chunk *c = NULL;
@@ -353,26 +489,47 @@ static bool ready_locked(const hpool_map_iter *m)
     return m->unordered ? m->done_head != NULL : (m->chunks_head && m->chunks_head->done);
 }
 
-/* Why there will be no further result, or 1 if one may still come. g.lock. */
-static int end_reason_locked(const hpool_map_iter *m)
+/* Whether a further result may come (1), the map ended normally (0), or why not
+ * (<0, without a message: end_message_locked says it). lock. */
+static int end_code_locked(const hpool_map_iter *m)
 {
     if (m->consumed < m->carved)
         return 1; /* results still to come */
-    if (m->input_ended && m->consumed >= m->n) {
-        if (m->gen_failed)
-            return hpool__fail(HPOOL_EINVAL, "hpool_map_next: generator failed at item %llu",
-                               (unsigned long long)m->n);
-        return 0; /* plain end */
-    }
-    if (m->ex->broken)
-        return hpool__fail(HPOOL_EBROKEN, "hpool_map_next: %s", m->ex->broken_msg);
+    if (m->input_ended && m->consumed >= m->n)
+        return m->gen_failed ? HPOOL_EINVAL : 0;
+    if (m->end_code == HPOOL_EBROKEN)
+        return HPOOL_EBROKEN;
     if (m->cancelled)
+        return HPOOL_ECANCELLED;
+    if (m->end_code != 0 || m->set == NULL)
+        return HPOOL_ESHUTDOWN;
+    return 1;
+}
+
+static int end_message_locked(const hpool_map_iter *m, int code)
+{
+    switch (code) {
+    case HPOOL_EINVAL:
+        return hpool__fail(HPOOL_EINVAL, "hpool_map_next: generator failed at item %llu",
+                           (unsigned long long)m->n);
+    case HPOOL_EBROKEN:
+        return hpool__fail(HPOOL_EBROKEN, "hpool_map_next: %s", m->end_msg);
+    case HPOOL_ECANCELLED:
         return hpool__fail(HPOOL_ECANCELLED, "hpool_map_next: remaining items cancelled");
-    if (m->ex->drained)
+    case HPOOL_ESHUTDOWN:
         return hpool__fail(HPOOL_ESHUTDOWN,
                            "hpool_map_next: executor shut down before item %llu was carved",
                            (unsigned long long)m->consumed);
-    return 1;
+    default:
+        return code;
+    }
+}
+
+/* What hpool_map_next waits for: a result, or the end. */
+static bool next_or_end(const void *what)
+{
+    const hpool_map_iter *m = what;
+    return ready_locked(m) || end_code_locked(m) != 1;
 }
 
 /* Read the current chunk's next item. Consumer thread. */
@@ -384,7 +541,11 @@ static int read_item(hpool_map_iter *m, const void **res, size_t *len, uint64_t 
     size_t n;
     uint64_t idx = c->first + c->consumed;
     c->consumed++;
-    if (hpool__item_reader_next(&c->reader, &status, &data, &n) != 0) {
+    if (c->msg == NULL) {
+        status = c->fail_code;
+        data = "the item's worker was lost, and no memory was left to say more";
+        n = strlen(data) + 1;
+    } else if (hpool__item_reader_next(&c->reader, &status, &data, &n) != 0) {
         status = HPOOL_EPROTO;
         data = "malformed result message";
         n = strlen(data) + 1;
@@ -417,7 +578,7 @@ int hpool_map_next(hpool_map_iter *m, const void **res, size_t *len, uint64_t *i
     if (m->closing)
         return hpool__fail(HPOOL_ECLOSED, "hpool_map_next: map is closed");
     int rc = 0;
-    pthread_mutex_lock(&hpool__g.lock);
+    hpool__lock();
     if (m->current && m->current->consumed == m->current->count) {
         free_chunk(m->current); /* the caller is done with its last result */
         m->current = NULL;
@@ -426,18 +587,17 @@ int hpool_map_next(hpool_map_iter *m, const void **res, size_t *len, uint64_t *i
         m->current = next_ready_locked(m);
         if (m->current)
             break;
-        rc = end_reason_locked(m);
-        if (rc <= 0)
-            break;
-        hpool__g.n_waiting++;
-        bool ok = hpool__cond_wait_until(&hpool__g.done_cond, &hpool__g.lock, m->deadline);
-        hpool__g.n_waiting--;
-        if (!ok && !ready_locked(m)) {
-            rc = hpool__fail(HPOOL_ETIMEDOUT, "hpool_map_next: result %llu not ready in time",
-                             (unsigned long long)m->consumed);
+        rc = end_code_locked(m);
+        if (rc <= 0) {
+            rc = end_message_locked(m, rc);
             break;
         }
-        rc = 0;
+        rc = hpool__wait_locked(next_or_end, m, m->deadline, "hpool_map_next");
+        if (rc == HPOOL_ETIMEDOUT)
+            rc = hpool__fail(HPOOL_ETIMEDOUT, "hpool_map_next: result %llu not ready in time",
+                             (unsigned long long)m->consumed);
+        if (rc != 0)
+            break;
     }
     bool advanced = m->current != NULL;
     if (advanced) {
@@ -445,7 +605,7 @@ int hpool_map_next(hpool_map_iter *m, const void **res, size_t *len, uint64_t *i
         m->consumed++;
         hpool__wake_manager_locked(); /* buffer room for the next chunk */
     }
-    pthread_mutex_unlock(&hpool__g.lock);
+    hpool__unlock();
     if (advanced)
         stage_input(m); /* a generator failure surfaces when the consumer reaches it */
     return rc;
@@ -466,46 +626,19 @@ hpool_schedule_kind hpool_map_schedule_used(const hpool_map_iter *m)
 {
     if (m == NULL)
         return HPOOL_SCHED_FIXED;
-    pthread_mutex_lock(&hpool__g.lock);
+    hpool__lock();
     hpool_schedule_kind k = m->sched_used;
-    pthread_mutex_unlock(&hpool__g.lock);
+    hpool__unlock();
     return k;
 }
 
-static void unqueue_locked(hpool_map_iter *m)
+static bool nothing_in_flight(const void *what)
 {
-    hpool_executor *ex = m->ex;
-    hpool_map_iter *prev = NULL;
-    for (hpool_map_iter *it = ex->maps_head; it; prev = it, it = it->next_in_ex) {
-        if (it != m)
-            continue;
-        if (prev)
-            prev->next_in_ex = m->next_in_ex;
-        else
-            ex->maps_head = m->next_in_ex;
-        if (ex->maps_tail == m)
-            ex->maps_tail = prev;
-        break;
-    }
-    m->next_in_ex = NULL;
-    m->queued = false;
+    return ((const hpool_map_iter *)what)->inflight == 0;
 }
 
-int hpool_map_close(hpool_map_iter *m)
+void hpool__map_free(hpool_map_iter *m)
 {
-    if (m == NULL)
-        return hpool__fail(HPOOL_EINVAL, "hpool_map_close: map is NULL");
-    pthread_mutex_lock(&hpool__g.lock);
-    m->closing = true;
-    m->limit = m->carved; /* nothing more is carved; what was dispatched finishes */
-    if (m->queued)
-        unqueue_locked(m);
-    while (m->inflight > 0) {
-        hpool__g.n_waiting++;
-        pthread_cond_wait(&hpool__g.done_cond, &hpool__g.lock);
-        hpool__g.n_waiting--;
-    }
-    pthread_mutex_unlock(&hpool__g.lock);
     free_chunk(m->current);
     for (hpool__map_chunk *c = m->chunks_head, *n; c; c = n) {
         n = c->next;
@@ -517,5 +650,24 @@ int hpool_map_close(hpool_map_iter *m)
     }
     free(m->ring);
     free(m);
+}
+
+int hpool_map_close(hpool_map_iter *m)
+{
+    if (m == NULL)
+        return hpool__fail(HPOOL_EINVAL, "hpool_map_close: map is NULL");
+    hpool__lock();
+    m->closing = true;
+    m->limit = m->carved; /* nothing more is carved; what was dispatched finishes */
+    /* Chunks in flight still write into the map: wait for them (on the manager thread,
+     * a done callback, this answers HPOOL_ESTATE and the map stays closing: close it
+     * again from another thread). */
+    int rc = hpool__wait_locked(nothing_in_flight, m, INFINITY, "hpool_map_close");
+    if (rc == 0)
+        leave_set_locked(m);
+    hpool__unlock();
+    if (rc != 0)
+        return rc;
+    hpool__map_free(m);
     return 0;
 }

@@ -2,14 +2,19 @@
  * team, is in topology.c).
  *
  * Manager side: collect the rows from the START_ACKs, add rank 0's manager thread, compare
- * hosts (oversubscription, cores shared between ranks), publish the table under g.lock.
+ * hosts (oversubscription, cores shared between ranks), publish the table under the library lock.
  * Tables live in a list owned by this file; one whose executor has been destroyed is freed
  * when the next table is published (executor.c does not know about tables). */
+#include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "errors.h"
 #include "executor.h"
+#include "sync.h"
+#include "placement.h"
 #include "topology.h"
 
 /* ---------------------------------------------------------------- manager: the table */
@@ -19,10 +24,10 @@ typedef struct hpool__placement {
     size_t n, cap;
     unsigned flags;
     char *warnings;       /* "" or lines */
-    struct hpool__placement *next; /* tables list; g.lock */
+    struct hpool__placement *next; /* tables list; the library lock */
 } hpool__placement;
 
-static hpool__placement *tables; /* every table not yet freed; g.lock */
+static hpool__placement *tables; /* every table not yet freed; the library lock */
 
 static void table_free(hpool__placement *t)
 {
@@ -31,13 +36,6 @@ static void table_free(hpool__placement *t)
     free(t);
 }
 
-static bool executor_alive_locked(int id)
-{
-    for (hpool_executor *e = hpool__g.executors; e; e = e->next_all)
-        if (e->id == id)
-            return true;
-    return false;
-}
 
 int hpool__topo_split_ack(const void *payload, size_t len, const char **msg,
                           const void **block, size_t *block_len)
@@ -78,10 +76,10 @@ static hpool__placement *build_table(hpool_executor *ex)
     if (t == NULL)
         return NULL;
     t->exec_id = ex->id;
-    pthread_mutex_lock(&hpool__g.lock);
+    hpool__lock();
     t->next = tables;
     tables = t;
-    pthread_mutex_unlock(&hpool__g.lock);
+    hpool__unlock();
     ex->placement_build = t;
     return t;
 }
@@ -278,7 +276,7 @@ static void print_warnings(const hpool__placement *t)
 int hpool__placement_finish(hpool_executor *ex)
 {
     /* Once per executor. ex->placement is written only by this thread (the manager),
-     * so reading it here without g.lock is safe. */
+     * so reading it here without the library lock is safe. */
     if (ex->placement)
         return 0;
     hpool__topo_ensure();
@@ -305,31 +303,37 @@ int hpool__placement_finish(hpool_executor *ex)
         t->flags |= t->rows[i].flags;
     print_warnings(t);
 
-    pthread_mutex_lock(&hpool__g.lock);
+    hpool__lock();
     ex->placement = t;
     ex->placement_build = NULL;
     /* Free the tables of executors that were destroyed since (nobody can ask for them). */
     for (hpool__placement **pp = &tables; *pp;) {
         hpool__placement *o = *pp;
-        if (o != t && !executor_alive_locked(o->exec_id)) {
+        if (o != t && !hpool__executor_alive_locked(o->exec_id)) {
             *pp = o->next;
             table_free(o);
         } else {
             pp = &o->next;
         }
     }
-    hpool__notify_done_locked();
-    pthread_mutex_unlock(&hpool__g.lock);
+    hpool__notify_locked();
+    hpool__unlock();
     return 0;
 }
 
 /* ---------------------------------------------------------------- public API */
+static bool table_or_end(const void *what)
+{
+    const hpool_executor *ex = what;
+    return ex->destroyed || ex->placement || ex->broken || ex->drained;
+}
+
 static int wait_table(hpool_executor *ex, const char *fn, hpool__placement **out)
 {
     if (ex == NULL)
         return hpool__fail(HPOOL_EINVAL, "%s: executor is NULL", fn);
     int rc = 0;
-    pthread_mutex_lock(&hpool__g.lock);
+    hpool__lock();
     for (;;) {
         if (ex->destroyed) {
             rc = hpool__fail(HPOOL_ESTATE, "%s: executor was destroyed", fn);
@@ -347,17 +351,12 @@ static int wait_table(hpool_executor *ex, const char *fn, hpool__placement **out
             rc = hpool__fail(HPOOL_ESTATE, "%s: executor ended without a placement table", fn);
             break;
         }
-        /* The manager thread fills the table: waiting on it there would never end. */
-        if (hpool__g.manager_running && pthread_equal(pthread_self(), hpool__g.manager)) {
-            rc = hpool__fail(HPOOL_ESTATE, "%s: not ready yet, and called on the manager thread",
-                             fn);
+        /* The manager thread fills the table: waiting on it there answers ESTATE. */
+        rc = hpool__wait_locked(table_or_end, ex, INFINITY, fn);
+        if (rc != 0)
             break;
-        }
-        hpool__g.n_waiting++;
-        pthread_cond_wait(&hpool__g.done_cond, &hpool__g.lock);
-        hpool__g.n_waiting--;
     }
-    pthread_mutex_unlock(&hpool__g.lock);
+    hpool__unlock();
     return rc;
 }
 

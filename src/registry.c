@@ -5,7 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "errors.h"
+#include "registry.h"
 
 typedef struct {
     char name[HPOOL_TASK_NAME_MAX];

@@ -4,8 +4,14 @@
 #ifndef HPOOL_TASK_CTX_H
 #define HPOOL_TASK_CTX_H
 
-#include "internal.h"
-#include "topology.h" /* worker.c binds the team at START (hpool__topo_*) */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "clock.h"
+#include "errors.h"
+#include "hpool.h"
 #include "wire.h"
 
 struct hpool_task_ctx {

@@ -30,7 +30,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "executor.h"
+#include "errors.h"
+#include "proc.h"
 #include "task_ctx.h" /* hpool__team_publish/observe */
 #include "topology.h"
 
@@ -193,7 +194,7 @@ static bool local_workers(int *index, int *count)
         if (!parse_int(getenv(vars[i][0]), &lr) || !parse_int(getenv(vars[i][1]), &ls) ||
             lr < 0 || ls < 1 || lr >= ls)
             continue;
-        int manager_here = hpool__g.rank == (int)lr && lr > 0;
+        int manager_here = hpool__proc_rank() == (int)lr && lr > 0;
         *index = (int)lr - manager_here;
         *count = (int)ls - manager_here;
         return *count >= 1 && *index >= 0 && *index < *count;
@@ -278,7 +279,7 @@ static plan_kind plan(int threads, int *pu)
     bool local = local_workers(&idx, &here);
     bool unbound = hwloc_bitmap_isequal(tp.proc_set, tp.allowed);
     int lo = 0, hi = cl.n_cores, offset = 0;
-    if (unbound && !local && hpool__g.size > 2) {
+    if (unbound && !local && hpool__proc_size() > 2) {
         /* Every worker would pick the same first cores: worse than not binding. */
         core_list_free(&cl);
         return PLAN_NONE;
@@ -399,7 +400,7 @@ void hpool__topo_manager_row(hpool_placement *r)
     memset(r, 0, sizeof *r);
     memcpy(r->host, tp.host, sizeof r->host);
     memcpy(r->cpuset, tp.cpuset_text, sizeof r->cpuset);
-    r->rank = hpool__g.rank;
+    r->rank = hpool__proc_rank();
     r->thread = -1;
     r->cpu = current_cpu();
     int32_t core, numa;

@@ -16,8 +16,6 @@
 #include "hpool.h" /* hpool_placement */
 #include "wire.h"
 
-struct hpool_executor;
-
 #define HPOOL__PLACE_MAGIC 0x504c4143u /* "PLAC" */
 #define HPOOL__PLACE_MAX_ROWS 4096u    /* threads_per_worker is at most 1024 */
 
@@ -58,18 +56,5 @@ void hpool__topo_ensure(void);
 /* Fill r with the row of the calling thread, rank 0's manager thread (never bound by hpool).
  * Call hpool__topo_ensure first. */
 void hpool__topo_manager_row(hpool_placement *r);
-
-/* ---- manager side (rank 0's manager thread; placement.c) ---- */
-/* Split a START_ACK payload into its message and placement block. HPOOL_EPROTO if the
- * message is not NUL-terminated or the padding runs past the end. */
-int hpool__topo_split_ack(const void *payload, size_t len, const char **msg,
-                          const void **block, size_t *block_len);
-/* Add the rows of worker `rank`; HPOOL_EPROTO if the block is malformed, HPOOL_ENOMEM. */
-int hpool__placement_add(struct hpool_executor *ex, int rank, const void *block, size_t len);
-/* Every worker reported (or was lost): add the manager's row, compute warnings, publish
- * the table. Idempotent, so the manager may also call it when the executor leaves the
- * STARTING phase, for a worker lost during START. HPOOL_ENOMEM: nothing published (the
- * caller breaks the executor, so that threads waiting for the table are released). */
-int hpool__placement_finish(struct hpool_executor *ex);
 
 #endif

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "errors.h"
 #include "wire.h"
 
 int hpool__buf_reserve(hpool__buf *b, size_t cap)

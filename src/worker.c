@@ -10,13 +10,20 @@
 #include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "executor.h"
+#include "clock.h"
+#include "errors.h"
+#include "policy.h"
+#include "proc.h"
+#include "registry.h"
 #include "task_ctx.h"
+#include "topology.h" /* the team is bound at START */
+#include "worker.h"
 
 #define SEND_RING 4
 
@@ -137,7 +144,7 @@ static int post_send(worker *wk, hpool__buf *b)
 {
     int k = wk->tx_next;
     /* b is ring slot k: it was built after waiting for that slot's previous send. */
-    if (MPI_Isend(b->data, (int)b->len, MPI_BYTE, 0, HPOOL__TAG_TO_MANAGER, hpool__g.comm,
+    if (MPI_Isend(b->data, (int)b->len, MPI_BYTE, 0, HPOOL__TAG_TO_MANAGER, hpool__proc_comm(),
                   &wk->tx_req[k]) != MPI_SUCCESS)
         return HPOOL_EMPI;
     wk->tx_next = (k + 1) % SEND_RING;
@@ -175,7 +182,7 @@ static int receive(worker *wk)
         int flag = 0;
         MPI_Message msg;
         MPI_Status st;
-        MPI_Improbe(0, HPOOL__TAG_TO_WORKER, hpool__g.comm, &flag, &msg, &st);
+        MPI_Improbe(0, HPOOL__TAG_TO_WORKER, hpool__proc_comm(), &flag, &msg, &st);
         if (flag) {
             int n = 0;
             MPI_Get_count(&st, MPI_BYTE, &n);
@@ -185,16 +192,14 @@ static int receive(worker *wk)
             wk->rx.len = (size_t)n;
             return hpool__wire_check(wk->rx.data, wk->rx.len);
         }
-        idle++;
-        if (idle < 64)
+        double s = hpool__backoff(++idle, HPOOL__BACKOFF_SLEEP_BUSY_S);
+        if (s == 0)
             continue;
-        if (idle < 128) {
+        if (s < 0) {
             sched_yield();
             continue;
         }
-        unsigned shift = (idle - 128) / 4;
-        long ns = shift > 6 ? 1000000L : 16000L << shift;
-        struct timespec ts = {0, ns};
+        struct timespec ts = {0, (long)(s * 1e9)};
         nanosleep(&ts, NULL);
     }
 }
@@ -203,7 +208,7 @@ static int receive(worker *wk)
 static void reset_ctx(worker *wk)
 {
     hpool_task_ctx *c = &wk->ctx;
-    c->rank = hpool__g.rank;
+    c->rank = hpool__proc_rank();
     c->threads = wk->threads;
     c->exec_id = wk->exec_id;
     c->record_level = wk->record_level;
@@ -217,6 +222,32 @@ static void begin_item(hpool_task_ctx *c, uint64_t item)
     c->has_result = false;
     c->err_set = false;
     c->err[0] = '\0';
+}
+
+static const char *signal_name(int sig)
+{
+    switch (sig) {
+    case SIGSEGV: return "SIGSEGV";
+    case SIGFPE: return "SIGFPE";
+    case SIGBUS: return "SIGBUS";
+    case SIGILL: return "SIGILL";
+    case SIGABRT: return "SIGABRT";
+    default: return "signal";
+    }
+}
+
+static int send_crash(worker *wk, int sig, const char *msg);
+
+/* The initializer crashed: tell rank 0 (which loses this rank for good) and stay out of
+ * the pool, as after a crashing task. */
+static int report_init_crash(worker *wk, int sig)
+{
+    const hpool__wire_hdr *h = (const hpool__wire_hdr *)wk->rx.data;
+    char msg[HPOOL__MSG_MAX];
+    snprintf(msg, sizeof msg, "initializer '%s' crashed with %s (signal %d) on rank %d",
+             hpool__task_name(h->task), signal_name(sig), sig, hpool__proc_rank());
+    fprintf(stderr, "hpool: %s; this rank leaves the pool\n", msg);
+    return send_crash(wk, sig, msg);
 }
 
 static int handle_start(worker *wk, const hpool__wire_hdr *h)
@@ -241,7 +272,17 @@ static int handle_start(worker *wk, const hpool__wire_hdr *h)
         hpool_task_fn fn = hpool__task_fn(h->task);
         begin_item(&wk->ctx, 0);
         size_t len = wk->rx.len - HPOOL__WIRE_HDR_SIZE;
+        /* A crashing initializer is caught like a crashing task: this rank reports it
+         * and leaves the pool, the others go on. Only wk (memory) is used after a jump
+         * back here. */
+        int sig = sigsetjmp(crash_env, 0);
+        if (sig != 0) {
+            hpool__buf_free(&block);
+            return report_init_crash(wk, sig);
+        }
+        crash_armed = 1;
         status = fn ? fn(&wk->ctx, wk->rx.data + HPOOL__WIRE_HDR_SIZE, len) : HPOOL_ENOTASK;
+        crash_armed = 0;
         if (status != 0) {
             msg = wk->ctx.err_set ? wk->ctx.err : "initializer returned an error";
         }
@@ -303,18 +344,6 @@ static int run_items(worker *wk, hpool_task_fn fn, hpool__buf *out, double *busy
     return rc;
 }
 
-static const char *signal_name(int sig)
-{
-    switch (sig) {
-    case SIGSEGV: return "SIGSEGV";
-    case SIGFPE: return "SIGFPE";
-    case SIGBUS: return "SIGBUS";
-    case SIGILL: return "SIGILL";
-    case SIGABRT: return "SIGABRT";
-    default: return "signal";
-    }
-}
-
 /* After a crash: tell rank 0 what crashed where, and stay out of the pool. */
 static int report_crash(worker *wk, int sig)
 {
@@ -322,8 +351,14 @@ static int report_crash(worker *wk, int sig)
     char msg[HPOOL__MSG_MAX];
     snprintf(msg, sizeof msg, "task '%s' crashed with %s (signal %d) at item %llu on rank %d",
              hpool__task_name(h->task), signal_name(sig), sig,
-             (unsigned long long)wk->cur_item, hpool__g.rank);
+             (unsigned long long)wk->cur_item, hpool__proc_rank());
     fprintf(stderr, "hpool: %s; this rank leaves the pool\n", msg);
+    return send_crash(wk, sig, msg);
+}
+
+static int send_crash(worker *wk, int sig, const char *msg)
+{
+    const hpool__wire_hdr *h = (const hpool__wire_hdr *)wk->rx.data;
     wk->lost = true;
     hpool__buf *b = next_tx(wk);
     hpool__wire_hdr *oh = hpool__buf_begin(b, HPOOL__MSG_CRASH, wk->exec_id);
@@ -432,6 +467,6 @@ int hpool__worker_serve(void)
     }
     worker_free(&wk);
     if (rc != 0)
-        fprintf(stderr, "hpool: worker rank %d stops: %s\n", hpool__g.rank, hpool_strerror(rc));
+        fprintf(stderr, "hpool: worker rank %d stops: %s\n", hpool__proc_rank(), hpool_strerror(rc));
     return rc;
 }

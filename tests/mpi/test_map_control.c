@@ -86,7 +86,7 @@ static void timeout_then_results(void)
     items[0].sleep_us = 1200000;
     hpool_executor *ex;
     CHECK_OK(hpool_executor_create(&ex, NULL));
-    hpool_map_options o = {.timeout_s = 0.2};
+    hpool_map_options o = {.timeout_s = 0.2, .timeout_set = true};
     hpool_map_iter *m;
     double t0 = now();
     CHECK_OK(hpool_map(ex, "work", items, sizeof(rec_t), N, &o, &m));
@@ -352,7 +352,7 @@ static void buffered_array(int world)
     hpool_executor_options eo = {.record_dir = dir};
     hpool_executor *ex;
     CHECK_OK(hpool_executor_create(&ex, &eo));
-    hpool_map_options o = {.chunksize = CS, .buffersize = B, .timeout_s = 30};
+    hpool_map_options o = {.chunksize = CS, .buffersize = B, .timeout_s = 30, .timeout_set = true};
     hpool_map_iter *m;
     CHECK_OK(hpool_map(ex, "work", items, sizeof(rec_t), N, &o, &m));
     const void *res;
@@ -409,7 +409,7 @@ static void shutdown_buffered(void)
     fill(N, 0);
     hpool_executor *ex;
     CHECK_OK(hpool_executor_create(&ex, NULL));
-    hpool_map_options o = {.chunksize = CS, .buffersize = B, .timeout_s = 30};
+    hpool_map_options o = {.chunksize = CS, .buffersize = B, .timeout_s = 30, .timeout_set = true};
     hpool_map_iter *m;
     CHECK_OK(hpool_map(ex, "work", items, sizeof(rec_t), N, &o, &m));
     const void *res;
@@ -446,8 +446,8 @@ static void two_maps_one_waiting(void)
     fill(N, 0);
     hpool_executor *ex;
     CHECK_OK(hpool_executor_create(&ex, NULL));
-    hpool_map_options oa = {.chunksize = 5, .buffersize = 20, .timeout_s = 30};
-    hpool_map_options ob = {.chunksize = 5, .timeout_s = 30};
+    hpool_map_options oa = {.chunksize = 5, .buffersize = 20, .timeout_s = 30, .timeout_set = true};
+    hpool_map_options ob = {.chunksize = 5, .timeout_s = 30, .timeout_set = true};
     hpool_map_iter *a, *b;
     CHECK_OK(hpool_map(ex, "work", items, sizeof(rec_t), N, &oa, &a));
     CHECK_OK(hpool_map(ex, "work", items, sizeof(rec_t), N, &ob, &b));

@@ -80,7 +80,7 @@ static void survived_ordered(int bad, int world)
     hpool_executor_options eo = {.retry_limit = 1};
     hpool_executor *ex;
     CHECK_OK(hpool_executor_create(&ex, &eo));
-    hpool_map_options o = {.chunksize = 4, .timeout_s = 60};
+    hpool_map_options o = {.chunksize = 4, .timeout_s = 60, .timeout_set = true};
     hpool_map_iter *m;
     CHECK_OK(hpool_map(ex, "brittle", items, sizeof(rec_t), N, &o, &m));
     const void *res;
@@ -130,7 +130,7 @@ static void survived_unordered_generator(int bad, int world)
     CHECK_OK(hpool_executor_create(&ex, &eo));
     gen_state g = {0, bad};
     hpool_map_options o = {.chunksize = 4, .buffersize = 40, .unordered = true,
-                           .gen = gen, .gen_user = &g, .timeout_s = 60};
+                           .gen = gen, .gen_user = &g, .timeout_s = 60, .timeout_set = true};
     hpool_map_iter *m;
     CHECK_OK(hpool_map(ex, "brittle", NULL, sizeof(rec_t), 0, &o, &m));
     const void *res;
@@ -157,7 +157,7 @@ static void lost_chunk_fails_in_place(int bad)
     hpool_executor_options eo = {.retry_limit = -1, .prefetch = 1};
     hpool_executor *ex;
     CHECK_OK(hpool_executor_create(&ex, &eo));
-    hpool_map_options o = {.chunksize = 3, .timeout_s = 60};
+    hpool_map_options o = {.chunksize = 3, .timeout_s = 60, .timeout_set = true};
     hpool_map_iter *m;
     CHECK_OK(hpool_map(ex, "brittle", items, sizeof(rec_t), N, &o, &m));
     const void *res;
@@ -197,7 +197,7 @@ static void every_worker_lost(void)
     hpool_executor_options eo = {.retry_limit = 1};
     hpool_executor *ex;
     CHECK_OK(hpool_executor_create(&ex, &eo));
-    hpool_map_options o = {.chunksize = 2, .timeout_s = 60};
+    hpool_map_options o = {.chunksize = 2, .timeout_s = 60, .timeout_set = true};
     hpool_map_iter *m;
     CHECK_OK(hpool_map(ex, "brittle", items, sizeof(rec_t), N, &o, &m));
     const void *res;

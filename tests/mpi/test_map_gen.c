@@ -194,7 +194,7 @@ static void ends_and_bounds(hpool_executor *ex)
         gen_state g = gen_new(12345);
         hpool_map_options o = {.schedule = (hpool_schedule_kind)k, .chunksize = 8,
                                .buffersize = 1000, .gen = gen, .gen_user = &g,
-                               .timeout_s = 30};
+                               .timeout_s = 30, .timeout_set = true};
         hpool_map_iter *m;
         uint64_t got;
         CHECK_OK(hpool_map(ex, "mix", NULL, sizeof(rec_t), 0, &o, &m));
@@ -234,7 +234,7 @@ static void generator_fails(hpool_executor *ex)
         gen_state g = gen_new(UINT64_MAX);
         g.fail_at = ks[i];
         hpool_map_options o = {.chunksize = 4, .buffersize = 100, .gen = gen,
-                               .gen_user = &g, .timeout_s = 30};
+                               .gen_user = &g, .timeout_s = 30, .timeout_set = true};
         hpool_map_iter *m;
         CHECK_OK(hpool_map(ex, "mix", NULL, sizeof(rec_t), 0, &o, &m));
         uint64_t got;
@@ -256,7 +256,7 @@ static void unordered_ring(hpool_executor *ex)
     memset(seen, 0, sizeof seen);
     gen_state g = gen_new(N);
     hpool_map_options o = {.chunksize = 7, .buffersize = 300, .unordered = true, .gen = gen,
-                           .gen_user = &g, .timeout_s = 30};
+                           .gen_user = &g, .timeout_s = 30, .timeout_set = true};
     hpool_map_iter *m;
     CHECK_OK(hpool_map(ex, "uneven", NULL, sizeof(rec_t), 0, &o, &m));
     const void *res;
@@ -287,7 +287,7 @@ static void slow_consumer_whole_chunks(void)
     CHECK_OK(hpool_executor_create(&ex, &eo));
     gen_state g = gen_new(N);
     hpool_map_options o = {.chunksize = CS, .buffersize = B, .gen = gen, .gen_user = &g,
-                           .timeout_s = 30};
+                           .timeout_s = 30, .timeout_set = true};
     hpool_map_iter *m;
     CHECK_OK(hpool_map(ex, "mix", NULL, sizeof(rec_t), 0, &o, &m));
     const void *res;
@@ -348,7 +348,7 @@ static void cancel_generator_map(void)
     CHECK_OK(hpool_executor_create(&ex, NULL));
     gen_state g = gen_new(UINT64_MAX);
     hpool_map_options o = {.chunksize = 10, .buffersize = 2000, .gen = gen, .gen_user = &g,
-                           .timeout_s = 30};
+                           .timeout_s = 30, .timeout_set = true};
     hpool_map_iter *m;
     CHECK_OK(hpool_map(ex, "uneven", NULL, sizeof(rec_t), 0, &o, &m));
     const void *res;
@@ -381,7 +381,7 @@ static void cancel_generator_map(void)
      * map ends normally. One chunk holds the whole input. */
     CHECK_OK(hpool_executor_create(&ex, NULL));
     g = gen_new(50);
-    hpool_map_options o2 = {.chunksize = 50, .gen = gen, .gen_user = &g, .timeout_s = 30};
+    hpool_map_options o2 = {.chunksize = 50, .gen = gen, .gen_user = &g, .timeout_s = 30, .timeout_set = true};
     CHECK_OK(hpool_map(ex, "mix", NULL, sizeof(rec_t), 0, &o2, &m));
     CHECK_RC(hpool_map_next(m, &res, &len, &idx), 1);
     CHECK_OK(hpool_shutdown(ex, true, true));
@@ -402,7 +402,7 @@ static void close_generator_map(void)
     hpool_executor *ex;
     CHECK_OK(hpool_executor_create(&ex, NULL));
     gen_state g = gen_new(UINT64_MAX);
-    hpool_map_options o = {.chunksize = 10, .gen = gen, .gen_user = &g, .timeout_s = 30};
+    hpool_map_options o = {.chunksize = 10, .gen = gen, .gen_user = &g, .timeout_s = 30, .timeout_set = true};
     hpool_map_iter *m;
     CHECK_OK(hpool_map(ex, "uneven", NULL, sizeof(rec_t), 0, &o, &m));
     const void *res;

@@ -16,7 +16,8 @@
 #include <string.h>
 
 #include "hpool.h"
-#include "internal.h"
+#include "errors.h"
+#include "registry.h"
 
 typedef struct {
     int code;

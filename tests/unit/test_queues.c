@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "executor.h"
+#include "sync.h"
 
 static int noop_task(hpool_task_ctx *ctx, const void *arg, size_t len)
 {
@@ -31,18 +32,12 @@ static int noop_task(hpool_task_ctx *ctx, const void *arg, size_t len)
 }
 
 /* ---------------------------------------------------------------- the fake manager */
-/* hpool_init creates done_cond on CLOCK_MONOTONIC (the clock of every deadline); without
- * hpool_init the test does the same. */
+/* hpool_init creates the condition variables on CLOCK_MONOTONIC (the clock of every
+ * deadline); without hpool_init the test does the same. */
 static int setup_conds(void **state)
 {
     (void)state;
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    int rc = pthread_cond_init(&hpool__g.done_cond, &attr) ||
-             pthread_cond_init(&hpool__g.wake_cond, &attr);
-    pthread_condattr_destroy(&attr);
-    return rc;
+    return hpool__sync_init();
 }
 
 static int new_executor(void **state)
@@ -59,41 +54,30 @@ static int new_executor(void **state)
 
 static int free_executor(void **state)
 {
-    free(*state);
+    hpool_executor *ex = *state;
+    hpool__queue_free(&ex->queue);
+    free(ex);
     return 0;
 }
 
-/* manager.c's carving: pop the next queued future, dropping cancelled ones. */
+/* The manager's carving: the next queued future, cancelled ones let go. */
 static hpool_future *carve(hpool_executor *ex)
 {
     hpool_future *f = NULL;
-    pthread_mutex_lock(&hpool__g.lock);
-    while (ex->q_head && f == NULL) {
-        hpool_future *h = ex->q_head;
-        ex->q_head = h->next;
-        if (ex->q_head == NULL)
-            ex->q_tail = NULL;
-        ex->q_len--;
-        h->next = NULL;
-        if (h->state == HPOOL__F_CANCELLED) {
-            hpool__future_drop_ref_locked(h);
-            continue;
-        }
-        h->state = HPOOL__F_RUNNING;
-        f = h;
-    }
-    pthread_mutex_unlock(&hpool__g.lock);
-    return f;
+    hpool__lock();
+    uint32_t n = hpool__executor_carve_locked(ex, &f, 1);
+    hpool__unlock();
+    return n ? f : NULL;
 }
 
 /* manager.c's completion of a carved future: store, wake waiters, run callbacks. */
 static void complete(hpool_future *f, int code, const void *res, size_t len, const char *msg)
 {
     hpool_future *later = NULL;
-    pthread_mutex_lock(&hpool__g.lock);
+    hpool__lock();
     hpool__future_finish_locked(f, code, code ? 7 : 0, 3, res, len, msg, &later);
-    hpool__notify_done_locked();
-    pthread_mutex_unlock(&hpool__g.lock);
+    hpool__notify_locked();
+    hpool__unlock();
     hpool__future_run_callbacks(later);
 }
 
@@ -148,7 +132,7 @@ static void queue_is_fifo(void **state)
     hpool_future *fs[5];
     for (int i = 0; i < 5; i++)
         fs[i] = submit(ex, 100 + i);
-    assert_int_equal(ex->q_len, 5);
+    assert_int_equal(hpool__queue_len(&ex->queue), 5);
     for (int i = 0; i < 5; i++) {
         assert_false(hpool_future_running(fs[i]));
         hpool_future *f = carve(ex);
@@ -179,7 +163,7 @@ static void cancelled_futures_are_skipped(void **state)
     assert_true(hpool_future_cancel(fs[1]));
     assert_true(hpool_future_cancel(fs[2]));
     assert_true(hpool_future_cancel(fs[2]));
-    assert_int_equal(ex->q_len, 4); /* the manager drops them when it gets there */
+    assert_int_equal(hpool__queue_len(&ex->queue), 4); /* the manager drops them when it gets there */
     assert_true(hpool_future_cancelled(fs[1]) && hpool_future_done(fs[1]));
     assert_int_equal(hpool_future_result(fs[1], 0, NULL, NULL), HPOOL_ECANCELLED);
     hpool_error_info info;
@@ -188,7 +172,7 @@ static void cancelled_futures_are_skipped(void **state)
 
     assert_ptr_equal(carve(ex), fs[0]);
     assert_ptr_equal(carve(ex), fs[3]); /* 1 and 2 skipped */
-    assert_int_equal(ex->q_len, 0);
+    assert_int_equal(hpool__queue_len(&ex->queue), 0);
     /* The queue let go of them; the caller's references still answer. */
     assert_true(fs[1]->magic == HPOOL__FUTURE_LIVE && !fs[1]->mgr_ref);
     assert_true(hpool_future_cancelled(fs[2]));
@@ -321,8 +305,7 @@ static void shutdown_cancels_pending(void **state)
     assert_int_equal(hpool_shutdown(ex, false, true), 0);
     assert_int_equal(c.calls, 1); /* ran in the shutting-down thread */
     assert_true(pthread_equal(c.thread, pthread_self()));
-    assert_null(ex->q_head);
-    assert_int_equal(ex->q_len, 0);
+    assert_int_equal(hpool__queue_len(&ex->queue), 0);
     for (int i = 1; i < 4; i++)
         assert_int_equal(hpool_future_result(fs[i], 0, NULL, NULL), HPOOL_ECANCELLED);
     assert_false(hpool_future_cancelled(running));
@@ -341,9 +324,9 @@ static void broken_executor_fails_queue(void **state)
     hpool_future *a = submit(ex, 1), *b = submit(ex, 2);
     assert_true(hpool_future_cancel(b));
     hpool_future *later = NULL;
-    pthread_mutex_lock(&hpool__g.lock);
+    hpool__lock();
     hpool__executor_break_locked(ex, "initializer 'x' failed on rank 2: no", &later);
-    pthread_mutex_unlock(&hpool__g.lock);
+    hpool__unlock();
     hpool__future_run_callbacks(later);
     assert_int_equal(hpool_future_result(a, 0, NULL, NULL), HPOOL_EBROKEN);
     assert_non_null(strstr(hpool_last_error(), "initializer 'x' failed on rank 2"));

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "executor.h"
+#include "errors.h"
 #include "records.h"
 #include "records_int.h"
 
@@ -396,6 +396,38 @@ static int finish_trace(final_pass *fp)
     hpool__out_bytes(fp->trace, "}\n", 2);
     free(s);
     return rc;
+}
+
+/* ---------------------------------------------------------------- clock.tsv */
+static const char CLOCK_HEADER[] = "rank\toffset_start\trtt_start\tat_start\toffset_end\t"
+                                   "rtt_end\tat_end\tdrift\tt0\n";
+
+int hpool__write_clock_file(const char *path, const hpool__rank_clock *clocks, int n,
+                            double t0, bool complete)
+{
+    FILE *f = fopen(path, "w");
+    if (f == NULL)
+        return -1;
+    fputs(CLOCK_HEADER, f);
+    for (int i = 0; i < n; i++) {
+        const hpool__clock_map *m = &clocks[i].map;
+        fprintf(f, "%d", clocks[i].rank);
+        const hpool__clock_sample *s[2] = {&m->start, &m->end};
+        const bool have[2] = {m->have_start, m->have_end};
+        for (int k = 0; k < 2; k++) {
+            if (have[k])
+                fprintf(f, "\t%.9f\t%.9f\t%.9f", s[k]->offset, s[k]->rtt, s[k]->at - t0);
+            else
+                fputs("\tnan\tnan\tnan", f);
+        }
+        /* t0 in every row: only with it can a dead run's raw partial records be put on
+         * the run's timeline (trace.json, which also has it, is not written then) */
+        fprintf(f, "\t%.6e\t%.9f\n", hpool__clock_map_drift(m), t0);
+    }
+    if (complete)
+        fputs("# complete\n", f);
+    int rc = ferror(f) ? -1 : 0;
+    return fclose(f) != 0 ? -1 : rc;
 }
 
 /* The final files of a complete run; returns 0 when all are in place. */

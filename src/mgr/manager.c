@@ -1,0 +1,422 @@
+/* Rank 0's manager thread: CPython's executor manager thread. It is the only thread that
+ * calls MPI after hpool_init. Each pass it
+ *   1. receives worker messages (results, acks, crash reports) and completes futures,
+ *   2. carves call items for workers with room in their window and sends them
+ *      (dispatch.c),
+ *   3. moves the served executor through start → run → stop (run.c),
+ * and when a pass moved nothing it backs off (policy.h: spin, yield, then short timed
+ * sleeps that a submit cuts short) so that an idle manager does not burn a core. */
+#include <math.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "manager.h"
+#include "mgr.h"
+#include "policy.h"
+#include "proc.h"
+#include "records.h"
+#include "registry.h"
+#include "sync.h"
+#include "placement.h"
+#include "topology.h"
+
+/* The process's manager; its state is passed explicitly from here on. */
+static hpool__mgr *the_manager;
+
+/* Worker index of `rank` in the served executor, or -1. */
+static int worker_of(const hpool__mgr *g, int rank)
+{
+    const hpool__run *r = &g->run;
+    if (r->wi_of_rank == NULL || rank < 0 || rank >= g->world)
+        return -1;
+    return r->wi_of_rank[rank];
+}
+
+/* ---------------------------------------------------------------- receiving */
+static void record_chunk(hpool__run *r, const hpool__slot *s, int rank,
+                         const hpool__wire_hdr *h, double t_result)
+{
+    if (r->rec == NULL)
+        return;
+    hpool__chunk_record c = {
+        .chunk = s->chunk_id,
+        .schedule = s->chunk ? (int)s->chunk->map->sched.resolved : -1,
+        .worker = rank,
+        .first_item = s->chunk ? s->chunk->first : s->futs[0]->seq,
+        .items = h->count,
+        .status = h->status,
+        .t_submit = s->t_submit,
+        .t_dispatch = s->t_dispatch,
+        .t_result = t_result,
+        .t_recv = h->t[0],
+        .t_start = h->t[1],
+        .t_end = h->t[2],
+    };
+    hpool__records_chunk(r->rec, &c);
+}
+
+/* Complete the futures of a submit-form call item from its RESULT message. */
+static int complete_futures(hpool__slot *s, int rank, const void *msg, size_t len)
+{
+    hpool__item_reader rd;
+    hpool__item_reader_init(&rd, msg, len);
+    hpool_future *run_later = NULL;
+    int rc = 0;
+    hpool__lock();
+    for (uint32_t i = 0; i < s->n_futs; i++) {
+        int32_t status = 0;
+        const void *data = NULL;
+        size_t n = 0;
+        if (rc == 0)
+            rc = hpool__item_reader_next(&rd, &status, &data, &n);
+        if (rc != 0) {
+            hpool__future_finish_locked(s->futs[i], HPOOL_EBROKEN, 0, rank, NULL, 0,
+                                        "malformed result message", &run_later);
+            continue;
+        }
+        char msgbuf[HPOOL__MSG_MAX];
+        if (status != 0) {
+            size_t m = n < sizeof msgbuf - 1 ? n : sizeof msgbuf - 1;
+            memcpy(msgbuf, data, m);
+            msgbuf[m] = '\0';
+        }
+        int code = status == 0 ? 0 : HPOOL_ETASK;
+        hpool__future_finish_locked(s->futs[i], code, status, rank, data, n,
+                                    status ? msgbuf : NULL, &run_later);
+    }
+    hpool__unlock(); /* waiters are woken once per receive pass */
+    hpool__future_run_callbacks(run_later);
+    return rc;
+}
+
+static int handle_result(hpool__mgr *g, int src, size_t len)
+{
+    hpool__run *r = &g->run;
+    const hpool__wire_hdr *h = (const hpool__wire_hdr *)g->rx.data;
+    int wi = worker_of(g, src);
+    if (wi < 0 || h->slot < 0 || h->slot >= r->prefetch)
+        return HPOOL_EPROTO;
+    hpool__worker *w = &r->w[wi];
+    hpool__slot *s = &w->slots[h->slot];
+    uint32_t want = s->chunk ? s->chunk->count : s->n_futs;
+    if (!s->busy || h->chunk_id != s->chunk_id ||
+        hpool__wire_validate_result(g->rx.data, len, want) != 0)
+        return HPOOL_EPROTO;
+    double t_result = hpool__now();
+    w->t_head = t_result; /* its next call item starts about now */
+    /* The worker has the call item, so the send is complete; Wait only releases it. */
+    MPI_Wait(&s->req, MPI_STATUS_IGNORE);
+    r->bytes_received += len;
+    r->chunks_done++;
+    r->items_done += h->count;
+    r->t_last_result = t_result;
+    w->busy_s += h->t[3];
+    w->items += h->count;
+    /* How late results are picked up: the result's arrival against the worker's end of
+     * the call item on rank 0's clock (start offset). Near zero on an idle node; about a
+     * scheduler quantum when the manager shares cores with busy workers. */
+    double late = w->clock.have_start ? t_result - hpool__clock_map_apply(&w->clock, h->t[2])
+                                      : -1;
+    record_chunk(r, s, src, h, t_result);
+    if (h->n_spans > 0 && r->rec) {
+        size_t span_bytes = (size_t)h->n_spans * sizeof(hpool__wire_span);
+        if (span_bytes <= len - HPOOL__WIRE_HDR_SIZE)
+            hpool__records_spans(r->rec, src, s->chunk_id,
+                                 (const hpool__wire_span *)(g->rx.data + len - span_bytes),
+                                 h->n_spans);
+    }
+    int rc = 0;
+    if (s->chunk) {
+        hpool__lock();
+        hpool__schedule_observe(&s->chunk->map->sched, wi, h->count, h->t[3]);
+        hpool__map_on_result_locked(s->chunk, g->rx.data, len, src);
+        hpool__unlock();
+        g->rx.data = NULL; /* the map owns the message now */
+        g->rx.cap = g->rx.len = 0;
+    } else {
+        rc = complete_futures(s, src, g->rx.data, len);
+    }
+    r->notify_pending = true; /* announced once per receive pass */
+    s->busy = false;
+    s->chunk = NULL;
+    s->n_futs = 0;
+    w->in_flight--;
+    r->inflight--;
+    hpool__window_on_result(r, w, h->t[3], late);
+    return rc;
+}
+
+/* Every worker acknowledged START or STOP, or was lost. */
+static bool all_acked(const hpool__run *r)
+{
+    for (int i = 0; i < r->n_workers; i++)
+        if (!r->w[i].acked && !r->w[i].lost)
+            return false;
+    return true;
+}
+
+/* START_ACK payload: the initializer's message, then this worker's placement rows
+ * (topology.h); STOP_ACK carries nothing. */
+static void handle_ack(hpool__mgr *g, int src, size_t len)
+{
+    hpool__run *r = &g->run;
+    hpool_executor *ex = r->ex;
+    const hpool__wire_hdr *h = (const hpool__wire_hdr *)g->rx.data;
+    int wi = worker_of(g, src);
+    if (wi < 0)
+        return;
+    bool first = !r->w[wi].acked;
+    r->w[wi].acked = true;
+    if (h->type != HPOOL__MSG_START_ACK)
+        return;
+    const char *text = "";
+    const void *block = NULL;
+    size_t block_len = 0;
+    int rc = hpool__topo_split_ack(g->rx.data + HPOOL__WIRE_HDR_SIZE, len - HPOOL__WIRE_HDR_SIZE,
+                                   &text, &block, &block_len);
+    /* A duplicate ack must not add the worker's rows twice, nor a late ack of a worker
+     * already given up as lost add rows to a table published without it. */
+    if (rc == 0 && first && !r->w[wi].lost)
+        rc = hpool__placement_add(ex, src, block, block_len);
+    if (rc != 0) {
+        hpool__run_break(g, "%s START_ACK (%zu bytes) from rank %d",
+                         rc == HPOOL_ENOMEM ? "out of memory storing" : "malformed", len, src);
+        return;
+    }
+    if (h->status != 0) {
+        char msg[HPOOL__MSG_MAX];
+        snprintf(msg, sizeof msg, "%s", text); /* NUL-terminated: checked by the split */
+        hpool__run_break(g, "initializer '%s' failed on rank %d: %s",
+                         hpool__task_name(ex->initializer), src, msg);
+    }
+    if (first && all_acked(r) && hpool__placement_finish(ex) != 0)
+        hpool__run_break(g, "out of memory building the placement table");
+}
+
+/* A task or the initializer crashed on a worker, which reported it and left the pool. */
+static int handle_crash(hpool__mgr *g, int src, size_t len)
+{
+    int wi = worker_of(g, src);
+    if (wi < 0)
+        return HPOOL_EPROTO;
+    char why[HPOOL__MSG_MAX];
+    size_t n = len - HPOOL__WIRE_HDR_SIZE;
+    if (n >= sizeof why)
+        n = sizeof why - 1;
+    memcpy(why, g->rx.data + HPOOL__WIRE_HDR_SIZE, n);
+    why[n] = '\0';
+    hpool__worker_lost(g, wi, why);
+    /* A worker lost while starting never acks: the others may be all there is. */
+    if (g->run.phase == HPOOL__X_STARTING && all_acked(&g->run) &&
+        hpool__placement_finish(g->run.ex) != 0)
+        hpool__run_break(g, "out of memory building the placement table");
+    return 0;
+}
+
+/* Receive and handle everything the workers sent so far. Returns the messages handled. */
+static int poll_incoming(hpool__mgr *g)
+{
+    hpool__run *r = &g->run;
+    int handled = 0;
+    for (;;) {
+        int flag = 0;
+        MPI_Message msg;
+        MPI_Status st;
+        MPI_Improbe(MPI_ANY_SOURCE, HPOOL__TAG_TO_MANAGER, g->comm, &flag, &msg, &st);
+        if (!flag)
+            break;
+        int n = 0;
+        MPI_Get_count(&st, MPI_BYTE, &n);
+        if (hpool__buf_reserve(&g->rx, (size_t)n) != 0) {
+            hpool__run_break(g, "out of memory receiving %d bytes", n);
+            break;
+        }
+        MPI_Mrecv(g->rx.data, n, MPI_BYTE, &msg, MPI_STATUS_IGNORE);
+        g->rx.len = (size_t)n;
+        handled++;
+        int src = st.MPI_SOURCE;
+        const hpool__wire_hdr *h = (const hpool__wire_hdr *)g->rx.data;
+        int rc = hpool__wire_check(g->rx.data, g->rx.len);
+        if (rc == 0 && h->exec_id != r->ex->id)
+            rc = HPOOL_EPROTO;
+        if (rc == 0) {
+            if (h->type == HPOOL__MSG_RESULT)
+                rc = handle_result(g, src, g->rx.len);
+            else if (h->type == HPOOL__MSG_CRASH)
+                rc = handle_crash(g, src, g->rx.len);
+            else if (h->type == HPOOL__MSG_START_ACK || h->type == HPOOL__MSG_STOP_ACK)
+                handle_ack(g, src, g->rx.len);
+            else
+                rc = HPOOL_EPROTO;
+        }
+        int wi = worker_of(g, src);
+        if (rc != 0 && wi >= 0 && !r->w[wi].lost) {
+            char why[128];
+            snprintf(why, sizeof why, "malformed message (%d bytes, %s)", n, hpool_errname(rc));
+            hpool__worker_lost(g, wi, why);
+        }
+    }
+    if (r->notify_pending) {
+        /* One wake-up for everything this pass completed: a futex call per result would
+         * cost more than the result itself at high dispatch rates. */
+        r->notify_pending = false;
+        hpool__lock();
+        hpool__notify_locked();
+        hpool__unlock();
+    }
+    return handled;
+}
+
+/* ---------------------------------------------------------------- the loop */
+static bool ready_to_stop(const hpool__run *r)
+{
+    if (r->inflight > 0 || hpool__queue_len(&r->again) > 0)
+        return false;
+    hpool__lock();
+    bool stop = hpool__executor_stopping_locked(r->ex) && !hpool__executor_has_work_locked(r->ex);
+    hpool__unlock();
+    return stop;
+}
+
+/* One pass over the served executor. Returns how much moved. */
+static int serve(hpool__mgr *g, hpool_executor *ex)
+{
+    hpool__run *r = &g->run;
+    int moved = 0;
+    if (r->ex != ex) {
+        int rc = hpool__run_start(g, ex);
+        if (rc != 0)
+            hpool__run_break(g, "executor start failed: %s",
+                             rc == HPOOL_EBROKEN ? "every worker rank was lost"
+                                                 : hpool_strerror(rc));
+        moved++;
+    }
+    moved += poll_incoming(g);
+    if (r->phase == HPOOL__X_STARTING || r->phase == HPOOL__X_STOPPING)
+        moved += hpool__check_ack_timeouts(g);
+    if (r->phase == HPOOL__X_STARTING && all_acked(r)) {
+        int rc = hpool__run_started(g);
+        if (rc != 0)
+            hpool__run_break(g, "clock synchronisation failed: %s", hpool_strerror(rc));
+        hpool__placement_finish(ex); /* a worker lost during START never acks */
+        moved++;
+    }
+    if (r->phase == HPOOL__X_RUNNING) {
+        moved += hpool__check_timeouts(g);
+        moved += hpool__dispatch(g);
+        if (ready_to_stop(r)) {
+            if (hpool__run_begin_stop(g) != 0)
+                fprintf(stderr, "hpool: stopping executor %d: clock sync failed\n", ex->id);
+            moved++;
+        }
+    }
+    if (r->phase == HPOOL__X_STOPPING && all_acked(r)) {
+        hpool__run_finish(g);
+        moved++;
+    }
+    return moved;
+}
+
+/* How long the manager may sleep when nothing moved. With call items in flight and
+ * chunks that take a while, results arrive about chunk_time / workers apart and every
+ * worker already holds its next call item (window >= 2), so sleeping until the first
+ * result is due costs no throughput and leaves the core to the workers: on a small node
+ * the manager shares cores with them. Without that knowledge: the shared backoff. A
+ * submit or a consumed map result cuts a sleep short (the doorbell). */
+static double idle_sleep(const hpool__run *r, unsigned idle)
+{
+    bool steady = r->ex && r->phase == HPOOL__X_RUNNING && r->inflight > 0;
+    if (steady && r->chunk_time_ewma > HPOOL__WINDOW_COVER_MIN_S) {
+        /* Sleep until the first result is due: each busy worker's oldest call item
+         * started at t_head and takes about chunk_time. One wake-up per result instead of
+         * several matters where every wake-up preempts a worker. */
+        double due = INFINITY, now = hpool__now();
+        for (int i = 0; i < r->n_workers; i++)
+            if (!r->w[i].lost && r->w[i].in_flight > 0)
+                due = fmin(due, r->w[i].t_head + r->chunk_time_ewma);
+        double s = due - now;
+        double floor_s = r->chunk_time_ewma / 8; /* late results: poll, but not hot */
+        return fmin(fmax(s, floor_s), HPOOL__BACKOFF_SLEEP_IDLE_S);
+    }
+    bool busy = steady || (r->ex && r->phase != HPOOL__X_RUNNING);
+    return hpool__backoff(idle, busy ? HPOOL__BACKOFF_SLEEP_BUSY_S : HPOOL__BACKOFF_SLEEP_IDLE_S);
+}
+
+static void idle_wait(const hpool__run *r, unsigned *idle, unsigned seen)
+{
+    (*idle)++;
+    double sleep_s = idle_sleep(r, *idle);
+    if (sleep_s == 0)
+        return;
+    if (sleep_s < 0) {
+        sched_yield();
+        return;
+    }
+    hpool__manager_doze(seen, sleep_s);
+}
+
+static void *manager_main(void *arg)
+{
+    hpool__mgr *g = arg;
+    hpool__sync_enter_manager();
+    unsigned idle = 0;
+    for (;;) {
+        hpool__lock();
+        hpool_executor *ex = hpool__executor_active_locked();
+        bool fin = g->finalize_requested;
+        unsigned seen = hpool__doorbell_locked();
+        hpool__unlock();
+        if (ex == NULL && fin)
+            break;
+        int moved = ex ? serve(g, ex) : 0;
+        if (moved > 0)
+            idle = 0;
+        else
+            idle_wait(&g->run, &idle, seen);
+    }
+    for (int r = 1; r < g->world; r++)
+        hpool__send_small(g, r, HPOOL__MSG_FINALIZE, 0, -1, NULL, 0, 0, 0);
+    hpool__buf_free(&g->rx);
+    return NULL;
+}
+
+int hpool__manager_start(void)
+{
+    hpool__mgr *g = calloc(1, sizeof *g);
+    if (g == NULL)
+        return hpool__fail(HPOOL_ENOMEM, "hpool_init: no memory for the manager");
+    g->comm = hpool__proc_comm();
+    g->world = hpool__proc_size();
+    if (pthread_create(&g->thread, NULL, manager_main, g) != 0) {
+        free(g);
+        return hpool__fail(HPOOL_ENOMEM, "hpool_init: cannot start the manager thread");
+    }
+    g->running = true;
+    the_manager = g;
+    return 0;
+}
+
+int hpool__manager_stop(void)
+{
+    hpool__mgr *g = the_manager;
+    if (g == NULL || !g->running)
+        return 0;
+    hpool__lock();
+    g->finalize_requested = true;
+    hpool__wake_manager_locked();
+    hpool__unlock();
+    pthread_join(g->thread, NULL);
+    g->running = false;
+    return 0;
+}
+
+void hpool__manager_free(void)
+{
+    if (the_manager == NULL)
+        return;
+    hpool__orphans_free(the_manager);
+    free(the_manager);
+    the_manager = NULL;
+}

@@ -1,0 +1,133 @@
+/* The manager (rank 0's manager thread, CPython's executor manager thread): the files of
+ * src/mgr/ are one concept and share this context. manager.c runs the loop and receives,
+ * run.c starts and stops an executor on the workers (with the clock syncs), dispatch.c
+ * carves and sends call items within each worker's window, faults.c loses workers and
+ * gives their work back. Nothing outside src/mgr/ sees these types; the rest of the
+ * library reaches the manager through manager.h. */
+#ifndef HPOOL_MGR_H
+#define HPOOL_MGR_H
+
+#include <mpi.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "clock.h"
+#include "executor.h"
+#include "map.h"
+#include "queue.h"
+#include "wire.h"
+
+struct hpool__records;
+
+/* A call slot: one call item in flight to one worker (the call queue, per worker). */
+typedef struct {
+    bool busy;
+    uint64_t chunk_id;
+    hpool_future **futs; /* submit form: the futures carried (submit_batch capacity) */
+    uint32_t n_futs;
+    hpool__map_chunk *chunk; /* map form */
+    double t_submit, t_dispatch;
+    hpool__buf send;   /* the CALL message, alive until the send completes */
+    MPI_Request req;
+} hpool__slot;
+
+typedef struct {
+    int rank;
+    int in_flight;            /* busy slots */
+    int earned;               /* window credit: grows with results, see dispatch.c */
+    hpool__slot *slots;       /* prefetch of them */
+    hpool__clock_map clock;
+    bool acked;               /* START_ACK / STOP_ACK seen in the current phase */
+    double busy_s;
+    uint64_t items;
+    bool lost;                /* crashed, hung or sent garbage: no more work for it */
+    double t_head;            /* since when its oldest call item has been running */
+} hpool__worker;
+
+typedef enum {
+    HPOOL__X_STARTING = 0, /* START sent, waiting for initializer acks */
+    HPOOL__X_RUNNING,
+    HPOOL__X_STOPPING,     /* STOP sent, waiting for acks */
+} hpool__phase;
+
+/* The manager's state for the executor it serves. */
+typedef struct {
+    hpool_executor *ex;       /* NULL: none */
+    hpool__phase phase;
+    hpool__worker *w;         /* ex->n_workers of them, worker i is rank ex->ranks[i] */
+    int *wi_of_rank;          /* world size entries: worker index of a rank, or -1 */
+    int n_workers, prefetch;
+    uint64_t next_chunk_id;
+    int inflight;
+    int rr;                   /* round-robin start for dispatch fairness */
+    int window;               /* call items in flight per worker, <= prefetch */
+    double cpu_at_start;
+    double t_last_result;
+    double chunk_time_ewma;   /* smoothed task seconds per call item */
+    double result_delay_ewma; /* smoothed lateness of result pickup */
+    double t_phase;           /* when START or STOP was sent: the acks are due */
+    bool notify_pending;      /* completions not yet announced to waiting threads */
+    hpool__queue again;       /* map chunks of lost workers, to be sent again */
+    int live_workers;
+    int lost_n;
+    int *lost_rank;           /* n_workers entries: lost workers in order */
+    double *lost_at;
+    uint64_t bytes_sent, bytes_received, chunks_done, items_done;
+    struct hpool__records *rec;
+} hpool__run;
+
+/* Send buffers of call items that a lost worker never received: MPI may still read them,
+ * so they are freed only at hpool_finalize. */
+typedef struct hpool__orphan {
+    hpool__buf buf;
+    struct hpool__orphan *next;
+} hpool__orphan;
+
+typedef struct hpool__mgr {
+    pthread_t thread;
+    bool running;
+    bool finalize_requested; /* lock */
+    MPI_Comm comm;
+    int world;
+    hpool__buf rx;           /* receive buffer; handed to a map with its results */
+    hpool__run run;
+    hpool__orphan *orphans;
+} hpool__mgr;
+
+/* ---- run.c ---- */
+/* Begin serving ex: worker states, START to every worker. 0 or <0 (the caller breaks
+ * the executor). */
+int hpool__run_start(hpool__mgr *g, hpool_executor *ex);
+/* Every worker acked START: clock sync, then RUNNING. */
+int hpool__run_started(hpool__mgr *g);
+/* No work left and the executor shuts down: end clock sync and STOP to the workers. */
+int hpool__run_begin_stop(hpool__mgr *g);
+/* Every worker acked STOP (or is lost): records closed, statistics to the executor, run
+ * state freed. */
+void hpool__run_finish(hpool__mgr *g);
+/* Break the executor: queued and re-queued work fails with the message. */
+void hpool__run_break(hpool__mgr *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Send a small control message (START, STOP, FINALIZE). */
+int hpool__send_small(hpool__mgr *g, int rank, int type, int exec_id, int32_t task,
+                      const void *payload, size_t len, uint32_t count, int32_t level);
+
+/* ---- dispatch.c ---- */
+/* Fill every worker's window; call items sent (a send failure breaks the executor). */
+int hpool__dispatch(hpool__mgr *g);
+/* A result came back from worker wi: its slot is free again; the window learns from the
+ * call item's task time. */
+void hpool__window_on_result(hpool__run *r, hpool__worker *w, double task_s, double late_s);
+
+/* ---- faults.c ---- */
+/* Lose worker wi: what it held goes to the others or fails. */
+void hpool__worker_lost(hpool__mgr *g, int wi, const char *why);
+/* Workers whose oldest call item overran the task timeout are lost as hung. */
+int hpool__check_timeouts(hpool__mgr *g);
+/* Workers that did not acknowledge START or STOP within worker_timeout_s. */
+int hpool__check_ack_timeouts(hpool__mgr *g);
+/* Fail every map chunk waiting to be sent again (broken executor). */
+void hpool__again_fail_all(hpool__mgr *g, const char *why);
+void hpool__orphans_free(hpool__mgr *g);
+
+#endif

@@ -1,0 +1,303 @@
+/* Starting and stopping an executor on the worker ranks (manager thread): START and its
+ * acks, the clock syncs at start and end, STOP, and handing the statistics back. */
+#include <math.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mgr.h"
+#include "policy.h"
+#include "proc.h"
+#include "records.h"
+#include "sync.h"
+
+int hpool__send_small(hpool__mgr *g, int rank, int type, int exec_id, int32_t task,
+                      const void *payload, size_t len, uint32_t count, int32_t level)
+{
+    hpool__buf b = {0};
+    hpool__wire_hdr *h = hpool__buf_begin(&b, type, exec_id);
+    if (h == NULL)
+        return HPOOL_ENOMEM;
+    h->task = task;
+    h->count = count;
+    h->record_level = level;
+    int rc = hpool__buf_put_raw(&b, payload, len);
+    if (rc == 0 && MPI_Send(b.data, (int)b.len, MPI_BYTE, rank, HPOOL__TAG_TO_WORKER,
+                            g->comm) != MPI_SUCCESS)
+        rc = HPOOL_EMPI;
+    hpool__buf_free(&b);
+    return rc;
+}
+
+/* Receive one message of `type` from `rank`, polling with backoff until `deadline`.
+ * Used only at executor start and stop (clock sync), where waiting is expected.
+ * *t_arrived (optional) is the manager time at which the probe first saw the message:
+ * taken before the receive copies it, so that the inbound leg of a clock ping-pong is
+ * not longer than the outbound one by the receive's own work. */
+static int recv_from(hpool__mgr *g, int rank, int type, double deadline, double *t_arrived)
+{
+    unsigned spins = 0;
+    for (;;) {
+        int flag = 0;
+        MPI_Message msg;
+        MPI_Status st;
+        MPI_Improbe(rank, HPOOL__TAG_TO_MANAGER, g->comm, &flag, &msg, &st);
+        if (flag) {
+            if (t_arrived)
+                *t_arrived = hpool__now();
+            int n = 0;
+            MPI_Get_count(&st, MPI_BYTE, &n);
+            if (hpool__buf_reserve(&g->rx, (size_t)n) != 0)
+                return HPOOL_ENOMEM;
+            MPI_Mrecv(g->rx.data, n, MPI_BYTE, &msg, MPI_STATUS_IGNORE);
+            g->rx.len = (size_t)n;
+            if (hpool__wire_check(g->rx.data, g->rx.len) != 0 ||
+                ((hpool__wire_hdr *)g->rx.data)->type != type)
+                return HPOOL_EPROTO;
+            return 0;
+        }
+        if (hpool__now() > deadline)
+            return HPOOL_ETIMEDOUT;
+        if (hpool__backoff(++spins, 0) < 0) /* spin, then yield: a pong is microseconds away */
+            sched_yield();
+    }
+}
+
+/* Ping-pong each worker HPOOL__CLOCK_ROUNDS times and keep the round with the smallest
+ * round trip (clock.h). The PING is built once and its send time taken right before
+ * MPI_Send, so that building a message is not counted in the outbound leg; the first
+ * round, which may find the worker asleep in its idle backoff, simply loses to the
+ * others. After the start sync the maps go to clock.tsv.partial, so that the rows of a
+ * run that dies can be put on rank 0's clock. */
+static int sync_clocks(hpool__mgr *g, bool at_end)
+{
+    hpool__run *r = &g->run;
+    hpool__buf ping = {0};
+    hpool__wire_hdr *ph = hpool__buf_begin(&ping, HPOOL__MSG_PING, r->ex->id);
+    if (ph == NULL)
+        return HPOOL_ENOMEM;
+    ph->task = -1;
+    int rc = 0;
+    for (int i = 0; i < r->n_workers && rc == 0; i++) {
+        hpool__worker *w = &r->w[i];
+        if (w->lost)
+            continue;
+        hpool__clock_sample *s = at_end ? &w->clock.end : &w->clock.start;
+        hpool__clock_sample_reset(s);
+        for (int round = 0; round < HPOOL__CLOCK_ROUNDS && rc == 0; round++) {
+            ((hpool__wire_hdr *)ping.data)->chunk_id = (uint64_t)round;
+            double t0 = hpool__now(), t1 = 0;
+            if (MPI_Send(ping.data, (int)ping.len, MPI_BYTE, w->rank, HPOOL__TAG_TO_WORKER,
+                         g->comm) != MPI_SUCCESS)
+                rc = HPOOL_EMPI;
+            if (rc == 0)
+                rc = recv_from(g, w->rank, HPOOL__MSG_PONG, t0 + hpool__proc_worker_timeout(),
+                               &t1);
+            if (rc == 0)
+                hpool__clock_sample_add(s, t0, ((hpool__wire_hdr *)g->rx.data)->t[0], t1);
+        }
+        if (rc != 0)
+            break;
+        if (at_end)
+            w->clock.have_end = true;
+        else
+            w->clock.have_start = true;
+    }
+    hpool__buf_free(&ping);
+    if (rc == 0 && !at_end && r->rec) {
+        hpool__rank_clock *clocks = calloc((size_t)r->n_workers, sizeof *clocks);
+        if (clocks == NULL)
+            return HPOOL_ENOMEM;
+        int n = 0;
+        for (int i = 0; i < r->n_workers; i++)
+            clocks[n++] = (hpool__rank_clock){.rank = r->w[i].rank, .map = r->w[i].clock};
+        hpool__records_clocks(r->rec, clocks, n);
+        free(clocks);
+    }
+    return rc;
+}
+
+static void free_run(hpool__mgr *g)
+{
+    hpool__run *r = &g->run;
+    for (int i = 0; r->w && i < r->n_workers; i++) {
+        for (int s = 0; r->w[i].slots && s < r->prefetch; s++) {
+            free(r->w[i].slots[s].futs);
+            hpool__buf_free(&r->w[i].slots[s].send);
+        }
+        free(r->w[i].slots);
+    }
+    free(r->w);
+    free(r->wi_of_rank);
+    free(r->lost_rank);
+    free(r->lost_at);
+    hpool__queue_free(&r->again);
+    memset(r, 0, sizeof *r);
+}
+
+static int alloc_run(hpool__mgr *g, hpool_executor *ex)
+{
+    hpool__run *r = &g->run;
+    memset(r, 0, sizeof *r);
+    r->ex = ex;
+    r->phase = HPOOL__X_STARTING;
+    r->n_workers = ex->n_workers;
+    r->prefetch = ex->prefetch;
+    r->window = ex->auto_window ? HPOOL__WINDOW_MIN : ex->prefetch;
+    r->w = calloc((size_t)r->n_workers, sizeof *r->w);
+    r->wi_of_rank = malloc((size_t)g->world * sizeof *r->wi_of_rank);
+    r->lost_rank = calloc((size_t)r->n_workers, sizeof *r->lost_rank);
+    r->lost_at = calloc((size_t)r->n_workers, sizeof *r->lost_at);
+    if (r->w == NULL || r->wi_of_rank == NULL || r->lost_rank == NULL || r->lost_at == NULL)
+        goto nomem;
+    for (int k = 0; k < g->world; k++)
+        r->wi_of_rank[k] = -1;
+    for (int i = 0; i < r->n_workers; i++) {
+        hpool__worker *w = &r->w[i];
+        w->rank = ex->ranks[i];
+        w->earned = HPOOL__WINDOW_MIN;
+        r->wi_of_rank[w->rank] = i;
+        w->slots = calloc((size_t)r->prefetch, sizeof *w->slots);
+        if (w->slots == NULL)
+            goto nomem;
+        for (int s = 0; s < r->prefetch; s++) {
+            w->slots[s].futs = calloc((size_t)ex->submit_batch, sizeof(hpool_future *));
+            w->slots[s].req = MPI_REQUEST_NULL;
+            if (w->slots[s].futs == NULL)
+                goto nomem;
+        }
+    }
+    return 0;
+nomem:
+    /* A run with no workers: the executor breaks, and the loop ends it at once. */
+    free_run(g);
+    r->ex = ex;
+    r->phase = HPOOL__X_STARTING;
+    return HPOOL_ENOMEM;
+}
+
+int hpool__run_start(hpool__mgr *g, hpool_executor *ex)
+{
+    hpool__run *r = &g->run;
+    int rc = alloc_run(g, ex);
+    if (rc != 0)
+        return rc;
+    r->cpu_at_start = hpool__thread_cpu();
+    r->t_phase = hpool__now();
+    for (int i = 0; i < r->n_workers; i++) {
+        hpool__worker *w = &r->w[i];
+        /* A rank lost since the executor was created is not started. */
+        if (hpool__proc_rank_lost(w->rank)) {
+            w->lost = true;
+            continue;
+        }
+        rc = hpool__send_small(g, w->rank, HPOOL__MSG_START, ex->id, ex->initializer,
+                               ex->initargs, ex->initargs_len, (uint32_t)ex->threads,
+                               (int32_t)ex->record_level);
+        if (rc != 0) {
+            fprintf(stderr, "hpool: worker rank %d lost: START failed: %s\n", w->rank,
+                    hpool_strerror(rc));
+            w->lost = true; /* it never saw this executor, and waits for nothing of it */
+            hpool__proc_mark_lost(w->rank);
+            continue;
+        }
+        r->live_workers++;
+    }
+    if (r->live_workers == 0)
+        return HPOOL_EBROKEN;
+    int err = 0;
+    r->rec = hpool__records_open(ex, &err);
+    return err;
+}
+
+int hpool__run_started(hpool__mgr *g)
+{
+    int rc = sync_clocks(g, false);
+    g->run.phase = HPOOL__X_RUNNING;
+    return rc;
+}
+
+int hpool__run_begin_stop(hpool__mgr *g)
+{
+    hpool__run *r = &g->run;
+    int rc = sync_clocks(g, true);
+    for (int i = 0; i < r->n_workers; i++) {
+        r->w[i].acked = false;
+        if (r->w[i].lost)
+            continue;
+        int src = hpool__send_small(g, r->w[i].rank, HPOOL__MSG_STOP, r->ex->id, -1, NULL, 0,
+                                    0, 0);
+        if (rc == 0)
+            rc = src;
+    }
+    r->phase = HPOOL__X_STOPPING;
+    r->t_phase = hpool__now();
+    return rc;
+}
+
+void hpool__run_finish(hpool__mgr *g)
+{
+    hpool__run *r = &g->run;
+    hpool_executor *ex = r->ex;
+    hpool_executor_stats st;
+    memset(&st, 0, sizeof st);
+    st.chunks = r->chunks_done;
+    st.items = r->items_done;
+    st.bytes_sent = r->bytes_sent;
+    st.bytes_received = r->bytes_received;
+    st.manager_cpu_s = hpool__thread_cpu() - r->cpu_at_start;
+    st.wall_s = (r->t_last_result > 0 ? r->t_last_result : hpool__now()) - ex->t_created;
+    st.workers = r->n_workers;
+    st.lost_workers = r->lost_n;
+    int n_fixed = (int)(sizeof st.lost_rank / sizeof st.lost_rank[0]);
+    for (int i = 0; i < r->lost_n && i < n_fixed; i++) {
+        st.lost_rank[i] = r->lost_rank[i];
+        st.lost_at[i] = r->lost_at[i];
+    }
+    int n_slots = (int)(sizeof st.worker_items / sizeof st.worker_items[0]);
+    hpool__rank_clock *clocks = r->w ? calloc((size_t)r->n_workers, sizeof *clocks) : NULL;
+    int n_clocks = 0;
+    for (int i = 0; r->w && i < r->n_workers; i++) {
+        /* The public arrays are by rank - 1. */
+        int k = r->w[i].rank - 1;
+        if (k >= 0 && k < n_slots) {
+            st.worker_busy_s[k] = r->w[i].busy_s;
+            st.worker_items[k] = r->w[i].items;
+        }
+        if (clocks)
+            clocks[n_clocks++] = (hpool__rank_clock){.rank = r->w[i].rank, .map = r->w[i].clock};
+    }
+    if (r->rec) {
+        /* A broken executor's records are not a result: they stay in the .partial files
+         * and never replace the final files of an earlier good run. */
+        hpool__lock();
+        bool broken = ex->broken;
+        hpool__unlock();
+        if (hpool__records_close(r->rec, clocks, n_clocks, !broken) != 0)
+            fprintf(stderr, "hpool: executor %d: writing the records in %s failed\n", ex->id,
+                    ex->record_dir);
+    }
+    free(clocks);
+    r->rec = NULL;
+    hpool__lock();
+    hpool__executor_drained_locked(ex, &st, r->lost_rank, r->lost_at, r->lost_n);
+    hpool__unlock();
+    free_run(g);
+}
+
+void hpool__run_break(hpool__mgr *g, const char *fmt, ...)
+{
+    char msg[HPOOL__MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    hpool__again_fail_all(g, msg);
+    hpool_future *run_later = NULL;
+    hpool__lock();
+    hpool__executor_break_locked(g->run.ex, msg, &run_later);
+    hpool__unlock();
+    hpool__future_run_callbacks(run_later);
+}
