@@ -304,8 +304,10 @@ static void chunk_done_locked(hpool__map_chunk *c, void *msg, size_t len, int ra
     }
 }
 
-void hpool__map_on_result_locked(hpool__map_chunk *c, void *msg, size_t len, int rank)
+void hpool__map_on_result_locked(hpool__map_chunk *c, void *msg, size_t len, int rank,
+                                 int worker, double task_s)
 {
+    hpool__schedule_observe(&c->map->sched, worker, c->count, task_s);
     chunk_done_locked(c, msg, len, rank);
 }
 

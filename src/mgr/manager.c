@@ -130,8 +130,7 @@ static int handle_result(hpool__mgr *g, int src, size_t len)
     int rc = 0;
     if (s->chunk) {
         hpool__lock();
-        hpool__schedule_observe(&s->chunk->map->sched, wi, h->count, h->t[3]);
-        hpool__map_on_result_locked(s->chunk, g->rx.data, len, src);
+        hpool__map_on_result_locked(s->chunk, g->rx.data, len, src, wi, h->t[3]);
         hpool__unlock();
         g->rx.data = NULL; /* the map owns the message now */
         g->rx.cap = g->rx.len = 0;
