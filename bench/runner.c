@@ -39,16 +39,22 @@ static int run_map(hpool_executor *ex, const hpool_bench_run_params *rp,
         return rc;
     const void *res;
     size_t len;
-    uint64_t idx;
+    uint64_t idx, next = 0;
     int k;
     while ((k = hpool_map_next(m, &res, &len, &idx)) != 0) {
+        if (k < 0 && k != HPOOL_ETASK) {
+            hpool_map_close(m);
+            return k;
+        }
+        /* An ordered map (CPython's) hands results back in input order: the k-th result
+         * is item k, whatever order the workers finished in. Out of order is wrong. */
+        if (idx != next++ || idx >= rp->tasks) {
+            out->wrong++;
+            continue;
+        }
         if (k == HPOOL_ETASK) {
             out->failed++;
             continue;
-        }
-        if (k < 0) {
-            hpool_map_close(m);
-            return k;
         }
         check_result(&items[idx], res, len, out);
     }

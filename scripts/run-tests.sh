@@ -3,9 +3,8 @@
 #   1. plain build with -Werror: every unit test, every multi-rank test at 2, 3, 5 and 6 ranks
 #      (oversubscribed; 6 ranks is three a core here) and at 3 ranks over TCP, end-to-end
 #      scripts;
-#   2. ASan + UBSan build: unit tests (with leak checking) and the multi-rank tests at 3
-#      ranks (leak checking off there: Open MPI's unloaded plugins leave unsymbolizable
-#      allocations, see tests/sanitizers/lsan.supp);
+#   2. ASan + UBSan build: unit tests and the multi-rank tests at 3 ranks, all with leak
+#      checking (the MPI runtime's own allocations suppressed, see tests/sanitizers/);
 #   3. TSan build: the multi-rank tests at 3 ranks (rank 0's manager and user threads),
 #      with the justified suppressions of tests/sanitizers/tsan.supp;
 #   4. valgrind memcheck on the unit tests: no leaks, no errors;
@@ -28,11 +27,19 @@ SUPP="$HPOOL_SRC/tests/sanitizers"
 stage "2/5 ASan + UBSan"
 hpool_build build-test-asan -DHPOOL_WERROR=ON -DHPOOL_ASAN=ON -DCMAKE_BUILD_TYPE=Debug \
     -DHPOOL_MPI_RANKS=3 -DHPOOL_MPI_TCP_FLAGS= \
-    -DMPIEXEC_PREFLAGS="--oversubscribe -x ASAN_OPTIONS -x UBSAN_OPTIONS"
+    -DMPIEXEC_PREFLAGS="--oversubscribe -x ASAN_OPTIONS -x UBSAN_OPTIONS -x LSAN_OPTIONS -x LD_PRELOAD"
+# Multi-rank tests with leak checking: keep_plugins.so keeps Open MPI's plugins mapped
+# until exit so that every leak names its library (see tests/sanitizers/keep_plugins.c),
+# the full unwind attributes allocations made through libc to their caller, and
+# lsan.supp suppresses the MPI runtime's own, each entry justified there.
+cc -shared -fPIC -O1 -o build-test-asan/keep_plugins.so tests/sanitizers/keep_plugins.c
 (cd build-test-asan &&
     ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
         ctest --output-on-failure -j 2 -L unit &&
-    ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    LD_PRELOAD="$PWD/keep_plugins.so" \
+    ASAN_OPTIONS=detect_leaks=1:verify_asan_link_order=0:fast_unwind_on_malloc=0 \
+    LSAN_OPTIONS="suppressions=$SUPP/lsan.supp" \
+    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
         ctest --output-on-failure -j 2 -L mpi) || status=1
 
 stage "3/5 TSan"

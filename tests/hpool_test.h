@@ -119,12 +119,19 @@ int main(int argc, char **argv)
     }
     hpool_test_argc = argc;
     hpool_test_argv = argv;
+    int failed = 0;
     if (role == HPOOL_MANAGER) {
         run_manager(hpool_world_size());
-        printf("%s: %d checks passed with %d ranks\n", argv[0], hpool_test_checks,
-               hpool_world_size());
+        /* A manager that returned before checking anything tested nothing. */
+        failed = hpool_test_checks == 0;
+        if (failed)
+            fprintf(stderr, "%s: FAILED: the test made no check with %d ranks\n", argv[0],
+                    hpool_world_size());
+        else
+            printf("%s: %d checks passed with %d ranks\n", argv[0], hpool_test_checks,
+                   hpool_world_size());
     }
-    return hpool_finalize() == 0 ? 0 : 1;
+    return hpool_finalize() == 0 && !failed ? 0 : 1;
 }
 
 #endif

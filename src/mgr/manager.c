@@ -127,10 +127,13 @@ static int handle_result(hpool__mgr *g, int src, size_t len)
                                  (const hpool__wire_span *)(g->rx.data + len - span_bytes),
                                  h->n_spans);
     }
+    /* The message may go to a map, whose consumer frees it: nothing of it is read after. */
+    double task_s = h->t[3];
+    h = NULL;
     int rc = 0;
     if (s->chunk) {
         hpool__lock();
-        hpool__map_on_result_locked(s->chunk, g->rx.data, len, src, wi, h->t[3]);
+        hpool__map_on_result_locked(s->chunk, g->rx.data, len, src, wi, task_s);
         hpool__unlock();
         g->rx.data = NULL; /* the map owns the message now */
         g->rx.cap = g->rx.len = 0;
@@ -143,7 +146,7 @@ static int handle_result(hpool__mgr *g, int src, size_t len)
     s->n_futs = 0;
     w->in_flight--;
     r->inflight--;
-    hpool__window_on_result(r, w, h->t[3], late);
+    hpool__window_on_result(r, w, task_s, late);
     return rc;
 }
 

@@ -1,6 +1,7 @@
 /* Clock mapping under an injected skew: rank 1 reports its clock as
  * now*(1+DRIFT)+OFFSET (HPOOL_TEST_CLOCK_SKEW, clock.c), with OFFSET = 2.5 s and DRIFT =
- * 1e-4 (100 ppm, a bad oscillator). Every rank sets the variable before hpool_init (it
+ * 1e-3 (1000 ppm, a very bad oscillator: large enough that the drift check can tell it
+ * from none at every rank count, see below). Every rank sets the variable before hpool_init (it
  * runs the same binary); only rank 1 applies it.
  *
  * Because `now` is the absolute CLOCK_MONOTONIC reading, shared by all ranks of this
@@ -8,12 +9,15 @@
  * test compares the offsets recovered at start and end (clock.tsv; t = t0 + at, t0 from
  * trace.json's otherData) with that truth: the error must be within rtt/2 of the sample,
  * the bound clock.h guarantees, and the recovered drift within the two samples' errors
- * over the time between them. Unskewed ranks must come out at offset 0, same bound.
+ * over the time between them. Unskewed ranks must come out at offset 0, same bound. Each
+ * worker runs ~300 items of 1 ms whatever the rank count, so the time between the
+ * samples does not shrink with more ranks; and the test requires its drift bound to be
+ * under half the injected drift, so a recovered drift of 0 can never pass.
  *
  * Then causality on every chunks.tsv row, as in test_records: t_dispatch <= t_recv and
  * t_end <= t_result up to max(rtt_start, rtt_end)/2 of the worker (the error bound of an
  * interpolated time), worker-side order exact. The run lasts ~0.3 s per worker, over
- * which 100 ppm drifts 30 us: more than the slack on shared memory, so without the drift
+ * which 1000 ppm drifts 300 us: more than the slack on shared memory, so without the drift
  * correction the rows of rank 1 would break causality. */
 #include <math.h>
 #include <stdint.h>
@@ -26,7 +30,7 @@
 
 #define SKEW_RANK 1
 #define SKEW_OFFSET 2.5
-#define SKEW_DRIFT 1e-4
+#define SKEW_DRIFT 1e-3
 
 static double mono(void)
 {
@@ -88,13 +92,14 @@ static void run_manager(int world)
 {
     char dir[] = "/tmp/hpool_test_clock.XXXXXX";
     CHECK(mkdtemp(dir) != NULL);
-    enum { N = 300 };
+    const int N = 300 * (world - 1);
     hpool_executor_options eo = {.record_dir = dir};
     double before = mono();
     hpool_executor *ex;
     CHECK_OK(hpool_executor_create(&ex, &eo));
     double after = mono();
-    static int64_t items[N];
+    int64_t *items = calloc((size_t)N, sizeof *items);
+    CHECK(items != NULL);
     hpool_map_options mo = {.chunksize = 1};
     hpool_map_iter *m;
     /* Spread over the workers so that rank 1 runs ~N/(world-1) items; at 2 ranks all. */
@@ -105,6 +110,7 @@ static void run_manager(int world)
     CHECK_OK(rc);
     CHECK_OK(hpool_map_close(m));
     CHECK_OK(hpool_executor_destroy(ex));
+    free(items);
 
     double t0 = t0_of(dir);
     CHECK(t0 >= before && t0 <= after); /* the executor's t=0, on this (rank 0's) clock */
@@ -160,6 +166,11 @@ static void run_manager(int world)
         CHECK(span > 0);
         double want_drift = skewed ? -SKEW_DRIFT : 0.0;
         double drift_bound = (c->rtt[0] + c->rtt[1]) / 2 / span + 1e-7;
+        if (skewed && !(drift_bound < SKEW_DRIFT / 2))
+            fprintf(stderr, "rank %d: drift bound %.3g (rtt %.3g, %.3g over %.3f s) cannot "
+                            "tell the injected drift from none\n",
+                    rank, drift_bound, c->rtt[0], c->rtt[1], span);
+        CHECK(!skewed || drift_bound < SKEW_DRIFT / 2); /* the check below has teeth */
         CHECK(fabs(c->drift - want_drift) <= drift_bound);
         printf("rank %d: %s offset %+.9f s; error at start %+.3f us (rtt %.3f us), at end "
                "%+.3f us (rtt %.3f us); drift %.3f ppm (true %.3f)\n",

@@ -188,8 +188,7 @@ static void shutdown_nowait(void)
         fs[i] = submit_sleep(ex, i, 300);
     double t0 = hpool_test_now();
     CHECK_OK(hpool_shutdown(ex, false, false));
-    CHECK(hpool_test_now() - t0 < 0.2); /* well before the first sleep ends */
-    CHECK(!hpool_future_done(fs[0]));
+    CHECK(!hpool_future_done(fs[0])); /* it returned before the first sleep ended */
     check_refuses_work(ex);
     hpool_executor_stats st;
     CHECK_RC(hpool_executor_get_stats(ex, &st), HPOOL_ESTATE); /* still draining */
@@ -208,12 +207,10 @@ static void shutdown_nowait_cancel(void)
     hpool_future *fs[64];
     int pending = 3;
     int inflight = submit_busy_then_pending(ex, fs, 250, pending);
-    double t0 = hpool_test_now();
     CHECK_OK(hpool_shutdown(ex, false, true));
-    CHECK(hpool_test_now() - t0 < 0.2); /* the running sleeps take 0.25 s */
     for (int i = inflight; i < inflight + pending; i++)
         check_cancelled(fs[i]);
-    CHECK(!hpool_future_done(fs[0]));
+    CHECK(!hpool_future_done(fs[0])); /* it returned before the running sleeps ended */
     for (int i = 0; i < inflight; i++)
         check_result(fs[i], i, 30.0);
     CHECK_OK(hpool_executor_destroy(ex));
