@@ -2,6 +2,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "errors.h"
 #include "proc.h"
@@ -14,8 +15,29 @@ static _Atomic int lost_count;
 static int stuck_rank;      /* manager thread, read after it ended */
 static char stuck_why[HPOOL__MSG_MAX];
 
+/* Test hook: HPOOL_TEST_PID_DIR=DIR makes every rank write its pid to DIR/rank-R, so that
+ * a test can signal one rank by its pid instead of looking processes up by name or by a
+ * launcher's variables (tests/e2e/faults.sh). Best effort: a test that needs the file
+ * checks that it is there. */
+static void report_pid(int r)
+{
+    const char *dir = getenv("HPOOL_TEST_PID_DIR");
+    if (dir == NULL || *dir == '\0')
+        return;
+    char path[4096], tmp[4200];
+    snprintf(path, sizeof path, "%s/rank-%d", dir, r);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (f == NULL)
+        return;
+    fprintf(f, "%ld\n", (long)getpid());
+    if (fclose(f) == 0)
+        rename(tmp, path); /* whole or absent, never half written */
+}
+
 int hpool__proc_set(MPI_Comm c, int r, int s, double timeout_s)
 {
+    report_pid(r);
     lost = calloc((size_t)s, sizeof *lost);
     if (lost == NULL)
         return HPOOL_ENOMEM;

@@ -599,8 +599,11 @@ static void test_parse_unknown(void **state)
 
 /* ---- The quotable table ------------------------------------------------------------ */
 
-static void print_sequences(void)
+/* Prints the table; returns how many sequences do not cover the 1000 items exactly with
+ * chunks of at least one item (0 when all do). */
+static int print_sequences(void)
 {
+    int bad = 0;
     printf("chunk sequences, N=1000 P=4 chunksize=1 (awf/auto fed equal rates)\n");
     for (int k = 0; k < HPOOL_SCHED_COUNT; k++) {
         plan pl = {.kind = (hpool_schedule_kind)k, .n = 1000, .p = 4, .c = 1,
@@ -619,24 +622,26 @@ static void print_sequences(void)
             else
                 printf(" %llu", (unsigned long long)r.size[i]);
             sum += r.size[i] * (j - i + 1);
+            bad += r.size[i] == 0;
             i = j;
         }
         printf("  (sum %llu)\n", (unsigned long long)sum);
+        bad += sum != 1000 || r.count == 0;
         run_free(&r);
     }
+    return bad;
 }
 
 static void test_print_sequences(void **state)
 {
     (void)state;
-    print_sequences();
+    assert_int_equal(print_sequences(), 0);
 }
 
 int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "--print") == 0) {
-        print_sequences();
-        return 0;
+        return print_sequences() == 0 ? 0 : 1;
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fixed_sweep),
