@@ -42,6 +42,62 @@ void hpool_task_record_span(hpool_task_ctx *ctx, uint64_t item, double t_start, 
     pthread_mutex_unlock(&team_lock);
 }
 
+/* One inner map, as the team sees it. */
+typedef struct {
+    hpool_task_ctx *ctx;
+    hpool_inner_fn fn;
+    void *user;
+    const unsigned char *src;
+    unsigned char *dst;
+    size_t in_size, out_size, n;
+    const char *label;
+    bool spans;
+    /* The failure reported is the one of the lowest inner index, whatever thread got
+     * there first: the same input gives the same answer on every run. team_lock. */
+    size_t first_failed;
+    int first_error;
+} inner_job;
+
+/* The job of the running team. The worker's main thread writes it before
+ * hpool__team_publish() and team threads read it after hpool__team_observe(), so
+ * ThreadSanitizer sees the order that libgomp's (uninstrumented) fork gives: variables
+ * captured by the region would be copied in at the region's entry, before any code of its
+ * body could state that order. Only a thread outside any parallel region starts a team;
+ * an inner map called inside one runs on the calling thread. */
+static inner_job *team_job;
+
+static void run_inner_item(inner_job *j, size_t i)
+{
+    double t0 = j->spans ? hpool__worker_clock() : 0;
+    int rc = j->fn(j->user, i, j->src ? j->src + i * j->in_size : NULL,
+                   j->dst ? j->dst + i * j->out_size : NULL);
+    double t1 = j->spans ? hpool__worker_clock() : 0;
+    /* Items that neither record nor fail skip the lock. */
+    if (j->spans || rc != 0) {
+        int thread = omp_get_thread_num();
+        pthread_mutex_lock(&team_lock);
+        if (j->spans)
+            hpool__ctx_add_span(j->ctx, j->ctx->item, (uint32_t)i, thread, t0, t1,
+                                j->label);
+        if (rc != 0 && i < j->first_failed) {
+            j->first_failed = i;
+            j->first_error = rc;
+        }
+        pthread_mutex_unlock(&team_lock);
+    }
+}
+
+/* The team's share of j: each thread takes the next item. dynamic,1: inner items may
+ * differ a lot in cost (I/O waits), as with the seed's ThreadPoolExecutor.map where each
+ * thread takes the next URL when it is free. Each result goes to its own slot of out, so
+ * results are in item order without sorting. */
+static void run_inner_items(inner_job *j)
+{
+#pragma omp for schedule(dynamic, 1)
+    for (size_t i = 0; i < j->n; i++)
+        run_inner_item(j, i);
+}
+
 int hpool_task_inner_map(hpool_task_ctx *ctx, hpool_inner_fn fn, void *user, const void *in,
                          size_t in_size, void *out, size_t out_size, size_t n,
                          const char *label)
@@ -51,41 +107,25 @@ int hpool_task_inner_map(hpool_task_ctx *ctx, hpool_inner_fn fn, void *user, con
         return hpool__fail(HPOOL_EINVAL, "hpool_task_inner_map: NULL argument");
     if (n > UINT32_MAX)
         return hpool__fail(HPOOL_ETOOBIG, "hpool_task_inner_map: %zu inner items", n);
-    const unsigned char *src = in;
-    unsigned char *dst = out;
-    /* The failure reported is the one of the lowest inner index, whatever thread got
-     * there first: the same input gives the same answer on every run. */
-    size_t first_failed = n;
-    int first_error = 0;
-    bool spans = ctx->record_level >= HPOOL_RECORD_SPANS;
-    /* dynamic,1: inner items may differ a lot in cost (I/O waits), as with the seed's
-     * ThreadPoolExecutor.map where each thread takes the next URL when it is free. Each
-     * result goes to its own slot of out, so results are in item order without sorting. */
+    inner_job job = {.ctx = ctx, .fn = fn, .user = user, .src = in, .dst = out,
+                     .in_size = in_size, .out_size = out_size, .n = n, .label = label,
+                     .spans = ctx->record_level >= HPOOL_RECORD_SPANS, .first_failed = n};
+    if (omp_in_parallel()) {
+        /* Called by one thread of a running team (nested): every item here, in order. */
+        for (size_t i = 0; i < n; i++)
+            run_inner_item(&job, i);
+        return job.first_error;
+    }
+    int threads = ctx->threads;
+    team_job = &job;
     hpool__team_publish();
-#pragma omp parallel num_threads(ctx->threads)
+#pragma omp parallel num_threads(threads)
     {
         hpool__team_observe();
-#pragma omp for schedule(dynamic, 1)
-        for (size_t i = 0; i < n; i++) {
-            double t0 = spans ? hpool__worker_clock() : 0;
-            int rc =
-                fn(user, i, src ? src + i * in_size : NULL, dst ? dst + i * out_size : NULL);
-            double t1 = spans ? hpool__worker_clock() : 0;
-            /* Items that neither record nor fail skip the lock. */
-            if (spans || rc != 0) {
-                int thread = omp_get_thread_num();
-                pthread_mutex_lock(&team_lock);
-                if (spans)
-                    hpool__ctx_add_span(ctx, ctx->item, (uint32_t)i, thread, t0, t1, label);
-                if (rc != 0 && i < first_failed) {
-                    first_failed = i;
-                    first_error = rc;
-                }
-                pthread_mutex_unlock(&team_lock);
-            }
-        }
+        run_inner_items(team_job);
         hpool__team_publish();
     }
     hpool__team_observe();
-    return first_error;
+    team_job = NULL;
+    return job.first_error;
 }

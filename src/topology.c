@@ -302,30 +302,45 @@ static plan_kind plan(int threads, int *pu)
     return PLAN_HPOOL;
 }
 
+/* What the team of place_team works on. Set by the main thread before
+ * hpool__team_publish() and read by the team after hpool__team_observe(): variables
+ * captured by the region would be copied in before the handshake, where ThreadSanitizer
+ * cannot see libgomp's fork order them (src/inner.c has the same). */
+static struct {
+    plan_kind kind;
+    int *pu;
+    hpool__wire_place *rows;
+    int team;
+} bind_job;
+
 /* Bind the team and describe each thread in rows[] (threads entries); returns team size. */
 static int place_team(int threads, hpool__wire_place *rows)
 {
     int *pu = calloc((size_t)threads, sizeof *pu);
-    plan_kind kind = pu ? plan(threads, pu) : PLAN_NONE;
-    int team = 0;
+    bind_job.kind = pu ? plan(threads, pu) : PLAN_NONE;
+    bind_job.pu = pu;
+    bind_job.rows = rows;
+    bind_job.team = 0;
     hpool__team_publish();
 #pragma omp parallel num_threads(threads)
     {
         hpool__team_observe();
+        plan_kind kind = bind_job.kind;
+        const int *pus = bind_job.pu;
         int t = omp_get_thread_num();
 #pragma omp single
-        team = omp_get_num_threads();
-        hpool__wire_place *r = &rows[t];
+        bind_job.team = omp_get_num_threads();
+        hpool__wire_place *r = &bind_job.rows[t];
         r->thread = t;
         r->binding = kind == PLAN_OPENMP ? HPOOL_BIND_OPENMP : HPOOL_BIND_NONE;
         r->cpu = -1;
         if (kind == PLAN_HPOOL) {
             hwloc_bitmap_t s = hwloc_bitmap_alloc();
             if (s) {
-                hwloc_bitmap_only(s, (unsigned)pu[t]);
+                hwloc_bitmap_only(s, (unsigned)pus[t]);
                 if (hwloc_set_cpubind(tp.topo, s, HWLOC_CPUBIND_THREAD) == 0) {
                     r->binding = HPOOL_BIND_HPOOL;
-                    r->cpu = pu[t];
+                    r->cpu = pus[t];
                 }
                 hwloc_bitmap_free(s);
             }
@@ -337,7 +352,7 @@ static int place_team(int threads, hpool__wire_place *rows)
     }
     hpool__team_observe();
     free(pu);
-    return team;
+    return bind_job.team;
 }
 
 int hpool__topo_bind_team(int threads, hpool__buf *block)

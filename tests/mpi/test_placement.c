@@ -6,6 +6,7 @@
 #define _GNU_SOURCE /* sched_getcpu */
 #include <omp.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,6 +45,13 @@ static int inner_where(void *user, size_t item, const void *in, void *out)
     return 0;
 }
 
+/* The team's output. Written by the task before the region and read by it after, with an
+ * atomic handshake on either side: libgomp's fork and join are invisible to
+ * ThreadSanitizer, and a captured variable would be copied in before the body could
+ * state the order (see src/inner.c). */
+static int *team_cpus;
+static _Atomic unsigned team_sync;
+
 /* Where do this rank's team threads run, seen from inside a task? */
 static int where(hpool_task_ctx *ctx, const void *arg, size_t len)
 {
@@ -57,8 +65,16 @@ static int where(hpool_task_ctx *ctx, const void *arg, size_t len)
         return hpool_task_fail(ctx, "too many threads %d", r.threads);
     for (int t = 0; t < MAX_T; t++)
         r.cpu_par[t] = r.cpu_inner[t] = r.thread_inner[t] = -1;
-#pragma omp parallel num_threads(r.threads)
-    r.cpu_par[omp_get_thread_num()] = sched_getcpu();
+    int threads = r.threads;
+    team_cpus = r.cpu_par;
+    atomic_fetch_add(&team_sync, 1);
+#pragma omp parallel num_threads(threads)
+    {
+        (void)atomic_load(&team_sync);
+        team_cpus[omp_get_thread_num()] = sched_getcpu();
+        atomic_fetch_add(&team_sync, 1);
+    }
+    (void)atomic_load(&team_sync);
     inner_out out[4 * MAX_T];
     size_t n = 4 * (size_t)r.threads;
     int rc = hpool_task_inner_map(ctx, inner_where, NULL, NULL, 0, out, sizeof out[0], n, "w");
