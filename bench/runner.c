@@ -167,10 +167,15 @@ int hpool_bench_run_once(const hpool_bench_run_params *rp, const hpool_bench_ite
         out->bytes_moved = st.bytes_sent + st.bytes_received;
         out->chunks = st.chunks;
         double max = 0, sum = 0;
-        for (int i = 0; i < st.workers && i < 64; i++) {
-            sum += st.worker_busy_s[i];
-            max = fmax(max, st.worker_busy_s[i]);
+        hpool_worker_stats *ws = calloc((size_t)(st.workers > 0 ? st.workers : 1), sizeof *ws);
+        size_t nw = 0;
+        if (ws && hpool_executor_worker_stats(ex, ws, (size_t)st.workers, &nw) == 0) {
+            for (size_t i = 0; i < nw && i < (size_t)st.workers; i++) {
+                sum += ws[i].busy_s;
+                max = fmax(max, ws[i].busy_s);
+            }
         }
+        free(ws);
         out->imbalance = sum > 0 ? max / (sum / st.workers) : 1.0;
     }
     hpool_executor_destroy(ex);

@@ -182,14 +182,25 @@ typedef struct {
     uint64_t bytes_received;   /* result bytes received */
     double manager_cpu_s;      /* CPU time of the manager thread while this executor ran */
     double wall_s;             /* from create to the last result */
-    int workers;
-    double worker_busy_s[64];  /* busy time (task execution) per worker, index = rank-1 */
-    uint64_t worker_items[64];
+    int workers;               /* worker ranks it ran on (hpool_executor_worker_stats) */
     int lost_workers;          /* workers lost during the run (crash, hang, bad message) */
-    int lost_rank[8];          /* the first of them ... */
-    double lost_at[8];         /* ... and when, seconds from executor creation */
 } hpool_executor_stats;
+/* After shutdown completes. \return 0; HPOOL_ESTATE before. */
 int hpool_executor_get_stats(hpool_executor *ex, hpool_executor_stats *st);
+
+/* One worker of an executor, after shutdown completes. */
+typedef struct {
+    int rank;         /* its MPI rank */
+    double busy_s;    /* time spent running tasks */
+    uint64_t items;   /* work items it completed */
+    bool lost;        /* lost during the run (crash, hang, bad message) ... */
+    double lost_at;   /* ... at this time, seconds from executor creation (else -1) */
+} hpool_worker_stats;
+/* The statistics of each worker, in rank order, into the caller's ws[cap]; *n (optional)
+ * is the executor's worker count, which may be more than cap (then only cap are written).
+ * No fixed limit on workers. \return 0; HPOOL_ESTATE before shutdown completes. */
+int hpool_executor_worker_stats(hpool_executor *ex, hpool_worker_stats *ws, size_t cap,
+                                size_t *n);
 
 /* ------------------------------------------------------------------------------------
  * Futures.

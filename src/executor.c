@@ -58,8 +58,7 @@ static void executor_free(hpool_executor *ex)
     free(ex->initargs);
     free(ex->record_dir);
     free(ex->label);
-    free(ex->stats_lost_rank);
-    free(ex->stats_lost_at);
+    free(ex->worker_stats);
     free(ex);
 }
 
@@ -353,17 +352,15 @@ int hpool__executor_requeue_locked(hpool_executor *ex, hpool_future *f)
 }
 
 void hpool__executor_drained_locked(hpool_executor *ex, const hpool_executor_stats *st,
-                                    const int *lost_rank, const double *lost_at, int lost_n)
+                                    const hpool_worker_stats *ws)
 {
     ex->stats = *st;
-    if (lost_n > 0) {
-        ex->stats_lost_rank = malloc((size_t)lost_n * sizeof *ex->stats_lost_rank);
-        ex->stats_lost_at = malloc((size_t)lost_n * sizeof *ex->stats_lost_at);
-        if (ex->stats_lost_rank && ex->stats_lost_at) {
-            memcpy(ex->stats_lost_rank, lost_rank, (size_t)lost_n * sizeof *lost_rank);
-            memcpy(ex->stats_lost_at, lost_at, (size_t)lost_n * sizeof *lost_at);
-            ex->stats_lost_n = lost_n;
-        }
+    /* Without memory for them, the per-worker statistics read as zeros (ranks kept). */
+    ex->worker_stats = calloc((size_t)ex->n_workers, sizeof *ex->worker_stats);
+    for (int i = 0; ex->worker_stats && i < ex->n_workers; i++) {
+        ex->worker_stats[i] = ws ? ws[i] : (hpool_worker_stats){.rank = ex->ranks[i]};
+        if (!ws)
+            ex->worker_stats[i].lost_at = -1;
     }
     ex->drained = true;
     hpool__maps_end_locked(&ex->maps, HPOOL_ESHUTDOWN, NULL);
@@ -456,5 +453,24 @@ int hpool_executor_get_stats(hpool_executor *ex, hpool_executor_stats *st)
     if (!drained)
         return hpool__fail(HPOOL_ESTATE,
                            "hpool_executor_get_stats: available after shutdown completes");
+    return 0;
+}
+
+int hpool_executor_worker_stats(hpool_executor *ex, hpool_worker_stats *ws, size_t cap,
+                                size_t *n)
+{
+    if (ex == NULL || (ws == NULL && cap > 0))
+        return hpool__fail(HPOOL_EINVAL, "hpool_executor_worker_stats: NULL argument");
+    hpool__lock();
+    bool drained = ex->drained;
+    for (size_t i = 0; drained && i < cap && i < (size_t)ex->n_workers; i++)
+        ws[i] = ex->worker_stats ? ex->worker_stats[i]
+                                 : (hpool_worker_stats){.rank = ex->ranks[i], .lost_at = -1};
+    hpool__unlock();
+    if (!drained)
+        return hpool__fail(HPOOL_ESTATE,
+                           "hpool_executor_worker_stats: available after shutdown completes");
+    if (n)
+        *n = (size_t)ex->n_workers;
     return 0;
 }

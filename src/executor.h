@@ -45,9 +45,7 @@ struct hpool_executor {
     uint64_t next_seq;
     struct hpool_executor *next_all; /* every executor not yet destroyed */
     hpool_executor_stats stats;      /* set when drained */
-    int stats_lost_n;                /* lost workers in stats_lost_* */
-    int *stats_lost_rank;            /* every lost worker, by time */
-    double *stats_lost_at;
+    hpool_worker_stats *worker_stats; /* n_workers of them, set when drained */
     struct hpool__placement *placement;       /* placement.c: published, then immutable */
     struct hpool__placement *placement_build; /* placement.c: filled from START_ACKs */
 };
@@ -68,10 +66,10 @@ int hpool__executor_requeue_locked(hpool_executor *ex, hpool_future *f);
 /* Fail every queued future and map item (broken executor); callbacks to *run_later. */
 void hpool__executor_break_locked(hpool_executor *ex, const char *why,
                                   hpool_future **run_later);
-/* The manager is done with it: statistics in (lost: n ranks and times, copied), waiters
+/* The manager is done with it: statistics in (ws: n_workers of them, copied), waiters
  * released, the next executor may start. */
 void hpool__executor_drained_locked(hpool_executor *ex, const hpool_executor_stats *st,
-                                    const int *lost_rank, const double *lost_at, int lost_n);
+                                    const hpool_worker_stats *ws);
 /* Whether the executor of that id still exists (placement tables of destroyed ones are
  * freed). */
 bool hpool__executor_alive_locked(int id);

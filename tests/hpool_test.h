@@ -101,6 +101,28 @@ static inline void hpool_test_release_all(hpool_future **fs, int n)
         CHECK_OK(hpool_future_release(fs[i]));
 }
 
+/* The rank of the first worker an executor lost (by time), or -1; *at (optional) when,
+ * seconds from the executor's creation. After shutdown completes. */
+static inline int hpool_test_first_lost(hpool_executor *ex, double *at)
+{
+    size_t n = 0;
+    CHECK_OK(hpool_executor_worker_stats(ex, NULL, 0, &n));
+    hpool_worker_stats *ws = calloc(n ? n : 1, sizeof *ws);
+    CHECK(ws != NULL);
+    CHECK_OK(hpool_executor_worker_stats(ex, ws, n, &n));
+    int rank = -1;
+    double first = 0;
+    for (size_t i = 0; i < n; i++)
+        if (ws[i].lost && (rank < 0 || ws[i].lost_at < first)) {
+            rank = ws[i].rank;
+            first = ws[i].lost_at;
+        }
+    free(ws);
+    if (at)
+        *at = first;
+    return rank;
+}
+
 /* Each test file defines register_tasks() and run_manager(); this main does the rest.
  * A test that needs init options defines HPOOL_TEST_INIT_OPTIONS before the include. */
 #ifndef HPOOL_TEST_INIT_OPTIONS

@@ -251,23 +251,21 @@ void hpool__run_finish(hpool__mgr *g)
     st.wall_s = (r->t_last_result > 0 ? r->t_last_result : hpool__now()) - ex->t_created;
     st.workers = r->n_workers;
     st.lost_workers = r->lost_n;
-    int n_fixed = (int)(sizeof st.lost_rank / sizeof st.lost_rank[0]);
-    for (int i = 0; i < r->lost_n && i < n_fixed; i++) {
-        st.lost_rank[i] = r->lost_rank[i];
-        st.lost_at[i] = r->lost_at[i];
-    }
-    int n_slots = (int)(sizeof st.worker_items / sizeof st.worker_items[0]);
+    hpool_worker_stats *ws = r->w ? calloc((size_t)r->n_workers, sizeof *ws) : NULL;
     hpool__rank_clock *clocks = r->w ? calloc((size_t)r->n_workers, sizeof *clocks) : NULL;
     int n_clocks = 0;
     for (int i = 0; r->w && i < r->n_workers; i++) {
-        /* The public arrays are by rank - 1. */
-        int k = r->w[i].rank - 1;
-        if (k >= 0 && k < n_slots) {
-            st.worker_busy_s[k] = r->w[i].busy_s;
-            st.worker_items[k] = r->w[i].items;
-        }
+        if (ws)
+            ws[i] = (hpool_worker_stats){.rank = r->w[i].rank, .busy_s = r->w[i].busy_s,
+                                         .items = r->w[i].items, .lost = r->w[i].lost,
+                                         .lost_at = -1};
         if (clocks)
             clocks[n_clocks++] = (hpool__rank_clock){.rank = r->w[i].rank, .map = r->w[i].clock};
+    }
+    for (int k = 0; ws && k < r->lost_n; k++) {
+        int wi = r->wi_of_rank[r->lost_rank[k]];
+        if (wi >= 0)
+            ws[wi].lost_at = r->lost_at[k];
     }
     if (r->rec) {
         /* A broken executor's records are not a result: they stay in the .partial files
@@ -282,8 +280,9 @@ void hpool__run_finish(hpool__mgr *g)
     free(clocks);
     r->rec = NULL;
     hpool__lock();
-    hpool__executor_drained_locked(ex, &st, r->lost_rank, r->lost_at, r->lost_n);
+    hpool__executor_drained_locked(ex, &st, ws);
     hpool__unlock();
+    free(ws);
     free_run(g);
 }
 

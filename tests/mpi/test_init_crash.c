@@ -74,7 +74,23 @@ static void run_manager(int world)
     CHECK_OK(hpool_shutdown(ex, true, false));
     hpool_executor_stats st;
     CHECK_OK(hpool_executor_get_stats(ex, &st));
-    CHECK(st.lost_workers == 1 && st.lost_rank[0] == victim);
+    CHECK(st.lost_workers == 1 && hpool_test_first_lost(ex, NULL) == victim);
+    /* Per worker, into a buffer of the caller's size: a short one gets the first rows. */
+    hpool_worker_stats ws[8];
+    size_t nw = 0;
+    CHECK_OK(hpool_executor_worker_stats(ex, ws, 1, &nw));
+    CHECK(nw == (size_t)world - 1 && ws[0].rank == 1);
+    if (nw <= 8) {
+        CHECK_OK(hpool_executor_worker_stats(ex, ws, nw, &nw));
+        uint64_t items = 0;
+        for (size_t i = 0; i < nw; i++) {
+            CHECK(ws[i].rank == (int)i + 1);
+            CHECK(ws[i].lost == (ws[i].rank == victim));
+            CHECK(ws[i].lost ? ws[i].lost_at >= 0 && ws[i].items == 0 : ws[i].lost_at == -1);
+            items += ws[i].items;
+        }
+        CHECK(items == (world > 2 ? (uint64_t)N : 0));
+    }
     CHECK_OK(hpool_executor_destroy(ex));
     printf("initializer crash: rank %d lost, %d of %d tasks ran on the others\n", victim, ok,
            N);
