@@ -53,6 +53,11 @@ void *hpool__queue_pop(hpool__queue *q)
     return item;
 }
 
+void *hpool__queue_at(const hpool__queue *q, size_t i)
+{
+    return q->items[(q->head + i) % q->cap];
+}
+
 void *hpool__queue_peek(const hpool__queue *q)
 {
     return q->len ? q->items[q->head] : NULL;

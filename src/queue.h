@@ -20,6 +20,8 @@ int hpool__queue_push(hpool__queue *q, void *item);
 int hpool__queue_requeue(hpool__queue *q, void *item);
 /* The front item, removed; NULL when empty. */
 void *hpool__queue_pop(hpool__queue *q);
+/* Item i from the front (i < len), left in place. */
+void *hpool__queue_at(const hpool__queue *q, size_t i);
 /* The front item, left in place; NULL when empty. */
 void *hpool__queue_peek(const hpool__queue *q);
 size_t hpool__queue_len(const hpool__queue *q);

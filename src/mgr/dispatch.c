@@ -3,6 +3,7 @@
  * room, and sending them. CPython's add_call_item_to_queue. Also the window: how many
  * call items each worker may hold. */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,10 +82,10 @@ static int dispatch_one(hpool__mgr *g, int wi)
         rc = HPOOL_EMPI;
     /* From here the slot holds the work, sent or not: a failure loses this worker (its
      * slots, this one included, go back to the others or fail). */
-    if (w->in_flight == 0)
-        w->t_head = s->t_dispatch; /* its first call item starts now */
     s->busy = true;
     w->in_flight++;
+    if (w->in_flight == 1)
+        hpool__head_changed(r, wi, s->t_dispatch); /* its first call item starts now */
     r->inflight++;
     if (rc != 0)
         return rc;
@@ -102,41 +103,113 @@ static int room(const hpool__run *r, const hpool__worker *w)
     return room > 0 ? room : 0;
 }
 
+/* Ready queue entries are worker indices + 1 (a queue holds pointers, never NULL). */
+static void *as_entry(int wi)
+{
+    return (void *)(intptr_t)(wi + 1);
+}
+
+void hpool__ready_offer(hpool__run *r, int wi)
+{
+    hpool__worker *w = &r->w[wi];
+    if (w->in_ready || room(r, w) == 0)
+        return;
+    /* Out of memory: the worker waits for its next result to be offered again, or for
+     * the window to grow; nothing is lost. */
+    if (hpool__queue_push(&r->ready, as_entry(wi)) == 0)
+        w->in_ready = true;
+}
+
+/* The queue ran out of work. Workers that now hold nothing start over at CPython's depth
+ * and earn more, result by result, from the next work on: the depth they earned belongs
+ * to the tasks that are gone, and the next ones may be longer (1 us tasks, then 20 ms
+ * ones) — 64 of those queued per worker could no longer be cancelled. Workers still
+ * busy keep theirs, so a stream that briefly runs dry loses nothing. Walks the ready
+ * queue once per dry spell, not per pass. */
+static void went_dry(hpool__run *r)
+{
+    if (r->dry)
+        return;
+    r->dry = true;
+    for (size_t k = 0; k < hpool__queue_len(&r->ready); k++) {
+        hpool__worker *w = &r->w[(int)(intptr_t)hpool__queue_at(&r->ready, k) - 1];
+        if (w->in_flight == 0)
+            w->earned = HPOOL__WINDOW_MIN;
+    }
+}
+
 int hpool__dispatch(hpool__mgr *g)
 {
     hpool__run *r = &g->run;
     int sent = 0;
-    bool any = true;
-    /* Round robin, one slot per worker per pass, so that a burst of work spreads over
-     * all workers instead of filling the first worker's slots first. A pass serves only
-     * the workers with the most room: an idle worker gets the next call item before a
-     * busy worker's prefetch slot does, as CPython's idle workers take from the shared
-     * call queue first. */
-    while (any) {
-        any = false;
-        int most = 0;
-        for (int k = 0; k < r->n_workers; k++)
-            most = room(r, &r->w[k]) > most ? room(r, &r->w[k]) : most;
-        for (int k = 0; k < r->n_workers && most > 0; k++) {
-            int wi = (r->rr + k) % r->n_workers;
-            if (room(r, &r->w[wi]) < most)
-                continue;
-            int rc = dispatch_one(g, wi);
-            if (rc < 0) {
-                char why[HPOOL__MSG_MAX];
-                snprintf(why, sizeof why, "dispatch to rank %d failed: %s", r->w[wi].rank,
-                         hpool_strerror(rc));
-                hpool__worker_lost(g, wi, why);
-                return sent + 1;
-            }
-            if (rc == 0)
-                return sent;
+    /* Workers with room wait in a queue, each once: a pass takes the one that waited
+     * longest, gives it one call item and puts it back at the end while it has room.
+     * So a burst of work spreads over all workers, one item each in turn, and a worker
+     * that just returned a result (room again) is served after the others that had room
+     * before, as CPython's idle workers take from the shared call queue first. The cost
+     * of a pass is per call item sent, not per worker. */
+    void *e;
+    while ((e = hpool__queue_pop(&r->ready)) != NULL) {
+        int wi = (int)(intptr_t)e - 1;
+        hpool__worker *w = &r->w[wi];
+        w->in_ready = false;
+        if (room(r, w) == 0)
+            continue; /* lost, or its window shrank: offered again after a result */
+        int rc = dispatch_one(g, wi);
+        if (rc < 0) {
+            char why[HPOOL__MSG_MAX];
+            snprintf(why, sizeof why, "dispatch to rank %d failed: %s", w->rank,
+                     hpool_strerror(rc));
+            hpool__worker_lost(g, wi, why);
             sent++;
-            any = true;
+            continue;
         }
-        r->rr = (r->rr + 1) % r->n_workers;
+        if (rc == 0) {
+            /* No work now: it keeps its turn for when work comes. */
+            if (hpool__queue_requeue(&r->ready, e) == 0)
+                w->in_ready = true;
+            went_dry(r);
+            break;
+        }
+        r->dry = false;
+        sent++;
+        hpool__ready_offer(r, wi);
     }
     return sent;
+}
+
+void hpool__head_changed(hpool__run *r, int wi, double t)
+{
+    hpool__worker *w = &r->w[wi];
+    w->head_seq++;
+    if (t < 0)
+        return;
+    w->t_head = t;
+    /* Out of memory for a timer: idle sleeps poll instead, and a timeout is noticed at
+     * the worker's next head (the heaps only lose the entry). */
+    hpool__timers_push(&r->heads, t, wi, w->head_seq);
+    if (r->ex->task_timeout_s > 0) {
+        int k = -1;
+        for (int s = 0; s < r->prefetch; s++)
+            if (w->slots[s].busy && (k < 0 || w->slots[s].chunk_id < w->slots[k].chunk_id))
+                k = s;
+        uint32_t items = k < 0 ? 1 : (w->slots[k].chunk ? w->slots[k].chunk->count
+                                                        : w->slots[k].n_futs);
+        hpool__timers_push(&r->deadlines, t + r->ex->task_timeout_s * (items ? items : 1), wi,
+                           w->head_seq);
+    }
+}
+
+double hpool__first_head(hpool__run *r)
+{
+    const hpool__timer *t;
+    while ((t = hpool__timers_top(&r->heads)) != NULL) {
+        const hpool__worker *w = &r->w[t->worker];
+        if (!w->lost && w->in_flight > 0 && t->seq == w->head_seq)
+            return t->at;
+        hpool__timers_pop(&r->heads);
+    }
+    return INFINITY;
 }
 
 void hpool__window_on_result(hpool__run *r, hpool__worker *w, double task_s, double late_s)
@@ -151,16 +224,18 @@ void hpool__window_on_result(hpool__run *r, hpool__worker *w, double task_s, dou
      * futures cancellable when tasks are long (then the window is CPython's depth). */
     double cover = fmax(HPOOL__WINDOW_COVER_MIN_S, HPOOL__WINDOW_COVER_FACTOR * r->result_delay_ewma);
     double depth = cover / (r->chunk_time_ewma > 1e-7 ? r->chunk_time_ewma : 1e-7);
+    /* A wider window reaches the other busy workers at their next result (the caller
+     * offers each worker after its result), so no walk over the workers here. */
     r->window = depth >= r->prefetch ? r->prefetch
                                      : (depth < HPOOL__WINDOW_MIN ? HPOOL__WINDOW_MIN
                                                                   : (int)depth + 1);
     /* Each worker earns its depth: one more call item per result it returns (a doubling
-     * per round trip), back to CPython's depth whenever it runs dry. The window above
-     * follows the smoothed task time of the results so far; this keeps work submitted
-     * after a change of task length (1 us tasks, then 20 ms ones) from being queued 64
-     * deep before the first of its results could tell. */
-    if (w->in_flight == 0)
-        w->earned = HPOOL__WINDOW_MIN;
+     * per round trip), back to CPython's depth when the work ran out while it held
+     * nothing (went_dry). The window above follows the smoothed task time of the results
+     * so far; this keeps work submitted after a change of task length (1 us tasks, then
+     * 20 ms ones) from being queued 64 deep before the first of its results could tell. */
+    if (w->in_flight == 0 && r->dry)
+        w->earned = HPOOL__WINDOW_MIN; /* its last call item of work that ran out */
     else if (w->earned < r->prefetch)
         w->earned++;
 }

@@ -92,6 +92,8 @@ static void lose(hpool__mgr *g, int wi, int head, int head_code, const char *why
     if (w->lost)
         return;
     w->lost = true;
+    if (!w->acked)
+        r->acks_pending--; /* it will not acknowledge the start or stop under way */
     r->live_workers--;
     r->lost_rank[r->lost_n] = w->rank;
     r->lost_at[r->lost_n] = hpool__now() - r->ex->t_created;
@@ -107,6 +109,7 @@ static void lose(hpool__mgr *g, int wi, int head, int head_code, const char *why
         requeue_slot(g, s, w->rank, k == head ? head_code : HPOOL_EBROKEN, why);
     }
     w->in_flight = 0;
+    hpool__head_changed(r, wi, -1);
     if (r->live_workers == 0)
         hpool__run_break(g, "no worker left; the last one was lost: %s", why);
 }
@@ -134,16 +137,21 @@ int hpool__check_timeouts(hpool__mgr *g)
         return 0;
     double now = hpool__now();
     int lost = 0;
-    for (int i = 0; i < r->n_workers; i++) {
+    const hpool__timer *t;
+    /* The earliest deadline first; entries of heads that changed since are dropped. */
+    while ((t = hpool__timers_top(&r->deadlines)) != NULL) {
+        int i = t->worker;
         hpool__worker *w = &r->w[i];
-        int head = w->lost ? -1 : head_slot(r, w);
-        if (head < 0)
+        if (w->lost || w->in_flight == 0 || t->seq != w->head_seq) {
+            hpool__timers_pop(&r->deadlines);
             continue;
+        }
+        if (now <= t->at)
+            break;
+        hpool__timers_pop(&r->deadlines);
+        int head = head_slot(r, w);
         const hpool__slot *s = &w->slots[head];
         uint32_t items = s->chunk ? s->chunk->count : s->n_futs;
-        double allowed = ex->task_timeout_s * (items ? items : 1);
-        if (now - w->t_head <= allowed)
-            continue;
         char why[HPOOL__MSG_MAX];
         snprintf(why, sizeof why,
                  "task '%s' ran past its timeout of %g s per item on rank %d (call item of "

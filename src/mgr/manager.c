@@ -105,7 +105,6 @@ static int handle_result(hpool__mgr *g, int src, size_t len)
         hpool__wire_validate_result(g->rx.data, len, want) != 0)
         return HPOOL_EPROTO;
     double t_result = hpool__now();
-    w->t_head = t_result; /* its next call item starts about now */
     /* The worker has the call item, so the send is complete; Wait only releases it. */
     MPI_Wait(&s->req, MPI_STATUS_IGNORE);
     r->bytes_received += len;
@@ -146,17 +145,17 @@ static int handle_result(hpool__mgr *g, int src, size_t len)
     s->n_futs = 0;
     w->in_flight--;
     r->inflight--;
+    /* Its next call item, if any, starts about now. */
+    hpool__head_changed(r, wi, w->in_flight > 0 ? t_result : -1);
     hpool__window_on_result(r, w, task_s, late);
+    hpool__ready_offer(r, wi);
     return rc;
 }
 
-/* Every worker acknowledged START or STOP, or was lost. */
+/* Every worker acknowledged START or STOP, or was lost (counted, not scanned). */
 static bool all_acked(const hpool__run *r)
 {
-    for (int i = 0; i < r->n_workers; i++)
-        if (!r->w[i].acked && !r->w[i].lost)
-            return false;
-    return true;
+    return r->acks_pending <= 0;
 }
 
 /* START_ACK payload: the initializer's message, then this worker's placement rows
@@ -171,6 +170,8 @@ static void handle_ack(hpool__mgr *g, int src, size_t len)
         return;
     bool first = !r->w[wi].acked;
     r->w[wi].acked = true;
+    if (first && !r->w[wi].lost)
+        r->acks_pending--;
     if (h->type != HPOOL__MSG_START_ACK)
         return;
     const char *text = "";
@@ -327,18 +328,15 @@ static int serve(hpool__mgr *g, hpool_executor *ex)
  * result is due costs no throughput and leaves the core to the workers: on a small node
  * the manager shares cores with them. Without that knowledge: the shared backoff. A
  * submit or a consumed map result cuts a sleep short (the doorbell). */
-static double idle_sleep(const hpool__run *r, unsigned idle)
+static double idle_sleep(hpool__run *r, unsigned idle)
 {
     bool steady = r->ex && r->phase == HPOOL__X_RUNNING && r->inflight > 0;
     if (steady && r->chunk_time_ewma > HPOOL__WINDOW_COVER_MIN_S) {
         /* Sleep until the first result is due: each busy worker's oldest call item
          * started at t_head and takes about chunk_time. One wake-up per result instead of
          * several matters where every wake-up preempts a worker. */
-        double due = INFINITY, now = hpool__now();
-        for (int i = 0; i < r->n_workers; i++)
-            if (!r->w[i].lost && r->w[i].in_flight > 0)
-                due = fmin(due, r->w[i].t_head + r->chunk_time_ewma);
-        double s = due - now;
+        double due = hpool__first_head(r) + r->chunk_time_ewma;
+        double s = due - hpool__now();
         double floor_s = r->chunk_time_ewma / 8; /* late results: poll, but not hot */
         return fmin(fmax(s, floor_s), HPOOL__BACKOFF_SLEEP_IDLE_S);
     }
@@ -346,7 +344,7 @@ static double idle_sleep(const hpool__run *r, unsigned idle)
     return hpool__backoff(idle, busy ? HPOOL__BACKOFF_SLEEP_BUSY_S : HPOOL__BACKOFF_SLEEP_IDLE_S);
 }
 
-static void idle_wait(const hpool__run *r, unsigned *idle, unsigned seen)
+static void idle_wait(hpool__run *r, unsigned *idle, unsigned seen)
 {
     (*idle)++;
     double sleep_s = idle_sleep(r, *idle);

@@ -20,6 +20,19 @@
 
 struct hpool__records;
 
+/* A deadline in a heap (timers.c): when, for which worker, valid while the worker's
+ * head_seq is still `seq`. */
+typedef struct {
+    double at;
+    int worker;
+    uint64_t seq;
+} hpool__timer;
+
+typedef struct {
+    hpool__timer *e;
+    size_t n, cap;
+} hpool__timers;
+
 /* A call slot: one call item in flight to one worker (the call queue, per worker). */
 typedef struct {
     bool busy;
@@ -42,7 +55,9 @@ typedef struct {
     double busy_s;
     uint64_t items;
     bool lost;                /* crashed, hung or sent garbage: no more work for it */
+    bool in_ready;            /* in the run's ready queue */
     double t_head;            /* since when its oldest call item has been running */
+    uint64_t head_seq;        /* bumped whenever its oldest call item changes */
 } hpool__worker;
 
 typedef enum {
@@ -69,6 +84,11 @@ typedef struct {
     double t_phase;           /* when START or STOP was sent: the acks are due */
     bool notify_pending;      /* completions not yet announced to waiting threads */
     hpool__queue again;       /* map chunks of lost workers, to be sent again */
+    hpool__queue ready;       /* workers with room in their window, served in turn */
+    int acks_pending;         /* live workers yet to acknowledge START or STOP */
+    bool dry;                 /* the last dispatch found no work */
+    hpool__timers heads;      /* when each busy worker's oldest call item started */
+    hpool__timers deadlines;  /* when it overruns task_timeout_s (with a timeout only) */
     int live_workers;
     int lost_n;
     int *lost_rank;           /* n_workers entries: lost workers in order */
@@ -118,6 +138,20 @@ int hpool__dispatch(hpool__mgr *g);
 /* A result came back from worker wi: its slot is free again; the window learns from the
  * call item's task time. */
 void hpool__window_on_result(hpool__run *r, hpool__worker *w, double task_s, double late_s);
+
+/* A worker with room in its window joins the ready queue (if not in it). */
+void hpool__ready_offer(hpool__run *r, int wi);
+/* Worker wi's oldest call item changed: it started at t (a new head), or the worker has
+ * nothing in flight (t < 0). Feeds the timers. */
+void hpool__head_changed(hpool__run *r, int wi, double t);
+/* The earliest head start of a busy worker, or INFINITY (stale timers dropped). */
+double hpool__first_head(hpool__run *r);
+
+/* ---- timers.c ---- */
+int hpool__timers_push(hpool__timers *h, double at, int worker, uint64_t seq);
+const hpool__timer *hpool__timers_top(const hpool__timers *h);
+void hpool__timers_pop(hpool__timers *h);
+void hpool__timers_free(hpool__timers *h);
 
 /* ---- faults.c ---- */
 /* Lose worker wi: what it held goes to the others or fails. */

@@ -134,6 +134,9 @@ static void free_run(hpool__mgr *g)
     free(r->lost_rank);
     free(r->lost_at);
     hpool__queue_free(&r->again);
+    hpool__queue_free(&r->ready);
+    hpool__timers_free(&r->heads);
+    hpool__timers_free(&r->deadlines);
     memset(r, 0, sizeof *r);
 }
 
@@ -204,6 +207,7 @@ int hpool__run_start(hpool__mgr *g, hpool_executor *ex)
             continue;
         }
         r->live_workers++;
+        r->acks_pending++;
     }
     if (r->live_workers == 0)
         return HPOOL_EBROKEN;
@@ -214,8 +218,11 @@ int hpool__run_start(hpool__mgr *g, hpool_executor *ex)
 
 int hpool__run_started(hpool__mgr *g)
 {
+    hpool__run *r = &g->run;
     int rc = sync_clocks(g, false);
-    g->run.phase = HPOOL__X_RUNNING;
+    r->phase = HPOOL__X_RUNNING;
+    for (int i = 0; i < r->n_workers; i++)
+        hpool__ready_offer(r, i);
     return rc;
 }
 
@@ -223,10 +230,12 @@ int hpool__run_begin_stop(hpool__mgr *g)
 {
     hpool__run *r = &g->run;
     int rc = sync_clocks(g, true);
+    r->acks_pending = 0;
     for (int i = 0; i < r->n_workers; i++) {
         r->w[i].acked = false;
         if (r->w[i].lost)
             continue;
+        r->acks_pending++;
         int src = hpool__send_small(g, r->w[i].rank, HPOOL__MSG_STOP, r->ex->id, -1, NULL, 0,
                                     0, 0);
         if (rc == 0)
