@@ -164,14 +164,19 @@ typedef struct {
     int record_run;           /* value of the `run` column in the records */
 } hpool_executor_options;
 
-/* \return 0; HPOOL_EINVAL (max_workers out of range, no workers), HPOOL_ENOTASK (unknown
- * initializer), HPOOL_EBUSY (another executor not shut down). */
+/* Runs on the worker ranks still alive (a rank lost under an earlier executor stays
+ * lost): at most max_workers of them; hpool_executor_workers says how many.
+ * \return 0; HPOOL_EINVAL (max_workers out of range, no workers), HPOOL_ENOTASK (unknown
+ * initializer), HPOOL_EBUSY (another executor not shut down), HPOOL_EBROKEN (every worker
+ * rank was lost), HPOOL_ESTATE (from a done callback while the previous one drains). */
 int hpool_executor_create(hpool_executor **ex, const hpool_executor_options *o);
 /* CPython's shutdown(wait, cancel_futures). After it, submit/map fail with
  * HPOOL_ESHUTDOWN. wait=false returns at once; the work still finishes and the executor
  * is freed by hpool_executor_destroy or at hpool_finalize. */
 int hpool_shutdown(hpool_executor *ex, bool wait, bool cancel_futures);
-/* Shut down (waiting) if needed and free the executor. Futures stay valid. */
+/* Shut down (waiting) if needed and free the executor. Futures stay valid, and so do
+ * maps not yet closed: they hand out the results they hold, then end with
+ * HPOOL_ESHUTDOWN (or HPOOL_EBROKEN) for items never carved; close them as usual. */
 int hpool_executor_destroy(hpool_executor *ex);
 int hpool_executor_workers(const hpool_executor *ex);
 
@@ -308,7 +313,9 @@ int hpool_map(hpool_executor *ex, const char *task, const void *items, size_t it
  * (message by hpool_map_error; iteration may continue); HPOOL_EBROKEN. */
 int hpool_map_next(hpool_map_iter *m, const void **res, size_t *len, uint64_t *index);
 const char *hpool_map_error(const hpool_map_iter *m, int *rank, uint64_t *item);
-/* Stops the map: undispatched items are dropped; waits for dispatched chunks, frees all. */
+/* Stops the map: undispatched items are dropped; waits for dispatched chunks, frees all.
+ * From a done callback while chunks are in flight: HPOOL_ESTATE at once, the map stays
+ * closed for hpool_map_next (HPOOL_ECLOSED); call hpool_map_close again elsewhere. */
 int hpool_map_close(hpool_map_iter *m);
 /* The schedule actually used (auto resolves to what it picked). */
 hpool_schedule_kind hpool_map_schedule_used(const hpool_map_iter *m);
