@@ -178,12 +178,26 @@ int hpool__dispatch(hpool__mgr *g)
     return sent;
 }
 
+static bool head_valid(const void *ctx, const hpool__timer *t)
+{
+    const hpool__run *r = ctx;
+    const hpool__worker *w = &r->w[t->worker];
+    return !w->lost && w->in_flight > 0 && t->seq == w->head_seq;
+}
+
 void hpool__head_changed(hpool__run *r, int wi, double t)
 {
     hpool__worker *w = &r->w[wi];
     w->head_seq++;
     if (t < 0)
         return;
+    /* Each worker has at most one valid entry per heap; stale ones are dropped when read,
+     * and all at once when a heap outgrows four per worker (amortised O(1) per push). */
+    size_t bound = 4 * (size_t)r->n_workers + 64;
+    if (r->heads.n > bound)
+        hpool__timers_compact(&r->heads, head_valid, r);
+    if (r->deadlines.n > bound)
+        hpool__timers_compact(&r->deadlines, head_valid, r);
     w->t_head = t;
     /* Out of memory for a timer: idle sleeps poll instead, and a timeout is noticed at
      * the worker's next head (the heaps only lose the entry). */

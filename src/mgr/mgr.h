@@ -149,6 +149,10 @@ double hpool__first_head(hpool__run *r);
 
 /* ---- timers.c ---- */
 int hpool__timers_push(hpool__timers *h, double at, int worker, uint64_t seq);
+/* Keep only the entries for which valid(ctx, entry) holds: bounds a heap whose stale
+ * entries nobody pops (O(n), called when it outgrows a multiple of the workers). */
+void hpool__timers_compact(hpool__timers *h, bool (*valid)(const void *ctx, const hpool__timer *t),
+                           const void *ctx);
 const hpool__timer *hpool__timers_top(const hpool__timers *h);
 void hpool__timers_pop(hpool__timers *h);
 void hpool__timers_free(hpool__timers *h);

@@ -14,6 +14,21 @@ static void swap(hpool__timer *a, hpool__timer *b)
     *b = t;
 }
 
+static void sift_down(hpool__timers *h, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < h->n && h->e[l].at < h->e[m].at)
+            m = l;
+        if (r < h->n && h->e[r].at < h->e[m].at)
+            m = r;
+        if (m == i)
+            return;
+        swap(&h->e[m], &h->e[i]);
+        i = m;
+    }
+}
+
 int hpool__timers_push(hpool__timers *h, double at, int worker, uint64_t seq)
 {
     if (h->n == h->cap) {
@@ -43,17 +58,19 @@ void hpool__timers_pop(hpool__timers *h)
     if (h->n == 0)
         return;
     h->e[0] = h->e[--h->n];
-    for (size_t i = 0;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < h->n && h->e[l].at < h->e[m].at)
-            m = l;
-        if (r < h->n && h->e[r].at < h->e[m].at)
-            m = r;
-        if (m == i)
-            break;
-        swap(&h->e[m], &h->e[i]);
-        i = m;
-    }
+    sift_down(h, 0);
+}
+
+void hpool__timers_compact(hpool__timers *h, bool (*valid)(const void *ctx, const hpool__timer *t),
+                           const void *ctx)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < h->n; i++)
+        if (valid(ctx, &h->e[i]))
+            h->e[k++] = h->e[i];
+    h->n = k;
+    for (size_t i = k / 2; i-- > 0;)
+        sift_down(h, i);
 }
 
 void hpool__timers_free(hpool__timers *h)
