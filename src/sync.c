@@ -75,7 +75,7 @@ int hpool__wait_locked(hpool__ready_fn ready, const void *what, double deadline,
                        const char *fn)
 {
     while (!ready(what)) {
-        if (hpool__now() >= deadline)
+        if (deadline != INFINITY && hpool__now() >= deadline) /* no clock read for "forever" */
             return HPOOL_ETIMEDOUT;
         if (is_manager)
             return hpool__fail(HPOOL_ESTATE,

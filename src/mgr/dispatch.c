@@ -200,8 +200,10 @@ void hpool__head_changed(hpool__run *r, int wi, double t)
         hpool__timers_compact(&r->deadlines, head_valid, r);
     w->t_head = t;
     /* Out of memory for a timer: idle sleeps poll instead, and a timeout is noticed at
-     * the worker's next head (the heaps only lose the entry). */
-    hpool__timers_push(&r->heads, t, wi, w->head_seq);
+     * the worker's next head (the heaps only lose the entry). The heads matter only to
+     * the manager's sleep between long call items (idle_sleep): short ones skip the heap. */
+    if (r->chunk_time_ewma > HPOOL__WINDOW_COVER_MIN_S)
+        hpool__timers_push(&r->heads, t, wi, w->head_seq);
     if (r->ex->task_timeout_s > 0) {
         int k = -1;
         for (int s = 0; s < r->prefetch; s++)

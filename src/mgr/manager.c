@@ -335,9 +335,11 @@ static double idle_sleep(hpool__run *r, unsigned idle)
         /* Sleep until the first result is due: each busy worker's oldest call item
          * started at t_head and takes about chunk_time. One wake-up per result instead of
          * several matters where every wake-up preempts a worker. */
-        double due = hpool__first_head(r) + r->chunk_time_ewma;
-        double s = due - hpool__now();
+        double first = hpool__first_head(r);
         double floor_s = r->chunk_time_ewma / 8; /* late results: poll, but not hot */
+        if (isinf(first))
+            return fmin(floor_s, HPOOL__BACKOFF_SLEEP_IDLE_S); /* heads not timed yet */
+        double s = first + r->chunk_time_ewma - hpool__now();
         return fmin(fmax(s, floor_s), HPOOL__BACKOFF_SLEEP_IDLE_S);
     }
     bool busy = steady || (r->ex && r->phase != HPOOL__X_RUNNING);
