@@ -161,6 +161,9 @@ typedef struct {
     const char *record_dir;   /* write chunks.tsv/spans.tsv/trace.json here, or NULL */
     const char *label;        /* free text stored with the records */
     int record_run;           /* value of the `run` column in the records */
+    int64_t trace_max_events; /* chunk + span events trace.json keeps (the start, the end,
+                               * faults and stragglers; chunks.tsv has all): 0: 200000,
+                               * < 0: no limit */
 } hpool_executor_options;
 
 /* \return 0; HPOOL_EINVAL (max_workers out of range, no workers), HPOOL_ENOTASK (unknown

@@ -209,6 +209,7 @@ struct hpool_executor {
     char *record_dir;
     char *label;
     int record_run;
+    int64_t trace_max_events;
     double t_created;
 
     /* g.lock */
