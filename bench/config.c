@@ -116,6 +116,7 @@ static void set_defaults(hpool_bench_config *c)
     c->seed = 1;
     c->records = HPOOL_RECORD_CHUNKS;
     c->serial_baseline = true;
+    c->trace_max_events = 200000;
     c->inner_items = 5;
     c->inner_ms = 20.0;
     c->counter = HPOOL_BENCH_COUNTER_ATOMIC;
@@ -254,6 +255,12 @@ void hpool_bench_config_run_params(const hpool_bench_config *cfg, size_t k,
     rp->warmup = cfg->warmup;
     rp->seed = cfg->seed;
     rp->records = cfg->records;
+    /* The runs share the merged trace's events; 0 (all) is -1 for the executor. */
+    size_t runs = hpool_bench_config_run_count(cfg) * (size_t)(cfg->repeat > 0 ? cfg->repeat : 1);
+    rp->trace_max_events = cfg->trace_max_events == 0 ? -1
+                           : cfg->trace_max_events / (int64_t)runs > 100
+                               ? cfg->trace_max_events / (int64_t)runs
+                               : 100;
     rp->serial_baseline = cfg->serial_baseline;
     for (size_t i = 0; i < cfg->n_peers; i++)
         rp->peer[cfg->peers[i]] = true;

@@ -80,6 +80,9 @@ typedef enum {
     HPOOL_BENCH_KEY_INNER_ITEMS,
     HPOOL_BENCH_KEY_INNER_MS,
     HPOOL_BENCH_KEY_COUNTER,
+    HPOOL_BENCH_KEY_OTF2,
+    HPOOL_BENCH_KEY_TRACE_MAX_EVENTS,
+    HPOOL_BENCH_KEY_TRACE_GZIP,
     HPOOL_BENCH_KEY_COUNT
 } hpool_bench_key;
 
@@ -115,6 +118,9 @@ typedef struct hpool_bench_config {
     hpool_bench_peer peers[HPOOL_BENCH_PEER_COUNT];
     size_t n_peers;      /* 0: no peers */
     bool serial_baseline; /* measure the serial time on rank 0 (default true) */
+    bool otf2;           /* an OTF2 trace of every recorded run (default false) */
+    int64_t trace_max_events; /* events of the merged trace.json; 0: all (default 200000) */
+    bool trace_gzip;     /* trace.json.gz instead of trace.json (default false) */
 
     bool has_hybrid_section;
     int inner_items;     /* [hybrid] inner I/O items per task (default 5) */
@@ -141,6 +147,7 @@ typedef struct {
     int prefetch, repeat, warmup;
     uint64_t seed;
     hpool_record_level records;
+    int64_t trace_max_events; /* this run's trace.json (hpool_executor_options) */
     bool serial_baseline;
     bool peer[HPOOL_BENCH_PEER_COUNT]; /* peer[p]: also run peer p on these parameters */
     int inner_items;

@@ -103,6 +103,12 @@ const key_spec hpool_bench__keys[HPOOL_BENCH_KEY_COUNT] = {
                                   .noun = "peer"),
     [HPOOL_BENCH_KEY_SERIAL_BASELINE] = KEY(SEC_EXPERIMENT, "serial_baseline", K_BOOL,
                                             NAMES(bool_names), .noun = "value"),
+    [HPOOL_BENCH_KEY_OTF2] = KEY(SEC_EXPERIMENT, "otf2", K_BOOL, NAMES(bool_names),
+                                 .noun = "value"),
+    [HPOOL_BENCH_KEY_TRACE_MAX_EVENTS] = KEY(SEC_EXPERIMENT, "trace_max_events", K_INT,
+                                             RANGE(0, BILLION)),
+    [HPOOL_BENCH_KEY_TRACE_GZIP] = KEY(SEC_EXPERIMENT, "trace_gzip", K_BOOL,
+                                       NAMES(bool_names), .noun = "value"),
     [HPOOL_BENCH_KEY_INNER_ITEMS] = KEY(SEC_HYBRID, "inner_items", K_INT, RANGE(1, MILLION)),
     [HPOOL_BENCH_KEY_INNER_MS] = KEY(SEC_HYBRID, "inner_ms", K_FLOAT, .fmax = 1e9),
     [HPOOL_BENCH_KEY_COUNTER] = KEY(SEC_HYBRID, "counter", K_ENUM, NAMES(counter_names)),
@@ -371,6 +377,9 @@ static bool store_value(parser *p, hpool_bench_key id, const char *value,
     case HPOOL_BENCH_KEY_RECORDS: c->records = (hpool_record_level)pv->v[0]; break;
     /* bool_names alternate no/yes, so odd indices are true. */
     case HPOOL_BENCH_KEY_SERIAL_BASELINE: c->serial_baseline = pv->v[0] % 2 == 1; break;
+    case HPOOL_BENCH_KEY_OTF2: c->otf2 = pv->v[0] % 2 == 1; break;
+    case HPOOL_BENCH_KEY_TRACE_MAX_EVENTS: c->trace_max_events = pv->v[0]; break;
+    case HPOOL_BENCH_KEY_TRACE_GZIP: c->trace_gzip = pv->v[0] % 2 == 1; break;
     case HPOOL_BENCH_KEY_INNER_ITEMS: c->inner_items = (int)pv->v[0]; break;
     case HPOOL_BENCH_KEY_INNER_MS: c->inner_ms = pv->d; break;
     case HPOOL_BENCH_KEY_COUNTER: c->counter = (hpool_bench_counter)pv->v[0]; break;

@@ -16,10 +16,12 @@
 #include <unistd.h>
 
 #include "meta.h"
+#include "otf2_writer.h"
 #include "render.h"
 #include "report.h"
 #include "results.h"
 #include "runner.h"
+#include "trace_merge.h"
 #include "workloads.h"
 
 static double now_s(void)
@@ -159,6 +161,39 @@ static bool placement_known(const experiment *e, const hpool_bench_run_params *r
     return false;
 }
 
+static bool want_otf2(const experiment *e)
+{
+    return (e->cfg->otf2 || e->o->otf2) && hpool_bench_otf2_available();
+}
+
+/* An OTF2 trace of a recorded run, from its TSVs, with the hosts of its shape. */
+static int write_otf2(experiment *e, const hpool_bench_run_params *rp, const char *rdir,
+                      int run, int rep)
+{
+    const json_t *rows = NULL;
+    size_t i;
+    json_t *t;
+    json_array_foreach(e->placement, i, t)
+    {
+        if (json_integer_value(json_object_get(t, "workers")) == rp->workers &&
+            json_integer_value(json_object_get(t, "threads")) == rp->threads)
+            rows = json_object_get(t, "rows");
+    }
+    char host[256] = "";
+    gethostname(host, sizeof host - 1);
+    json_t *props = hpool_bench_run_params_to_json(rp);
+    json_object_set_new(props, "experiment", json_string(e->cfg->name));
+    json_object_set_new(props, "run", json_integer(run));
+    json_object_set_new(props, "rep", json_integer(rep));
+    json_object_set_new(props, "hpool_version", json_string(HPOOL_VERSION));
+    char err[1024];
+    int rc = hpool_bench_otf2_write(rdir, host, rows, props, err, sizeof err);
+    json_decref(props);
+    if (rc != 0)
+        fprintf(stderr, "\nhpool-bench: %s\n", err);
+    return rc;
+}
+
 /* Runs warm-ups and repetitions of combination k. */
 static int run_combination(experiment *e, size_t k)
 {
@@ -205,6 +240,11 @@ static int run_combination(experiment *e, size_t k)
         e->done++;
         if (!recorded)
             continue;
+        if (want_otf2(e) && rp.records != HPOOL_RECORD_NONE &&
+            write_otf2(e, &rp, rdir, run, rep) != 0) {
+            rc = 1;
+            break;
+        }
         hpool_bench_row w;
         fill_row(&w, e, &rp, &res, run, rep, serial);
         hpool_bench_rows_add(&e->rows, &w);
@@ -271,7 +311,9 @@ static int write_outputs(experiment *e)
     char err[1024];
     if (hpool_bench_write_runs(e->work, &e->rows) != 0 ||
         hpool_bench_write_summary(e->work, &e->rows) != 0 ||
-        hpool_bench_merge_records(e->work, e->run_ids, e->n_runs, err, sizeof err) != 0) {
+        hpool_bench_merge_records(e->work, e->run_ids, e->n_runs, err, sizeof err) != 0 ||
+        hpool_bench_merge_traces(e->work, e->run_ids, e->n_runs, e->cfg->trace_gzip,
+                                 want_otf2(e), err, sizeof err) != 0) {
         fprintf(stderr, "hpool-bench: %s: cannot write results\n", e->work);
         return 1;
     }
@@ -334,6 +376,9 @@ int hpool_bench_run_experiment(const hpool_bench_config *cfg, const hpool_bench_
     if (e.stream)
         fputs(HPOOL_BENCH_RUNS_HEADER, e.stream);
     e.placement = json_array();
+    if ((cfg->otf2 || o->otf2) && !hpool_bench_otf2_available())
+        fprintf(stderr, "hpool-bench: OTF2 is off in this build (libotf2-trace-dev was not "
+                        "found when CMake ran): no OTF2 traces\n");
     int rc = hpool_bench_write_meta(e.work, cfg, o, e.iters_per_ms, NULL);
     for (size_t k = 0; k < combos && rc == 0; k++)
         rc = run_combination(&e, k);

@@ -15,6 +15,7 @@ typedef struct {
     bool quiet;
     bool progress;         /* progress line on stderr */
     bool report_placement;
+    bool otf2;             /* --otf2: as the config key otf2 = true */
     int world_size;
     int argc;
     char **argv;

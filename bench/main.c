@@ -11,6 +11,7 @@
 #include "config.h"
 #include "experiment.h"
 #include "meta.h"
+#include "otf2_writer.h"
 #include "render.h"
 #include "report.h"
 #include "workloads.h"
@@ -41,6 +42,7 @@ static void usage(FILE *f, const char *prog)
             "  --quiet              no progress line and no per-file messages\n"
             "  --dry-run            print the planned runs and exit\n"
             "  --report-placement   print where each rank and thread runs\n"
+            "  --otf2               also write an OTF2 trace of each run (runs/N/otf2/)\n"
             "  --plots-dir DIR      gnuplot scripts (default: the source tree's plots/)\n"
             "  --help, --version\n"
             "exit status: 0 ok, 1 a run failed, 2 bad command line or config\n",
@@ -54,6 +56,7 @@ static int parse_cli(int argc, char **argv, cli *c)
         {"no-plot", no_argument, NULL, 'n'},       {"plot-only", required_argument, NULL, 'P'},
         {"quiet", no_argument, NULL, 'q'},         {"dry-run", no_argument, NULL, 'd'},
         {"report-placement", no_argument, NULL, 'r'},
+        {"otf2", no_argument, NULL, 'T'},
         {"plots-dir", required_argument, NULL, 'g'},
         {"help", no_argument, NULL, 'h'},          {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0}};
@@ -75,6 +78,7 @@ static int parse_cli(int argc, char **argv, cli *c)
         case 'q': c->run.quiet = true; break;
         case 'd': c->dry_run = true; break;
         case 'r': c->run.report_placement = true; break;
+        case 'T': c->run.otf2 = true; break;
         case 'g': c->run.plots_dir = optarg; break;
         case 'h': c->help = true; break;
         case 'V': c->version = true; break;
@@ -164,7 +168,8 @@ int main(int argc, char **argv)
         if (c.help && talk)
             usage(stdout, argv[0]);
         if (c.version && talk)
-            printf("hpool-bench %s\n", HPOOL_VERSION);
+            printf("hpool-bench %s (OTF2 %s)\n", HPOOL_VERSION,
+                   hpool_bench_otf2_available() ? "on" : "off");
         if (rc == 0 && c.plot_only)
             rc = talk ? plot_only(&c) : 0;
         return rc;

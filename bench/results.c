@@ -252,61 +252,11 @@ static int merge_tsv(const char *dir, const char *name, const int *ids, size_t n
     return close_rename(f, tmp, dir, name);
 }
 
-/* Shift a run's events by `offset` µs and append them; returns the run's end in µs. */
-static double append_trace(json_t *all, json_t *run, double offset)
-{
-    double end = offset;
-    size_t i;
-    json_t *ev;
-    json_array_foreach(json_object_get(run, "traceEvents"), i, ev)
-    {
-        json_t *ts = json_object_get(ev, "ts");
-        if (ts) {
-            double t = json_number_value(ts) + offset;
-            json_object_set_new(ev, "ts", json_real(t));
-            end = fmax(end, t + json_number_value(json_object_get(ev, "dur")));
-        }
-        json_array_append(all, ev);
-    }
-    return end;
-}
-
-static int merge_traces(const char *dir, const int *ids, size_t n)
-{
-    json_t *all = json_array();
-    double offset = 0;
-    char src[4096];
-    for (size_t i = 0; i < n; i++) {
-        snprintf(src, sizeof src, "%s/runs/%d/trace.json", dir, ids[i]);
-        json_t *run = json_load_file(src, 0, NULL);
-        if (run == NULL)
-            continue;
-        /* Runs are laid out one after another, 10 ms apart, on one time axis. */
-        offset = append_trace(all, run, offset) + 1e4;
-        json_decref(run);
-    }
-    json_t *doc = json_pack("{s:o, s:s, s:{s:i, s:b}}", "traceEvents", all, "displayTimeUnit",
-                            "ms", "otherData", "runs", (int)n, "complete", 1);
-    char tmp[4096];
-    FILE *f = open_tmp(dir, "trace.json", tmp, sizeof tmp);
-    int rc = f ? json_dumpf(doc, f, JSON_COMPACT) : -1;
-    json_decref(doc);
-    if (f == NULL)
-        return -1;
-    if (rc != 0) {
-        fclose(f);
-        unlink(tmp);
-        return -1;
-    }
-    return close_rename(f, tmp, dir, "trace.json");
-}
-
 int hpool_bench_merge_records(const char *dir, const int *run_ids, size_t n_runs, char *err,
                               size_t errlen)
 {
     if (merge_tsv(dir, "chunks.tsv", run_ids, n_runs) != 0 ||
-        merge_tsv(dir, "spans.tsv", run_ids, n_runs) != 0 ||
-        merge_traces(dir, run_ids, n_runs) != 0) {
+        merge_tsv(dir, "spans.tsv", run_ids, n_runs) != 0) {
         snprintf(err, errlen, "%s: cannot write the merged timeline files", dir);
         return -1;
     }

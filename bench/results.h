@@ -39,8 +39,8 @@ void hpool_bench_row_write(FILE *f, const hpool_bench_row *row);
 int hpool_bench_write_runs(const char *dir, const hpool_bench_rows *r);
 int hpool_bench_write_summary(const char *dir, const hpool_bench_rows *r);
 
-/* Concatenate dir/runs/<id>/{chunks,spans}.tsv into dir/, and their trace.json into one
- * trace laid out run after run. */
+/* Concatenate dir/runs/<id>/{chunks,spans}.tsv into dir/ (trace_merge.h merges their
+ * trace.json). */
 int hpool_bench_merge_records(const char *dir, const int *run_ids, size_t n_runs, char *err,
                               size_t errlen);
 

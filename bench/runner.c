@@ -137,6 +137,7 @@ int hpool_bench_run_once(const hpool_bench_run_params *rp, const hpool_bench_ite
         .record_level = record_dir ? rp->records : HPOOL_RECORD_NONE,
         .record_dir = rp->records != HPOOL_RECORD_NONE ? record_dir : NULL,
         .record_run = run_id,
+        .trace_max_events = rp->trace_max_events,
     };
     hpool_executor *ex;
     int rc = hpool_executor_create(&ex, &o);

@@ -1,0 +1,880 @@
+/* OTF2 trace of one recorded run, from its TSV records (otf2_writer.h).
+ *
+ * Written from chunks.tsv / spans.tsv rather than from the library's partial records so
+ * that the trace and the TSVs agree to the nanosecond by construction: every timestamp
+ * is t0 + the TSV's value, both read as integer nanoseconds from their text (no floating
+ * point on the way), with a 1 GHz timer whose global offset is t0 (rank 0's
+ * CLOCK_MONOTONIC at run start, clock.tsv). The layout:
+ *
+ *  - system tree: "hpool run" > one node per host; one location group (process) per
+ *    rank, on its host;
+ *  - rank 0: one location "manager": a ParameterUnsignedInt "submitted call item" (value:
+ *    the chunk id) at t_submit, an MpiSend to the worker at t_dispatch and an MpiRecv
+ *    from it at t_result;
+ *  - each worker rank: a location "call items" with an MpiRecv from rank 0 at t_recv,
+ *    the region "call item" entered at t_start and left at t_end, and an MpiSend to rank
+ *    0 at t_end (the result leaves when the call item ends); and one location per OpenMP
+ *    thread ("thread K") with a region per span label, entered and left at the span's
+ *    times;
+ *  - attributes: chunk on every event; first_item, items, status, schedule on entering a
+ *    call item; item and inner on entering a span;
+ *  - the run's metadata (props) and the clock maps as archive properties (HPOOL::...).
+ *
+ * Events are held in memory to be sorted per location (completion order is not time
+ * order: a worker receives call items while it runs earlier ones): ~48 bytes an event,
+ * after the run, not during it. */
+#include "otf2_writer.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#ifdef HPOOL_HAVE_OTF2
+#include <otf2/otf2.h>
+
+/* ---------------------------------------------------------------- strings */
+/* Every OTF2 string is defined once; the id is its index. Open addressing on a hash. */
+typedef struct {
+    char **s;
+    int32_t *region; /* region id of a span label, or -1 */
+    size_t n, cap;
+    uint32_t *slot; /* index + 1, 0: empty */
+    size_t nslot;
+} strtab;
+
+static uint64_t hash_str(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    while (*s)
+        h = (h ^ (unsigned char)*s++) * 1099511628211ull;
+    return h;
+}
+
+static int strtab_grow(strtab *t)
+{
+    size_t nslot = t->nslot ? t->nslot * 2 : 256;
+    uint32_t *slot = calloc(nslot, sizeof *slot);
+    if (slot == NULL)
+        return -1;
+    for (size_t i = 0; i < t->n; i++) {
+        size_t k = hash_str(t->s[i]) & (nslot - 1);
+        while (slot[k])
+            k = (k + 1) & (nslot - 1);
+        slot[k] = (uint32_t)i + 1;
+    }
+    free(t->slot);
+    t->slot = slot;
+    t->nslot = nslot;
+    return 0;
+}
+
+/* The id of s, defining it if new; UINT32_MAX when out of memory. */
+static uint32_t strtab_id(strtab *t, const char *s)
+{
+    if ((t->n + 1) * 2 > t->nslot && strtab_grow(t) != 0)
+        return UINT32_MAX;
+    size_t k = hash_str(s) & (t->nslot - 1);
+    while (t->slot[k]) {
+        if (strcmp(t->s[t->slot[k] - 1], s) == 0)
+            return t->slot[k] - 1;
+        k = (k + 1) & (t->nslot - 1);
+    }
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 64;
+        char **ns = realloc(t->s, cap * sizeof *ns);
+        if (ns)
+            t->s = ns;
+        int32_t *nr = ns ? realloc(t->region, cap * sizeof *nr) : NULL;
+        if (nr == NULL)
+            return UINT32_MAX;
+        t->region = nr;
+        t->cap = cap;
+    }
+    if ((t->s[t->n] = strdup(s)) == NULL)
+        return UINT32_MAX;
+    t->region[t->n] = -1;
+    t->slot[k] = (uint32_t)t->n + 1;
+    return (uint32_t)t->n++;
+}
+
+static void strtab_free(strtab *t)
+{
+    for (size_t i = 0; i < t->n; i++)
+        free(t->s[i]);
+    free(t->s);
+    free(t->region);
+    free(t->slot);
+}
+
+/* ---------------------------------------------------------------- events */
+enum {
+    EV_SUBMIT,   /* manager: parameter */
+    EV_DISPATCH, /* manager: MpiSend to worker `peer` */
+    EV_RESULT,   /* manager: MpiRecv from worker `peer` */
+    EV_RECV,     /* worker: MpiRecv from 0 */
+    EV_ENTER,    /* worker: call item */
+    EV_LEAVE,
+    EV_SEND,     /* worker: MpiSend to 0 */
+    EV_SPAN_ENTER,
+    EV_SPAN_LEAVE,
+};
+
+typedef struct {
+    int64_t t;    /* ns from run start */
+    uint64_t seq; /* order of the TSV rows, for equal times */
+    uint64_t chunk;
+    uint64_t x;   /* first_item / item */
+    uint32_t y;   /* items / inner */
+    int32_t z;    /* status / peer rank / region */
+    uint32_t w;   /* schedule string */
+    uint8_t kind;
+} event;
+
+typedef struct {
+    int rank, thread; /* thread -1: the rank's main location (manager / call items) */
+    event *ev;
+    size_t n, cap;
+} location;
+
+typedef struct {
+    location *loc;
+    size_t n, cap;
+    int **by_rank;    /* [rank][thread + 1] -> location index, -1 none */
+    int *n_by_rank;   /* threads + 1 known per rank */
+    int n_ranks;      /* ranks 0 .. n_ranks-1 */
+    strtab str;
+    uint64_t seq;
+    int64_t t_min, t_max;
+    char *err;
+    size_t errlen;
+} trace;
+
+/* "PATH:LINE: what" (LINE 0: "PATH: what"); returns -1. */
+static int fail(trace *tr, const char *path, long line, const char *what)
+{
+    if (line > 0)
+        snprintf(tr->err, tr->errlen, "%s:%ld: %s", path, line, what);
+    else
+        snprintf(tr->err, tr->errlen, "%s: %s", path, what);
+    return -1;
+}
+
+/* The location of (rank, thread), created on first use. */
+static int loc_of(trace *tr, int rank, int thread)
+{
+    if (rank < 0 || thread < -1 || thread > (1 << 20))
+        return -1;
+    if (rank >= tr->n_ranks) {
+        int n = rank + 1;
+        int **br = realloc(tr->by_rank, (size_t)n * sizeof *br);
+        if (br)
+            tr->by_rank = br;
+        int *nb = br ? realloc(tr->n_by_rank, (size_t)n * sizeof *nb) : NULL;
+        if (nb == NULL)
+            return -1;
+        tr->n_by_rank = nb;
+        for (int r = tr->n_ranks; r < n; r++) {
+            tr->by_rank[r] = NULL;
+            tr->n_by_rank[r] = 0;
+        }
+        tr->n_ranks = n;
+    }
+    if (thread + 1 >= tr->n_by_rank[rank]) {
+        int n = thread + 2;
+        int *t = realloc(tr->by_rank[rank], (size_t)n * sizeof *t);
+        if (t == NULL)
+            return -1;
+        for (int i = tr->n_by_rank[rank]; i < n; i++)
+            t[i] = -1;
+        tr->by_rank[rank] = t;
+        tr->n_by_rank[rank] = n;
+    }
+    int *slot = &tr->by_rank[rank][thread + 1];
+    if (*slot < 0) {
+        if (tr->n == tr->cap) {
+            size_t cap = tr->cap ? tr->cap * 2 : 16;
+            location *l = realloc(tr->loc, cap * sizeof *l);
+            if (l == NULL)
+                return -1;
+            tr->loc = l;
+            tr->cap = cap;
+        }
+        tr->loc[tr->n] = (location){.rank = rank, .thread = thread};
+        *slot = (int)tr->n++;
+    }
+    return *slot;
+}
+
+static int add_event(trace *tr, int rank, int thread, event e)
+{
+    int li = loc_of(tr, rank, thread);
+    if (li < 0)
+        return -1;
+    location *l = &tr->loc[li];
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 256;
+        event *ev = realloc(l->ev, cap * sizeof *ev);
+        if (ev == NULL)
+            return -1;
+        l->ev = ev;
+        l->cap = cap;
+    }
+    e.seq = tr->seq++;
+    l->ev[l->n++] = e;
+    if (e.t < tr->t_min)
+        tr->t_min = e.t;
+    if (e.t > tr->t_max)
+        tr->t_max = e.t;
+    return 0;
+}
+
+static int cmp_event(const void *a, const void *b)
+{
+    const event *x = a, *y = b;
+    if (x->t != y->t)
+        return x->t < y->t ? -1 : 1;
+    return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* ---------------------------------------------------------------- reading the TSVs */
+/* "-12.345678901" -> -12345678901: exact, from the text (9 decimals at most). */
+static bool parse_ns(const char *s, int64_t *out)
+{
+    bool neg = *s == '-';
+    s += neg;
+    if (*s < '0' || *s > '9')
+        return false;
+    int64_t v = 0;
+    while (*s >= '0' && *s <= '9') {
+        if (v > INT64_MAX / 10 / 1000000000)
+            return false;
+        v = v * 10 + (*s++ - '0');
+    }
+    v *= 1000000000;
+    if (*s == '.') {
+        s++;
+        int64_t scale = 100000000;
+        while (*s >= '0' && *s <= '9' && scale > 0) {
+            v += (*s++ - '0') * scale;
+            scale /= 10;
+        }
+    }
+    if (*s != '\0')
+        return false;
+    *out = neg ? -v : v;
+    return true;
+}
+
+static bool parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    *out = v;
+    return *s >= '0' && *s <= '9' && *end == '\0' && errno == 0;
+}
+
+/* A TSV read row by row: the header names the columns; `want` lists those needed. */
+typedef struct {
+    FILE *f;
+    const char *path;
+    char *line;
+    size_t cap;
+    long lineno;
+    char **field;
+    int nfield, maxfield;
+    int col[16]; /* index of want[i] */
+} tsv;
+
+static int split_line(tsv *t)
+{
+    size_t n = strlen(t->line);
+    if (n && t->line[n - 1] == '\n')
+        t->line[--n] = '\0';
+    t->nfield = 0;
+    char *p = t->line;
+    for (;;) {
+        if (t->nfield == t->maxfield) {
+            int m = t->maxfield ? t->maxfield * 2 : 16;
+            char **f = realloc(t->field, (size_t)m * sizeof *f);
+            if (f == NULL)
+                return -1;
+            t->field = f;
+            t->maxfield = m;
+        }
+        t->field[t->nfield++] = p;
+        char *tab = strchr(p, '\t');
+        if (tab == NULL)
+            break;
+        *tab = '\0';
+        p = tab + 1;
+    }
+    return 0;
+}
+
+static int tsv_open(trace *tr, tsv *t, const char *path, const char *const *want, int nwant)
+{
+    memset(t, 0, sizeof *t);
+    t->path = path;
+    t->f = fopen(path, "r");
+    if (t->f == NULL)
+        return 1; /* absent: the caller decides */
+    if (getline(&t->line, &t->cap, t->f) <= 0 || split_line(t) != 0)
+        return fail(tr, path, 1, "no header line");
+    t->lineno = 1;
+    for (int i = 0; i < nwant; i++) {
+        t->col[i] = -1;
+        for (int k = 0; k < t->nfield; k++)
+            if (strcmp(t->field[k], want[i]) == 0)
+                t->col[i] = k;
+        if (t->col[i] < 0)
+            return fail(tr, path, 1, "the header has no column needed for OTF2");
+    }
+    return 0;
+}
+
+/* The next data row: 1, 0 at the end (the `# complete` footer), -1 on error. */
+static int tsv_next(trace *tr, tsv *t, int nwant)
+{
+    for (;;) {
+        if (getline(&t->line, &t->cap, t->f) <= 0)
+            return 0;
+        t->lineno++;
+        if (t->line[0] == '#')
+            continue;
+        if (split_line(t) != 0)
+            return fail(tr, t->path, t->lineno, "out of memory");
+        for (int i = 0; i < nwant; i++)
+            if (t->col[i] >= t->nfield)
+                return fail(tr, t->path, t->lineno, "too few fields");
+        return 1;
+    }
+}
+
+static const char *tsv_cell(const tsv *t, int i)
+{
+    return t->field[t->col[i]];
+}
+
+static void tsv_close(tsv *t)
+{
+    if (t->f)
+        fclose(t->f);
+    free(t->line);
+    free(t->field);
+}
+
+enum { C_CHUNK, C_SCHED, C_WORKER, C_FIRST, C_ITEMS, C_SUBMIT, C_DISPATCH, C_RECV, C_START,
+       C_END, C_RESULT, C_STATUS, C_N };
+static const char *const CHUNK_COLS[C_N] = {"chunk",  "schedule", "worker",     "first_item",
+                                            "items",  "t_submit", "t_dispatch", "t_recv",
+                                            "t_start", "t_end",   "t_result",   "status"};
+
+static int read_chunks(trace *tr, const char *path)
+{
+    tsv t;
+    int rc = tsv_open(tr, &t, path, CHUNK_COLS, C_N);
+    if (rc > 0)
+        rc = fail(tr, path, 0, "missing (an OTF2 trace needs the run's records)");
+    while (rc == 0 && (rc = tsv_next(tr, &t, C_N)) == 1) {
+        rc = 0;
+        uint64_t chunk, worker, first, items;
+        int64_t tm[6], status;
+        rc = parse_u64(tsv_cell(&t, C_CHUNK), &chunk) && parse_u64(tsv_cell(&t, C_WORKER), &worker) &&
+                     parse_u64(tsv_cell(&t, C_FIRST), &first) &&
+                     parse_u64(tsv_cell(&t, C_ITEMS), &items) && worker < (1u << 24)
+                 ? 0
+                 : -1;
+        for (int i = 0; i < 6 && rc == 0; i++)
+            rc = parse_ns(tsv_cell(&t, C_SUBMIT + i), &tm[i]) ? 0 : -1;
+        char *end;
+        status = strtoll(tsv_cell(&t, C_STATUS), &end, 10);
+        if (rc != 0 || *end != '\0')
+            return tsv_close(&t), fail(tr, path, t.lineno, "a value OTF2 cannot take");
+        uint32_t sched = strtab_id(&tr->str, tsv_cell(&t, C_SCHED));
+        int w = (int)worker;
+        event e = {.chunk = chunk, .x = first, .y = (uint32_t)items, .w = sched};
+        e.kind = EV_SUBMIT, e.t = tm[0];
+        rc |= add_event(tr, 0, -1, e);
+        e.kind = EV_DISPATCH, e.t = tm[1], e.z = w;
+        rc |= add_event(tr, 0, -1, e);
+        e.kind = EV_RESULT, e.t = tm[5];
+        rc |= add_event(tr, 0, -1, e);
+        e.kind = EV_RECV, e.t = tm[2], e.z = 0;
+        rc |= add_event(tr, w, -1, e);
+        e.kind = EV_ENTER, e.t = tm[3], e.z = (int32_t)status;
+        rc |= add_event(tr, w, -1, e);
+        e.kind = EV_LEAVE, e.t = tm[4];
+        rc |= add_event(tr, w, -1, e);
+        e.kind = EV_SEND, e.z = 0;
+        rc |= add_event(tr, w, -1, e);
+        if (rc != 0 || sched == UINT32_MAX)
+            return tsv_close(&t), fail(tr, path, t.lineno, "out of memory");
+    }
+    tsv_close(&t);
+    return rc < 0 ? -1 : 0;
+}
+
+enum { S_RANK, S_THREAD, S_CHUNK, S_ITEM, S_INNER, S_START, S_END, S_LABEL, S_N };
+static const char *const SPAN_COLS[S_N] = {"rank", "thread", "chunk",  "item",
+                                           "inner", "t_start", "t_end", "label"};
+
+static int read_spans(trace *tr, const char *path, uint32_t *n_regions)
+{
+    tsv t;
+    int rc = tsv_open(tr, &t, path, SPAN_COLS, S_N);
+    if (rc > 0) {
+        tsv_close(&t);
+        return 0; /* level chunks: no spans */
+    }
+    while (rc == 0 && (rc = tsv_next(tr, &t, S_N)) == 1) {
+        rc = 0;
+        uint64_t rank, thread, chunk, item, inner;
+        int64_t a, b;
+        if (!parse_u64(tsv_cell(&t, S_RANK), &rank) || !parse_u64(tsv_cell(&t, S_THREAD), &thread) ||
+            !parse_u64(tsv_cell(&t, S_CHUNK), &chunk) || !parse_u64(tsv_cell(&t, S_ITEM), &item) ||
+            !parse_u64(tsv_cell(&t, S_INNER), &inner) || !parse_ns(tsv_cell(&t, S_START), &a) ||
+            !parse_ns(tsv_cell(&t, S_END), &b) || rank >= (1u << 24) || thread >= (1u << 20))
+            return tsv_close(&t), fail(tr, path, t.lineno, "a value OTF2 cannot take");
+        uint32_t label = strtab_id(&tr->str, tsv_cell(&t, S_LABEL));
+        if (label == UINT32_MAX)
+            return tsv_close(&t), fail(tr, path, t.lineno, "out of memory");
+        if (tr->str.region[label] < 0)
+            tr->str.region[label] = (int32_t)(*n_regions)++;
+        event e = {.chunk = chunk, .x = item, .y = (uint32_t)inner,
+                   .z = tr->str.region[label], .w = label};
+        e.kind = EV_SPAN_ENTER, e.t = a;
+        rc |= add_event(tr, (int)rank, (int)thread, e);
+        e.kind = EV_SPAN_LEAVE, e.t = b;
+        rc |= add_event(tr, (int)rank, (int)thread, e);
+        if (rc != 0)
+            return tsv_close(&t), fail(tr, path, t.lineno, "out of memory");
+    }
+    tsv_close(&t);
+    return rc < 0 ? -1 : 0;
+}
+
+enum { K_RANK, K_OFF0, K_RTT0, K_AT0, K_OFF1, K_RTT1, K_AT1, K_DRIFT, K_T0, K_N };
+static const char *const CLOCK_COLS[K_N] = {"rank",   "offset_start", "rtt_start",
+                                            "at_start", "offset_end", "rtt_end",
+                                            "at_end", "drift",        "t0"};
+
+/* t0 in ns, each worker's location made (a rank with no call item still has its place
+ * in the communicator), and the clock maps as properties. */
+static int read_clock(trace *tr, const char *path, OTF2_Archive *ar, int64_t *t0)
+{
+    tsv t;
+    int rc = tsv_open(tr, &t, path, CLOCK_COLS, K_N);
+    if (rc > 0)
+        rc = fail(tr, path, 0, "missing");
+    *t0 = 0;
+    while (rc == 0 && (rc = tsv_next(tr, &t, K_N)) == 1) {
+        rc = 0;
+        uint64_t rank;
+        if (!parse_u64(tsv_cell(&t, K_RANK), &rank) || rank >= (1u << 24) ||
+            !parse_ns(tsv_cell(&t, K_T0), t0) || loc_of(tr, (int)rank, -1) < 0)
+            return tsv_close(&t), fail(tr, path, t.lineno, "bad row");
+        char name[64], value[512];
+        snprintf(name, sizeof name, "HPOOL::CLOCK_RANK_%llu", (unsigned long long)rank);
+        int n = 0;
+        for (int i = K_OFF0; i <= K_DRIFT; i++)
+            n += snprintf(value + n, sizeof value - (size_t)n, "%s%s=%s", i > K_OFF0 ? " " : "",
+                          CLOCK_COLS[i], tsv_cell(&t, i));
+        OTF2_Archive_SetProperty(ar, name, value, true);
+    }
+    tsv_close(&t);
+    return rc < 0 ? -1 : 0;
+}
+
+/* ---------------------------------------------------------------- writing */
+enum { ATTR_CHUNK, ATTR_FIRST, ATTR_ITEMS, ATTR_STATUS, ATTR_SCHED, ATTR_ITEM, ATTR_INNER,
+       N_ATTR };
+enum { REGION_CALL_ITEM = 0 }; /* span labels: 1 + their index */
+enum { PARAM_SUBMIT = 0 };
+enum { COMM_WORLD = 0, GROUP_LOCATIONS = 0, GROUP_RANKS = 1 };
+
+static OTF2_FlushType pre_flush(void *user, OTF2_FileType type, OTF2_LocationRef loc,
+                                void *caller, bool final)
+{
+    (void)user, (void)type, (void)loc, (void)caller, (void)final;
+    return OTF2_FLUSH;
+}
+
+static int write_events(trace *tr, OTF2_Archive *ar, int64_t t0)
+{
+    OTF2_AttributeList *al = OTF2_AttributeList_New();
+    if (al == NULL)
+        return -1;
+    int rc = 0;
+    for (size_t li = 0; li < tr->n && rc == 0; li++) {
+        location *l = &tr->loc[li];
+        qsort(l->ev, l->n, sizeof *l->ev, cmp_event);
+        OTF2_EvtWriter *w = OTF2_Archive_GetEvtWriter(ar, (OTF2_LocationRef)li);
+        if (w == NULL)
+            rc = -1;
+        for (size_t i = 0; i < l->n && rc == 0; i++) {
+            const event *e = &l->ev[i];
+            OTF2_TimeStamp ts = (OTF2_TimeStamp)(t0 + e->t);
+            uint32_t tag = (uint32_t)e->chunk;
+            OTF2_AttributeList_AddUint64(al, ATTR_CHUNK, e->chunk);
+            OTF2_ErrorCode ec = OTF2_SUCCESS;
+            switch (e->kind) {
+            case EV_SUBMIT:
+                ec = OTF2_EvtWriter_ParameterUnsignedInt(w, al, ts, PARAM_SUBMIT, e->chunk);
+                break;
+            case EV_DISPATCH:
+                ec = OTF2_EvtWriter_MpiSend(w, al, ts, (uint32_t)e->z, COMM_WORLD, tag, 0);
+                break;
+            case EV_RESULT:
+                ec = OTF2_EvtWriter_MpiRecv(w, al, ts, (uint32_t)e->z, COMM_WORLD, tag, 0);
+                break;
+            case EV_RECV:
+                ec = OTF2_EvtWriter_MpiRecv(w, al, ts, 0, COMM_WORLD, tag, 0);
+                break;
+            case EV_SEND:
+                ec = OTF2_EvtWriter_MpiSend(w, al, ts, 0, COMM_WORLD, tag, 0);
+                break;
+            case EV_ENTER:
+                OTF2_AttributeList_AddUint64(al, ATTR_FIRST, e->x);
+                OTF2_AttributeList_AddUint32(al, ATTR_ITEMS, e->y);
+                OTF2_AttributeList_AddInt32(al, ATTR_STATUS, e->z);
+                OTF2_AttributeList_AddStringRef(al, ATTR_SCHED, e->w);
+                ec = OTF2_EvtWriter_Enter(w, al, ts, REGION_CALL_ITEM);
+                break;
+            case EV_LEAVE: ec = OTF2_EvtWriter_Leave(w, al, ts, REGION_CALL_ITEM); break;
+            case EV_SPAN_ENTER:
+                OTF2_AttributeList_AddUint64(al, ATTR_ITEM, e->x);
+                OTF2_AttributeList_AddUint32(al, ATTR_INNER, e->y);
+                ec = OTF2_EvtWriter_Enter(w, al, ts, 1 + (OTF2_RegionRef)e->z);
+                break;
+            case EV_SPAN_LEAVE:
+                ec = OTF2_EvtWriter_Leave(w, al, ts, 1 + (OTF2_RegionRef)e->z);
+                break;
+            }
+            rc = ec == OTF2_SUCCESS ? 0 : -1;
+        }
+        if (w && OTF2_Archive_CloseEvtWriter(ar, w) != OTF2_SUCCESS)
+            rc = -1;
+    }
+    OTF2_AttributeList_Delete(al);
+    return rc;
+}
+
+/* The host of `rank` from the placement rows, or the manager's. */
+static const char *host_of(const json_t *placement, int rank, const char *manager_host)
+{
+    size_t i;
+    const json_t *row;
+    json_array_foreach(placement, i, row)
+    {
+        if (json_integer_value(json_object_get(row, "rank")) == rank &&
+            json_is_string(json_object_get(row, "host")))
+            return json_string_value(json_object_get(row, "host"));
+    }
+    return manager_host;
+}
+
+static int write_defs(trace *tr, OTF2_Archive *ar, int64_t t0, int64_t offset,
+                      const json_t *placement, const char *manager_host, uint32_t n_regions)
+{
+    OTF2_GlobalDefWriter *g = OTF2_Archive_GetGlobalDefWriter(ar);
+    if (g == NULL)
+        return -1;
+    strtab *st = &tr->str;
+    /* Fixed strings first, so their ids are known before the table is written. */
+    enum { STR_FIXED = 32 };
+    uint32_t sid[STR_FIXED];
+    const char *fixed[] = {"call item", "hpool run", "machine", "node", "manager",
+                           "call items", "MPI_COMM_WORLD", "ranks", "submitted call item",
+                           "chunk", "first_item", "items", "status", "schedule", "item",
+                           "inner", "a call item on a worker, t_start to t_end (chunks.tsv)",
+                           "an inner item (spans.tsv)", ""};
+    size_t n_fixed = sizeof fixed / sizeof fixed[0];
+    for (size_t i = 0; i < n_fixed; i++)
+        sid[i] = strtab_id(st, fixed[i]);
+    enum { S_CALL, S_RUN, S_MACHINE, S_NODE, S_MANAGER, S_CALLS, S_WORLD, S_RANKS, S_SUBMITTED,
+           S_A_CHUNK, S_A_FIRST, S_A_ITEMS, S_A_STATUS, S_A_SCHED, S_A_ITEM, S_A_INNER,
+           S_DESC_CALL, S_DESC_SPAN, S_EMPTY };
+    /* hosts, in rank order, and location names */
+    uint32_t *host_node = calloc((size_t)tr->n_ranks + 1, sizeof *host_node);
+    uint32_t *loc_name = calloc(tr->n + 1, sizeof *loc_name);
+    uint32_t *rank_name = calloc((size_t)tr->n_ranks + 1, sizeof *rank_name);
+    int rc = host_node && loc_name && rank_name ? 0 : -1;
+    char name[128];
+    for (int r = 0; r < tr->n_ranks && rc == 0; r++) {
+        host_node[r] = strtab_id(st, host_of(placement, r, manager_host));
+        snprintf(name, sizeof name, "rank %d", r);
+        rank_name[r] = strtab_id(st, name);
+    }
+    for (size_t li = 0; li < tr->n && rc == 0; li++) {
+        const location *l = &tr->loc[li];
+        if (l->thread >= 0)
+            snprintf(name, sizeof name, "rank %d thread %d", l->rank, l->thread);
+        else
+            snprintf(name, sizeof name, l->rank == 0 ? "manager" : "rank %d call items",
+                     l->rank);
+        loc_name[li] = strtab_id(st, name);
+    }
+    for (size_t i = 0; i < st->n && rc == 0; i++)
+        rc = OTF2_GlobalDefWriter_WriteString(g, (OTF2_StringRef)i, st->s[i]) == OTF2_SUCCESS
+                 ? 0
+                 : -1;
+    /* The wall-clock time of the global offset, as CLOCK_REALTIME saw it (this runs on
+     * rank 0 right after the run, on the clock t0 was read from). */
+    struct timespec rt, mono;
+    clock_gettime(CLOCK_REALTIME, &rt);
+    clock_gettime(CLOCK_MONOTONIC, &mono);
+    int64_t real_ns = (int64_t)rt.tv_sec * 1000000000 + rt.tv_nsec -
+                      ((int64_t)mono.tv_sec * 1000000000 + mono.tv_nsec - (t0 + offset));
+    if (rc == 0)
+        rc = OTF2_GlobalDefWriter_WriteClockProperties(
+                 g, 1000000000u, (uint64_t)(t0 + offset), (uint64_t)(tr->t_max - offset),
+                 (uint64_t)real_ns) == OTF2_SUCCESS
+                 ? 0
+                 : -1;
+    /* attributes, parameter, regions */
+    static const OTF2_Type attr_type[N_ATTR] = {OTF2_TYPE_UINT64, OTF2_TYPE_UINT64,
+                                                OTF2_TYPE_UINT32, OTF2_TYPE_INT32,
+                                                OTF2_TYPE_STRING, OTF2_TYPE_UINT64,
+                                                OTF2_TYPE_UINT32};
+    for (int a = 0; a < N_ATTR && rc == 0; a++)
+        rc = OTF2_GlobalDefWriter_WriteAttribute(g, (OTF2_AttributeRef)a, sid[S_A_CHUNK + a],
+                                                 sid[S_EMPTY], attr_type[a]) == OTF2_SUCCESS
+                 ? 0
+                 : -1;
+    if (rc == 0)
+        rc = OTF2_GlobalDefWriter_WriteParameter(g, PARAM_SUBMIT, sid[S_SUBMITTED],
+                                                 OTF2_PARAMETER_TYPE_UINT64) == OTF2_SUCCESS
+                 ? 0
+                 : -1;
+    if (rc == 0)
+        rc = OTF2_GlobalDefWriter_WriteRegion(g, REGION_CALL_ITEM, sid[S_CALL], sid[S_CALL],
+                                              sid[S_DESC_CALL], OTF2_REGION_ROLE_FUNCTION,
+                                              OTF2_PARADIGM_USER, OTF2_REGION_FLAG_NONE,
+                                              sid[S_EMPTY], 0, 0) == OTF2_SUCCESS
+                 ? 0
+                 : -1;
+    for (size_t i = 0; i < st->n && rc == 0; i++)
+        if (st->region[i] >= 0)
+            rc = OTF2_GlobalDefWriter_WriteRegion(
+                     g, 1 + (OTF2_RegionRef)st->region[i], (OTF2_StringRef)i,
+                     (OTF2_StringRef)i, sid[S_DESC_SPAN], OTF2_REGION_ROLE_FUNCTION,
+                     OTF2_PARADIGM_OPENMP, OTF2_REGION_FLAG_NONE, sid[S_EMPTY], 0, 0) ==
+                         OTF2_SUCCESS
+                     ? 0
+                     : -1;
+    (void)n_regions;
+    /* system tree: the run, then each host once (node id = host string's first rank) */
+    if (rc == 0)
+        rc = OTF2_GlobalDefWriter_WriteSystemTreeNode(g, 0, sid[S_RUN], sid[S_MACHINE],
+                                                      OTF2_UNDEFINED_SYSTEM_TREE_NODE) ==
+                     OTF2_SUCCESS
+                 ? 0
+                 : -1;
+    uint32_t *node_of = calloc((size_t)tr->n_ranks + 1, sizeof *node_of);
+    rc = node_of ? rc : -1;
+    uint32_t n_nodes = 1;
+    for (int r = 0; r < tr->n_ranks && rc == 0; r++) {
+        int first = r;
+        for (int q = 0; q < r; q++)
+            if (host_node[q] == host_node[r]) {
+                first = q;
+                break;
+            }
+        if (first == r) {
+            node_of[r] = n_nodes++;
+            rc = OTF2_GlobalDefWriter_WriteSystemTreeNode(g, node_of[r], host_node[r],
+                                                          sid[S_NODE], 0) == OTF2_SUCCESS
+                     ? 0
+                     : -1;
+        } else {
+            node_of[r] = node_of[first];
+        }
+    }
+    for (int r = 0; r < tr->n_ranks && rc == 0; r++)
+        rc = OTF2_GlobalDefWriter_WriteLocationGroup(
+                 g, (OTF2_LocationGroupRef)r, rank_name[r], OTF2_LOCATION_GROUP_TYPE_PROCESS,
+                 node_of[r], OTF2_UNDEFINED_LOCATION_GROUP) == OTF2_SUCCESS
+                 ? 0
+                 : -1;
+    for (size_t li = 0; li < tr->n && rc == 0; li++)
+        rc = OTF2_GlobalDefWriter_WriteLocation(g, (OTF2_LocationRef)li, loc_name[li],
+                                                OTF2_LOCATION_TYPE_CPU_THREAD, tr->loc[li].n,
+                                                (OTF2_LocationGroupRef)tr->loc[li].rank) ==
+                     OTF2_SUCCESS
+                 ? 0
+                 : -1;
+    /* MPI_COMM_WORLD: position r is rank r's main location */
+    uint64_t *members = calloc((size_t)tr->n_ranks + 1, sizeof *members);
+    rc = members ? rc : -1;
+    for (int r = 0; r < tr->n_ranks && rc == 0; r++)
+        members[r] = (uint64_t)(tr->by_rank[r] ? tr->by_rank[r][0] : 0);
+    if (rc == 0)
+        rc = OTF2_GlobalDefWriter_WriteGroup(g, GROUP_LOCATIONS, sid[S_RANKS],
+                                             OTF2_GROUP_TYPE_COMM_LOCATIONS, OTF2_PARADIGM_MPI,
+                                             OTF2_GROUP_FLAG_NONE, (uint32_t)tr->n_ranks,
+                                             members) == OTF2_SUCCESS
+                 ? 0
+                 : -1;
+    for (int r = 0; r < tr->n_ranks && rc == 0; r++)
+        members[r] = (uint64_t)r;
+    if (rc == 0)
+        rc = OTF2_GlobalDefWriter_WriteGroup(g, GROUP_RANKS, sid[S_WORLD],
+                                             OTF2_GROUP_TYPE_COMM_GROUP, OTF2_PARADIGM_MPI,
+                                             OTF2_GROUP_FLAG_NONE, (uint32_t)tr->n_ranks,
+                                             members) == OTF2_SUCCESS
+                 ? 0
+                 : -1;
+    if (rc == 0)
+        rc = OTF2_GlobalDefWriter_WriteComm(g, COMM_WORLD, sid[S_WORLD], GROUP_RANKS,
+                                            OTF2_UNDEFINED_COMM, OTF2_COMM_FLAG_NONE) ==
+                     OTF2_SUCCESS
+                 ? 0
+                 : -1;
+    free(members);
+    free(node_of);
+    free(host_node);
+    free(loc_name);
+    free(rank_name);
+    return rc;
+}
+
+static void set_props(OTF2_Archive *ar, const json_t *props)
+{
+    const char *key;
+    const json_t *v;
+    json_object_foreach((json_t *)props, key, v)
+    {
+        char name[256], value[1024];
+        int n = snprintf(name, sizeof name, "HPOOL::");
+        for (const char *k = key; *k && n < (int)sizeof name - 1; k++)
+            name[n++] = (*k >= 'a' && *k <= 'z') ? (char)(*k - 'a' + 'A')
+                        : ((*k >= 'A' && *k <= 'Z') || (*k >= '0' && *k <= '9')) ? *k
+                                                                                  : '_';
+        name[n] = '\0';
+        if (json_is_string(v))
+            snprintf(value, sizeof value, "%s", json_string_value(v));
+        else if (json_is_integer(v))
+            snprintf(value, sizeof value, "%lld", (long long)json_integer_value(v));
+        else if (json_is_real(v))
+            snprintf(value, sizeof value, "%.17g", json_real_value(v));
+        else if (json_is_boolean(v))
+            snprintf(value, sizeof value, "%s", json_is_true(v) ? "true" : "false");
+        else
+            continue;
+        OTF2_Archive_SetProperty(ar, name, value, true);
+    }
+}
+
+bool hpool_bench_otf2_available(void)
+{
+    return true;
+}
+
+int hpool_bench_otf2_write(const char *run_dir, const char *manager_host,
+                           const json_t *placement, const json_t *props, char *err,
+                           size_t errlen)
+{
+    err[0] = '\0';
+    trace tr = {.t_min = 0, .t_max = 0, .err = err, .errlen = errlen};
+    char path[4200], archive_dir[4096];
+    snprintf(archive_dir, sizeof archive_dir, "%s/otf2", run_dir);
+    /* OTF2 refuses to overwrite an archive: a rewrite (e.g. --plot-only later) starts
+     * from an empty directory. */
+    snprintf(path, sizeof path, "rm -rf '%s'", archive_dir);
+    if (system(path) != 0) {
+        snprintf(err, errlen, "%s: cannot remove the earlier OTF2 trace", archive_dir);
+        return -1;
+    }
+    OTF2_Archive *ar = OTF2_Archive_Open(archive_dir, "traces", OTF2_FILEMODE_WRITE,
+                                         1 << 20, 4 << 20, OTF2_SUBSTRATE_POSIX,
+                                         OTF2_COMPRESSION_NONE);
+    if (ar == NULL) {
+        snprintf(err, errlen, "%s: cannot create the OTF2 archive", archive_dir);
+        return -1;
+    }
+    static const OTF2_FlushCallbacks flush = {.otf2_pre_flush = pre_flush,
+                                              .otf2_post_flush = NULL};
+    OTF2_Archive_SetFlushCallbacks(ar, &flush, NULL);
+    OTF2_Archive_SetSerialCollectiveCallbacks(ar);
+    OTF2_Archive_SetCreator(ar, "hpool-bench");
+    OTF2_Archive_SetDescription(ar, "hpool executor run: call items and inner spans");
+    if (manager_host)
+        OTF2_Archive_SetMachineName(ar, manager_host);
+    if (props)
+        set_props(ar, props);
+    int64_t t0 = 0;
+    uint32_t n_regions = 0;
+    int rc = loc_of(&tr, 0, -1) == 0 ? 0 : -1; /* the manager is location 0 */
+    snprintf(path, sizeof path, "%s/clock.tsv", run_dir);
+    if (rc == 0)
+        rc = read_clock(&tr, path, ar, &t0);
+    snprintf(path, sizeof path, "%s/chunks.tsv", run_dir);
+    if (rc == 0)
+        rc = read_chunks(&tr, path);
+    snprintf(path, sizeof path, "%s/spans.tsv", run_dir);
+    if (rc == 0)
+        rc = read_spans(&tr, path, &n_regions);
+    char t0s[64];
+    snprintf(t0s, sizeof t0s, "%lld", (long long)t0);
+    OTF2_Archive_SetProperty(ar, "HPOOL::T0_NS", t0s, true);
+    /* Times before t0 are possible only within a clock map's error: the global offset
+     * is the earliest event, as OTF2 wants. */
+    int64_t offset = tr.t_min < 0 ? tr.t_min : 0;
+    if (rc == 0 && OTF2_Archive_OpenEvtFiles(ar) != OTF2_SUCCESS)
+        rc = -1;
+    if (rc == 0) {
+        rc = write_events(&tr, ar, t0);
+        if (OTF2_Archive_CloseEvtFiles(ar) != OTF2_SUCCESS)
+            rc = -1;
+    }
+    if (rc == 0 && OTF2_Archive_OpenDefFiles(ar) == OTF2_SUCCESS) {
+        for (size_t li = 0; li < tr.n; li++) {
+            OTF2_DefWriter *d = OTF2_Archive_GetDefWriter(ar, (OTF2_LocationRef)li);
+            if (d)
+                OTF2_Archive_CloseDefWriter(ar, d);
+        }
+        OTF2_Archive_CloseDefFiles(ar);
+    }
+    if (rc == 0)
+        rc = write_defs(&tr, ar, t0, offset, placement, manager_host ? manager_host : "",
+                        n_regions);
+    if (OTF2_Archive_Close(ar) != OTF2_SUCCESS)
+        rc = -1;
+    if (rc != 0 && err[0] == '\0')
+        snprintf(err, errlen, "%s: the OTF2 library failed to write the trace", archive_dir);
+    for (size_t li = 0; li < tr.n; li++)
+        free(tr.loc[li].ev);
+    free(tr.loc);
+    for (int r = 0; r < tr.n_ranks; r++)
+        free(tr.by_rank[r]);
+    free(tr.by_rank);
+    free(tr.n_by_rank);
+    strtab_free(&tr.str);
+    return rc;
+}
+
+#else /* no OTF2 at build time */
+
+bool hpool_bench_otf2_available(void)
+{
+    return false;
+}
+
+int hpool_bench_otf2_write(const char *run_dir, const char *manager_host,
+                           const json_t *placement, const json_t *props, char *err,
+                           size_t errlen)
+{
+    (void)manager_host, (void)placement, (void)props;
+    snprintf(err, errlen,
+             "%s: OTF2 is off in this build (libotf2-trace-dev was not found when CMake "
+             "ran); chunks.tsv and spans.tsv have the full records",
+             run_dir);
+    return -1;
+}
+
+#endif
