@@ -16,8 +16,9 @@
  *    0 at t_end (the result leaves when the call item ends); and one location per OpenMP
  *    thread ("thread K") with a region per span label, entered and left at the span's
  *    times;
- *  - attributes: chunk on every event; first_item, items, status, schedule on entering a
- *    call item; item and inner on entering a span;
+ *  - which call item: the parameter's value and the messages' tag (the chunk id, mod
+ *    2^32), and attributes on entering a call item (chunk, first_item, items, status,
+ *    schedule) or a span (chunk, item, inner); a Leave closes the last Enter;
  *  - the run's metadata (props) and the clock maps as archive properties (HPOOL::...).
  *
  * Events are held in memory to be sorted per location (completion order is not time
@@ -520,7 +521,6 @@ static int write_events(trace *tr, OTF2_Archive *ar, int64_t t0)
             const event *e = &l->ev[i];
             OTF2_TimeStamp ts = (OTF2_TimeStamp)(t0 + e->t);
             uint32_t tag = (uint32_t)e->chunk;
-            OTF2_AttributeList_AddUint64(al, ATTR_CHUNK, e->chunk);
             OTF2_ErrorCode ec = OTF2_SUCCESS;
             switch (e->kind) {
             case EV_SUBMIT:
@@ -539,6 +539,7 @@ static int write_events(trace *tr, OTF2_Archive *ar, int64_t t0)
                 ec = OTF2_EvtWriter_MpiSend(w, al, ts, 0, COMM_WORLD, tag, 0);
                 break;
             case EV_ENTER:
+                OTF2_AttributeList_AddUint64(al, ATTR_CHUNK, e->chunk);
                 OTF2_AttributeList_AddUint64(al, ATTR_FIRST, e->x);
                 OTF2_AttributeList_AddUint32(al, ATTR_ITEMS, e->y);
                 OTF2_AttributeList_AddInt32(al, ATTR_STATUS, e->z);
@@ -547,6 +548,7 @@ static int write_events(trace *tr, OTF2_Archive *ar, int64_t t0)
                 break;
             case EV_LEAVE: ec = OTF2_EvtWriter_Leave(w, al, ts, REGION_CALL_ITEM); break;
             case EV_SPAN_ENTER:
+                OTF2_AttributeList_AddUint64(al, ATTR_CHUNK, e->chunk);
                 OTF2_AttributeList_AddUint64(al, ATTR_ITEM, e->x);
                 OTF2_AttributeList_AddUint32(al, ATTR_INNER, e->y);
                 ec = OTF2_EvtWriter_Enter(w, al, ts, 1 + (OTF2_RegionRef)e->z);

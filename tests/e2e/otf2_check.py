@@ -61,8 +61,18 @@ def check_run(run_dir):
         for loc, ev in tr.events:
             count[loc.name] = count.get(loc.name, 0) + 1
             attrs = {a.name: v for a, v in ev.attributes.items()} if ev.attributes else {}
-            chunk = attrs.get("chunk")
             kind = type(ev).__name__
+            # which call item: the Enter's attribute, the messages' tag, the parameter's
+            # value; a Leave closes the location's last Enter
+            if kind in ("MpiSend", "MpiRecv"):
+                chunk = ev.msg_tag
+            elif kind == "ParameterUnsignedInt":
+                chunk = ev.value
+            elif kind == "Enter":
+                chunk = attrs["chunk"]
+                seen[("enter", loc.name)] = chunk
+            else:
+                chunk = seen.get(("enter", loc.name))
             if loc.name == "manager":
                 key = {"ParameterUnsignedInt": "t_submit", "MpiSend": "t_dispatch",
                        "MpiRecv": "t_result"}[kind]

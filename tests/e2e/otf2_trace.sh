@@ -3,7 +3,7 @@
 # 1, 2 and 5 OpenMP threads) reads back with otf2-print and the OTF2 Python reader and
 # matches the TSVs to the nanosecond (otf2_check.py); a 20000-call-item run with
 # trace_max_events = 1000 and trace_gzip writes a bounded trace.json.gz that says what
-# it left out. Without OTF2 in the build, the OTF2 half is skipped (hpool-bench says so).
+# it left out, and an OTF2 trace with all 20000. Without OTF2 in the build, the OTF2 half is skipped (hpool-bench says so).
 # Env (set by CTest): HPOOL_BUILD, HPOOL_SRC, MPIEXEC, MPIEXEC_PREFLAGS.
 set -u
 BENCH="$HPOOL_BUILD/hpool-bench"
@@ -54,6 +54,7 @@ workers = 2
 serial_baseline = false
 trace_max_events = 1000
 trace_gzip = true
+otf2 = true
 INI
 timeout 240 $MPI -n 3 "$BENCH" --quiet --no-plot --out "$OUT" "$OUT/bounded.ini"
 check "bounded exit status" [ $? -eq 0 ]
@@ -73,6 +74,11 @@ ok = 0 < len(x) <= 1000 and o["events_left_out"] == 20000 - len(x) and \
      run["chunks_total"] == 20000 and run["max_events"] == 1000 and "chunks.tsv" in o["full_records"]
 sys.exit(0 if ok else 1)
 PY
+
+if "$BENCH" --version | grep -q "OTF2 on"; then
+    # 20000 call items over 2 workers with prefetch: receives interleave with the runs
+    check "bounded: OTF2 matches chunks.tsv (Python reader)" /usr/bin/python3 "$HERE/otf2_check.py" "$B"
+fi
 
 echo "otf2_trace: $passes passed, $fails failed"
 [ "$fails" -eq 0 ]
