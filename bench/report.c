@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "render.h"
+#include "time_breakdown.h"
 
 __attribute__((format(printf, 3, 4))) static void seterr(char *err, size_t errlen,
                                                          const char *fmt, ...) {
@@ -493,6 +494,10 @@ static int compose(FILE *f, const report_ctx *c, char *err, size_t errlen) {
     write_experiment(f, c);
     write_data_state(f, c);
     if (write_best(f, c) < 0) {
+        seterr(err, errlen, "report: out of memory");
+        return -1;
+    }
+    if (hpool_bench_write_time_breakdown(f, c->dir) < 0) {
         seterr(err, errlen, "report: out of memory");
         return -1;
     }
