@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "machine_load.h"
 #include "meta.h"
 #include "otf2_writer.h"
 #include "render.h"
@@ -82,6 +83,7 @@ typedef struct {
     size_t n_serial;
     FILE *stream; /* runs.tsv.partial: rows as they happen */
     json_t *placement; /* one table per (workers, threads), for meta.json */
+    json_t *loads;     /* machine load per recorded run, for meta.json */
     double t_start;
     size_t done, total;
 } experiment;
@@ -218,8 +220,12 @@ static int run_combination(experiment *e, size_t k)
         char err[512];
         json_t *place = NULL;
         bool want_place = recorded && rep == 0 && !placement_known(e, &rp);
+        hpool_bench_load_mark mark;
+        hpool_bench_load_mark_now(&mark);
         rc = hpool_bench_run_once(&rp, items, recorded ? rdir : NULL, run, &res,
                                   want_place ? &place : NULL, err, sizeof err);
+        hpool_bench_load load;
+        hpool_bench_load_since(&mark, &load);
         if (place) {
             if (e->o->report_placement)
                 printf("placement: %d workers x %d threads\n%s%s", rp.workers, rp.threads,
@@ -247,6 +253,10 @@ static int run_combination(experiment *e, size_t k)
         }
         hpool_bench_row w;
         fill_row(&w, e, &rp, &res, run, rep, serial);
+        w.load1 = load.load1;
+        w.other_cpu_s = load.other_cpu_s;
+        w.machine_busy = load.busy;
+        json_array_append_new(e->loads, hpool_bench_load_json(run, &load));
         hpool_bench_rows_add(&e->rows, &w);
         e->run_ids[e->n_runs++] = run;
         if (e->stream) {
@@ -376,6 +386,7 @@ int hpool_bench_run_experiment(const hpool_bench_config *cfg, const hpool_bench_
     if (e.stream)
         fputs(HPOOL_BENCH_RUNS_HEADER, e.stream);
     e.placement = json_array();
+    e.loads = json_array();
     if ((cfg->otf2 || o->otf2) && !hpool_bench_otf2_available())
         fprintf(stderr, "hpool-bench: OTF2 is off in this build (libotf2-trace-dev was not "
                         "found when CMake ran): no OTF2 traces\n");
@@ -390,6 +401,8 @@ int hpool_bench_run_experiment(const hpool_bench_config *cfg, const hpool_bench_
         fclose(e.stream);
     if (rc == 0)
         rc = hpool_bench_write_meta(e.work, cfg, o, e.iters_per_ms, e.placement);
+    if (rc == 0 && hpool_bench_load_to_meta(e.work, e.loads) != 0)
+        fprintf(stderr, "hpool-bench: %s: cannot add the machine load to meta.json\n", e.work);
     if (rc == 0)
         rc = write_outputs(&e);
     if (rc == 0) {
@@ -401,6 +414,7 @@ int hpool_bench_run_experiment(const hpool_bench_config *cfg, const hpool_bench_
     }
     hpool_bench_rows_free(&e.rows);
     json_decref(e.placement);
+    json_decref(e.loads);
     free(e.run_ids);
     return rc;
 }

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "machine_load.h"
 #include "render.h"
 #include "time_breakdown.h"
 
@@ -493,6 +494,8 @@ static int compose(FILE *f, const report_ctx *c, char *err, size_t errlen) {
     fprintf(f, "# hpool benchmark report: %s\n\n", experiment_name(c));
     write_experiment(f, c);
     write_data_state(f, c);
+    if (c->present[T_RUNS])
+        hpool_bench_write_load_note(f, &c->t[T_RUNS]);
     if (write_best(f, c) < 0) {
         seterr(err, errlen, "report: out of memory");
         return -1;

@@ -13,7 +13,7 @@
 const char HPOOL_BENCH_RUNS_HEADER[] =
     "impl\texperiment\trun\tworkload\tapi\tschedule\tschedule_used\tchunksize\tworkers\t"
     "threads\ttasks\trep\twall_s\ttasks_per_s\tserial_s\tspeedup\tefficiency\timbalance\t"
-    "manager_cpu_s\tbytes_moved\tchunks\n";
+    "manager_cpu_s\tbytes_moved\tchunks\tload1\tother_cpu_s\tmachine_busy\n";
 
 int hpool_bench_rows_add(hpool_bench_rows *r, const hpool_bench_row *row)
 {
@@ -39,12 +39,13 @@ void hpool_bench_row_write(FILE *f, const hpool_bench_row *w)
 {
     fprintf(f,
             "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%llu\t%d\t%d\t%llu\t%d\t%.6f\t%.3f\t%.6f\t%.4f\t%.4f\t"
-            "%.4f\t%.6f\t%llu\t%llu\n",
+            "%.4f\t%.6f\t%llu\t%llu\t%.2f\t%.3f\t%d\n",
             w->impl, w->experiment, w->run, w->workload, w->api, w->schedule, w->schedule_used,
             (unsigned long long)w->chunksize, w->workers, w->threads,
             (unsigned long long)w->tasks, w->rep, w->wall_s, w->tasks_per_s, w->serial_s,
             w->speedup, w->efficiency, w->imbalance, w->manager_cpu_s,
-            (unsigned long long)w->bytes_moved, (unsigned long long)w->chunks);
+            (unsigned long long)w->bytes_moved, (unsigned long long)w->chunks, w->load1,
+            w->other_cpu_s, w->machine_busy);
 }
 
 static FILE *open_tmp(const char *dir, const char *name, char *tmp, size_t n)
@@ -200,6 +201,9 @@ int hpool_bench_rows_load(hpool_bench_rows *r, const char *dir, const char *file
         w.manager_cpu_s = NUM("manager_cpu_s");
         w.bytes_moved = (uint64_t)NUM("bytes_moved");
         w.chunks = (uint64_t)NUM("chunks");
+        w.load1 = NUM("load1");
+        w.other_cpu_s = NUM("other_cpu_s");
+        w.machine_busy = (int)NUM("machine_busy");
 #undef NUM
 #undef CELL
         rc = hpool_bench_rows_add(r, &w);

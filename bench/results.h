@@ -19,6 +19,8 @@ typedef struct {
     int rep;
     double wall_s, tasks_per_s, serial_s, speedup, efficiency, imbalance, manager_cpu_s;
     uint64_t bytes_moved, chunks;
+    double load1, other_cpu_s; /* machine_load.h; 0 for peers */
+    int machine_busy;
 } hpool_bench_row;
 
 typedef struct {
