@@ -26,6 +26,7 @@
 #include "executor.h"
 #include "records.h"
 #include "records_int.h"
+#include "records_select.h"
 
 #define PART_BUF (1u << 20)   /* partial files: a write per ~13000 call items */
 #define FLUSH_EVERY_S 0.5     /* most a crash loses of a run's rows */

@@ -20,6 +20,7 @@
 #include "executor.h"
 #include "records.h"
 #include "records_int.h"
+#include "records_select.h"
 
 #define FINAL_BUF (256u << 10)
 #define ROW_MAX 1024          /* room reserved before formatting one text row (< 400) */

@@ -1,4 +1,4 @@
-/* Timing records: which events a bounded trace.json keeps (records_int.h has the rule).
+/* Timing records: which events a bounded trace.json keeps (records_select.h has the rule).
  *
  * A browser trace viewer loads the whole JSON document into memory: at a million call
  * items trace.json is ~200 MB and does not open. chunks.tsv / spans.tsv (and the OTF2
@@ -8,7 +8,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "records_int.h"
+#include "records_select.h"
 
 enum {
     T_BINS = 1 << 16, /* start times, linear over the run */
