@@ -62,15 +62,16 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* Peak RSS of this process (VmHWM) in KiB, and its reset (Linux >= 4.0). */
-static long vm_hwm_kib(void)
+/* A /proc/self/status field in KiB (VmHWM: peak RSS; VmRSS: now). */
+static long status_kib(const char *field)
 {
     FILE *f = fopen("/proc/self/status", "r");
     char line[256];
     long kib = -1;
+    size_t n = strlen(field);
     while (f && fgets(line, sizeof line, f))
-        if (strncmp(line, "VmHWM:", 6) == 0)
-            kib = atol(line + 6);
+        if (strncmp(line, field, n) == 0 && line[n] == ':')
+            kib = atol(line + n + 1);
     if (f)
         fclose(f);
     return kib;
@@ -220,7 +221,8 @@ static int gen_index(void *user, uint64_t index, void *record)
 
 typedef struct {
     double run_s, total_s;
-    long hwm_kib;               /* peak RSS of rank 0 during the run */
+    long hwm_kib;               /* peak RSS of rank 0, the run and the executor's close */
+    long rss_mid, rss_end_kib;  /* RSS at half the results, and when the map ended */
     long long partial_mid;      /* chunks.partial when half the results were in */
     long long trace_bytes;      /* trace.json (bounded by default) after the run */
 } run_result;
@@ -250,12 +252,16 @@ static int one_run(size_t n, const char *dir, int run, run_result *out)
     uint64_t idx;
     for (int k = 1; rc == 0 && k == 1;) {
         k = hpool_map_next(m, &res, &len, &idx);
-        if (k == 1 && ++got == n / 2 && dir)
-            out->partial_mid = file_size(dir, "chunks.partial");
+        if (k == 1 && ++got == n / 2) {
+            out->rss_mid = status_kib("VmRSS");
+            if (dir)
+                out->partial_mid = file_size(dir, "chunks.partial");
+        }
         else if (k < 0)
             rc = k;
     }
     double t2 = now();
+    out->rss_end_kib = status_kib("VmRSS");
     if (m)
         hpool_map_close(m);
     int drc = hpool_executor_destroy(ex);
@@ -264,7 +270,7 @@ static int one_run(size_t n, const char *dir, int run, run_result *out)
         rc = HPOOL_EPROTO;
     out->run_s = t2 - t1;
     out->total_s = t3 - t0;
-    out->hwm_kib = vm_hwm_kib();
+    out->hwm_kib = status_kib("VmHWM");
     out->trace_bytes = dir ? file_size(dir, "trace.json") : 0;
     return rc != 0 ? rc : drc;
 }
@@ -311,8 +317,10 @@ int main(int argc, char **argv)
                 partial_mid = w.partial_mid;
                 trace_bytes = w.trace_bytes;
             }
-            printf("rep %d %-7s run %.3f s  total %.3f s  rank-0 peak RSS %.1f MiB\n", r,
-                   mode ? "chunks" : "off", w.run_s, w.total_s, (double)w.hwm_kib / 1024);
+            printf("rep %d %-7s run %.3f s  total %.3f s  rank-0 RSS %.1f MiB at half, "
+                   "%.1f at the end of the map, peak %.1f with the close\n",
+                   r, mode ? "chunks" : "off", w.run_s, w.total_s, (double)w.rss_mid / 1024,
+                   (double)w.rss_end_kib / 1024, (double)w.hwm_kib / 1024);
             fflush(stdout);
         }
     }
