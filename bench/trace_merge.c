@@ -67,7 +67,7 @@ static double merge_run(merge *m, const char *src, double offset)
             json_object_set_new(ev, "ts", json_real(t));
             end = fmax(end, t + json_number_value(json_object_get(ev, "dur")));
         }
-        char *s = ok ? json_dumps(ev, JSON_COMPACT) : NULL;
+        char *s = ok ? json_dumps(ev, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
         ok = s && put(m, m->first ? "\n" : ",\n") == 0 && put(m, s) == 0;
         m->first = false;
         m->events++;
