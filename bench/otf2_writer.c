@@ -369,6 +369,28 @@ static void tsv_close(tsv *t)
     free(t->field);
 }
 
+/* Cell i of the row as a number; on failure the message names the file, line, column
+ * and value. */
+static bool bad_cell(trace *tr, const tsv *t, const char *col, int i, const char *what)
+{
+    snprintf(tr->err, tr->errlen, "%s:%ld: column %s: '%s' is not %s", t->path, t->lineno, col,
+             tsv_cell(t, i), what);
+    return false;
+}
+
+static bool cell_u64(trace *tr, const tsv *t, const char *const *cols, int i, uint64_t max,
+                     uint64_t *out)
+{
+    return (parse_u64(tsv_cell(t, i), out) && *out <= max) ||
+           bad_cell(tr, t, cols[i], i, "a count in range");
+}
+
+static bool cell_ns(trace *tr, const tsv *t, const char *const *cols, int i, int64_t *out)
+{
+    return parse_ns(tsv_cell(t, i), out) ||
+           bad_cell(tr, t, cols[i], i, "a time in seconds with at most 9 decimals");
+}
+
 enum { C_CHUNK, C_SCHED, C_WORKER, C_FIRST, C_ITEMS, C_SUBMIT, C_DISPATCH, C_RECV, C_START,
        C_END, C_RESULT, C_STATUS, C_N };
 static const char *const CHUNK_COLS[C_N] = {"chunk",  "schedule", "worker",     "first_item",
@@ -385,17 +407,21 @@ static int read_chunks(trace *tr, const char *path)
         rc = 0;
         uint64_t chunk, worker, first, items;
         int64_t tm[6], status;
-        rc = parse_u64(tsv_cell(&t, C_CHUNK), &chunk) && parse_u64(tsv_cell(&t, C_WORKER), &worker) &&
-                     parse_u64(tsv_cell(&t, C_FIRST), &first) &&
-                     parse_u64(tsv_cell(&t, C_ITEMS), &items) && worker < (1u << 24)
-                 ? 0
-                 : -1;
-        for (int i = 0; i < 6 && rc == 0; i++)
-            rc = parse_ns(tsv_cell(&t, C_SUBMIT + i), &tm[i]) ? 0 : -1;
+        bool ok = cell_u64(tr, &t, CHUNK_COLS, C_CHUNK, UINT64_MAX, &chunk) &&
+                  cell_u64(tr, &t, CHUNK_COLS, C_WORKER, (1u << 24) - 1, &worker) &&
+                  cell_u64(tr, &t, CHUNK_COLS, C_FIRST, UINT64_MAX, &first) &&
+                  cell_u64(tr, &t, CHUNK_COLS, C_ITEMS, UINT32_MAX, &items);
+        for (int i = 0; i < 6 && ok; i++)
+            ok = cell_ns(tr, &t, CHUNK_COLS, C_SUBMIT + i, &tm[i]);
         char *end;
-        status = strtoll(tsv_cell(&t, C_STATUS), &end, 10);
-        if (rc != 0 || *end != '\0')
-            return tsv_close(&t), fail(tr, path, t.lineno, "a value OTF2 cannot take");
+        status = ok ? strtoll(tsv_cell(&t, C_STATUS), &end, 10) : 0;
+        if (ok && (*end != '\0' || end == tsv_cell(&t, C_STATUS) || status < INT32_MIN ||
+                   status > INT32_MAX))
+            ok = bad_cell(tr, &t, CHUNK_COLS[C_STATUS], C_STATUS, "an error code");
+        if (!ok) {
+            tsv_close(&t);
+            return -1;
+        }
         uint32_t sched = strtab_id(&tr->str, tsv_cell(&t, C_SCHED));
         int w = (int)worker;
         event e = {.chunk = chunk, .x = first, .y = (uint32_t)items, .w = sched};
@@ -436,11 +462,15 @@ static int read_spans(trace *tr, const char *path, uint32_t *n_regions)
         rc = 0;
         uint64_t rank, thread, chunk, item, inner;
         int64_t a, b;
-        if (!parse_u64(tsv_cell(&t, S_RANK), &rank) || !parse_u64(tsv_cell(&t, S_THREAD), &thread) ||
-            !parse_u64(tsv_cell(&t, S_CHUNK), &chunk) || !parse_u64(tsv_cell(&t, S_ITEM), &item) ||
-            !parse_u64(tsv_cell(&t, S_INNER), &inner) || !parse_ns(tsv_cell(&t, S_START), &a) ||
-            !parse_ns(tsv_cell(&t, S_END), &b) || rank >= (1u << 24) || thread >= (1u << 20))
-            return tsv_close(&t), fail(tr, path, t.lineno, "a value OTF2 cannot take");
+        if (!cell_u64(tr, &t, SPAN_COLS, S_RANK, (1u << 24) - 1, &rank) ||
+            !cell_u64(tr, &t, SPAN_COLS, S_THREAD, (1u << 20) - 1, &thread) ||
+            !cell_u64(tr, &t, SPAN_COLS, S_CHUNK, UINT64_MAX, &chunk) ||
+            !cell_u64(tr, &t, SPAN_COLS, S_ITEM, UINT64_MAX, &item) ||
+            !cell_u64(tr, &t, SPAN_COLS, S_INNER, UINT32_MAX, &inner) ||
+            !cell_ns(tr, &t, SPAN_COLS, S_START, &a) || !cell_ns(tr, &t, SPAN_COLS, S_END, &b)) {
+            tsv_close(&t);
+            return -1;
+        }
         uint32_t label = strtab_id(&tr->str, tsv_cell(&t, S_LABEL));
         if (label == UINT32_MAX)
             return tsv_close(&t), fail(tr, path, t.lineno, "out of memory");
@@ -476,9 +506,13 @@ static int read_clock(trace *tr, const char *path, OTF2_Archive *ar, int64_t *t0
     while (rc == 0 && (rc = tsv_next(tr, &t, K_N)) == 1) {
         rc = 0;
         uint64_t rank;
-        if (!parse_u64(tsv_cell(&t, K_RANK), &rank) || rank >= (1u << 24) ||
-            !parse_ns(tsv_cell(&t, K_T0), t0) || loc_of(tr, (int)rank, -1) < 0)
-            return tsv_close(&t), fail(tr, path, t.lineno, "bad row");
+        if (!cell_u64(tr, &t, CLOCK_COLS, K_RANK, (1u << 24) - 1, &rank) ||
+            !cell_ns(tr, &t, CLOCK_COLS, K_T0, t0)) {
+            tsv_close(&t);
+            return -1;
+        }
+        if (loc_of(tr, (int)rank, -1) < 0)
+            return tsv_close(&t), fail(tr, path, t.lineno, "out of memory");
         char name[64], value[512];
         snprintf(name, sizeof name, "HPOOL::CLOCK_RANK_%llu", (unsigned long long)rank);
         int n = 0;
