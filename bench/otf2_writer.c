@@ -21,95 +21,26 @@
  *    schedule) or a span (chunk, item, inner); a Leave closes the last Enter;
  *  - the run's metadata (props) and the clock maps as archive properties (HPOOL::...).
  *
- * Events are held in memory to be sorted per location (completion order is not time
- * order: a worker receives call items while it runs earlier ones): ~48 bytes an event,
- * after the run, not during it. */
+ * Completion order is not time order (a worker receives call items while it runs
+ * earlier ones; the manager's dispatches are in chunk order), so the events are sorted
+ * by location and time before they are written: in memory up to 2^19 events (~28 MB),
+ * beyond that in sorted runs spilled to temporary files in the run's directory and
+ * merged (record_sort.h), so a run of 10^7 call items needs no more memory than one of
+ * 10^5. Each location's events are then written in one stretch. */
 #include "otf2_writer.h"
 
-#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #ifdef HPOOL_HAVE_OTF2
 #include <otf2/otf2.h>
 
-/* ---------------------------------------------------------------- strings */
-/* Every OTF2 string is defined once; the id is its index. Open addressing on a hash. */
-typedef struct {
-    char **s;
-    int32_t *region; /* region id of a span label, or -1 */
-    size_t n, cap;
-    uint32_t *slot; /* index + 1, 0: empty */
-    size_t nslot;
-} strtab;
-
-static uint64_t hash_str(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    while (*s)
-        h = (h ^ (unsigned char)*s++) * 1099511628211ull;
-    return h;
-}
-
-static int strtab_grow(strtab *t)
-{
-    size_t nslot = t->nslot ? t->nslot * 2 : 256;
-    uint32_t *slot = calloc(nslot, sizeof *slot);
-    if (slot == NULL)
-        return -1;
-    for (size_t i = 0; i < t->n; i++) {
-        size_t k = hash_str(t->s[i]) & (nslot - 1);
-        while (slot[k])
-            k = (k + 1) & (nslot - 1);
-        slot[k] = (uint32_t)i + 1;
-    }
-    free(t->slot);
-    t->slot = slot;
-    t->nslot = nslot;
-    return 0;
-}
-
-/* The id of s, defining it if new; UINT32_MAX when out of memory. */
-static uint32_t strtab_id(strtab *t, const char *s)
-{
-    if ((t->n + 1) * 2 > t->nslot && strtab_grow(t) != 0)
-        return UINT32_MAX;
-    size_t k = hash_str(s) & (t->nslot - 1);
-    while (t->slot[k]) {
-        if (strcmp(t->s[t->slot[k] - 1], s) == 0)
-            return t->slot[k] - 1;
-        k = (k + 1) & (t->nslot - 1);
-    }
-    if (t->n == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 64;
-        char **ns = realloc(t->s, cap * sizeof *ns);
-        if (ns)
-            t->s = ns;
-        int32_t *nr = ns ? realloc(t->region, cap * sizeof *nr) : NULL;
-        if (nr == NULL)
-            return UINT32_MAX;
-        t->region = nr;
-        t->cap = cap;
-    }
-    if ((t->s[t->n] = strdup(s)) == NULL)
-        return UINT32_MAX;
-    t->region[t->n] = -1;
-    t->slot[k] = (uint32_t)t->n + 1;
-    return (uint32_t)t->n++;
-}
-
-static void strtab_free(strtab *t)
-{
-    for (size_t i = 0; i < t->n; i++)
-        free(t->s[i]);
-    free(t->s);
-    free(t->region);
-    free(t->slot);
-}
+#include "record_sort.h"
+#include "strtab.h"
+#include "tsv_stream.h"
 
 /* ---------------------------------------------------------------- events */
 enum {
@@ -129,46 +60,56 @@ typedef struct {
     uint64_t seq; /* order of the TSV rows, for equal times */
     uint64_t chunk;
     uint64_t x;   /* first_item / item */
+    uint32_t loc; /* location index */
     uint32_t y;   /* items / inner */
     int32_t z;    /* status / peer rank / region */
     uint32_t w;   /* schedule string */
     uint8_t kind;
 } event;
 
+/* Written location by location, each in time order (ties: the TSV's row order). */
+static int cmp_event(const void *a, const void *b)
+{
+    const event *x = a, *y = b;
+    if (x->loc != y->loc)
+        return x->loc < y->loc ? -1 : 1;
+    if (x->t != y->t)
+        return x->t < y->t ? -1 : 1;
+    return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+static size_t sort_buffer = 1u << 19;
+
+void hpool_bench_otf2_set_sort_buffer(size_t events)
+{
+    sort_buffer = events ? events : 1u << 19;
+}
+
 typedef struct {
     int rank, thread; /* thread -1: the rank's main location (manager / call items) */
-    event *ev;
-    size_t n, cap;
+    uint64_t events;
 } location;
 
 typedef struct {
     location *loc;
     size_t n, cap;
-    int **by_rank;    /* [rank][thread + 1] -> location index, -1 none */
-    int *n_by_rank;   /* threads + 1 known per rank */
-    int n_ranks;      /* ranks 0 .. n_ranks-1 */
-    strtab str;
+    int **by_rank;  /* [rank][thread + 1] -> location index, -1 none */
+    int *n_by_rank; /* threads + 1 known per rank */
+    int n_ranks;    /* ranks 0 .. n_ranks-1 */
+    hpool_bench_strtab str;
+    int32_t *region_of; /* by string id: the region of a span label, -1 none */
+    size_t n_region_of;
+    uint32_t n_regions;
+    hpool_bench_sorter *sorter;
     uint64_t seq;
     int64_t t_min, t_max;
     char *err;
     size_t errlen;
 } trace;
 
-/* "PATH:LINE: what" (LINE 0: "PATH: what"); returns -1. */
-static int fail(trace *tr, const char *path, long line, const char *what)
-{
-    if (line > 0)
-        snprintf(tr->err, tr->errlen, "%s:%ld: %s", path, line, what);
-    else
-        snprintf(tr->err, tr->errlen, "%s: %s", path, what);
-    return -1;
-}
-
-/* The location of (rank, thread), created on first use. */
+/* The location of (rank, thread), created on first use; -1 when out of memory. */
 static int loc_of(trace *tr, int rank, int thread)
 {
-    if (rank < 0 || thread < -1 || thread > (1 << 20))
-        return -1;
     if (rank >= tr->n_ranks) {
         int n = rank + 1;
         int **br = realloc(tr->by_rank, (size_t)n * sizeof *br);
@@ -215,277 +156,125 @@ static int add_event(trace *tr, int rank, int thread, event e)
     int li = loc_of(tr, rank, thread);
     if (li < 0)
         return -1;
-    location *l = &tr->loc[li];
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 256;
-        event *ev = realloc(l->ev, cap * sizeof *ev);
-        if (ev == NULL)
-            return -1;
-        l->ev = ev;
-        l->cap = cap;
-    }
+    tr->loc[li].events++;
+    e.loc = (uint32_t)li;
     e.seq = tr->seq++;
-    l->ev[l->n++] = e;
     if (e.t < tr->t_min)
         tr->t_min = e.t;
     if (e.t > tr->t_max)
         tr->t_max = e.t;
-    return 0;
+    return hpool_bench_sorter_add(tr->sorter, &e);
 }
 
-static int cmp_event(const void *a, const void *b)
+/* The region of a span label (by its string id), defined on first use. */
+static int32_t region_of(trace *tr, uint32_t label)
 {
-    const event *x = a, *y = b;
-    if (x->t != y->t)
-        return x->t < y->t ? -1 : 1;
-    return (x->seq > y->seq) - (x->seq < y->seq);
+    if (label >= tr->n_region_of) {
+        size_t n = tr->n_region_of ? tr->n_region_of : 16;
+        while (n <= label)
+            n *= 2;
+        int32_t *r = realloc(tr->region_of, n * sizeof *r);
+        if (r == NULL)
+            return -1;
+        for (size_t i = tr->n_region_of; i < n; i++)
+            r[i] = -1;
+        tr->region_of = r;
+        tr->n_region_of = n;
+    }
+    if (tr->region_of[label] < 0)
+        tr->region_of[label] = (int32_t)tr->n_regions++;
+    return tr->region_of[label];
 }
 
 /* ---------------------------------------------------------------- reading the TSVs */
-/* "-12.345678901" -> -12345678901: exact, from the text (9 decimals at most). */
-static bool parse_ns(const char *s, int64_t *out)
-{
-    bool neg = *s == '-';
-    s += neg;
-    if (*s < '0' || *s > '9')
-        return false;
-    int64_t v = 0;
-    while (*s >= '0' && *s <= '9') {
-        if (v > INT64_MAX / 10 / 1000000000)
-            return false;
-        v = v * 10 + (*s++ - '0');
-    }
-    v *= 1000000000;
-    if (*s == '.') {
-        s++;
-        int64_t scale = 100000000;
-        while (*s >= '0' && *s <= '9' && scale > 0) {
-            v += (*s++ - '0') * scale;
-            scale /= 10;
-        }
-    }
-    if (*s != '\0')
-        return false;
-    *out = neg ? -v : v;
-    return true;
-}
-
-static bool parse_u64(const char *s, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    *out = v;
-    return *s >= '0' && *s <= '9' && *end == '\0' && errno == 0;
-}
-
-/* A TSV read row by row: the header names the columns; `want` lists those needed. */
-typedef struct {
-    FILE *f;
-    const char *path;
-    char *line;
-    size_t cap;
-    long lineno;
-    char **field;
-    int nfield, maxfield;
-    int col[16]; /* index of want[i] */
-} tsv;
-
-static int split_line(tsv *t)
-{
-    size_t n = strlen(t->line);
-    if (n && t->line[n - 1] == '\n')
-        t->line[--n] = '\0';
-    t->nfield = 0;
-    char *p = t->line;
-    for (;;) {
-        if (t->nfield == t->maxfield) {
-            int m = t->maxfield ? t->maxfield * 2 : 16;
-            char **f = realloc(t->field, (size_t)m * sizeof *f);
-            if (f == NULL)
-                return -1;
-            t->field = f;
-            t->maxfield = m;
-        }
-        t->field[t->nfield++] = p;
-        char *tab = strchr(p, '\t');
-        if (tab == NULL)
-            break;
-        *tab = '\0';
-        p = tab + 1;
-    }
-    return 0;
-}
-
-static int tsv_open(trace *tr, tsv *t, const char *path, const char *const *want, int nwant)
-{
-    memset(t, 0, sizeof *t);
-    t->path = path;
-    t->f = fopen(path, "r");
-    if (t->f == NULL)
-        return 1; /* absent: the caller decides */
-    if (getline(&t->line, &t->cap, t->f) <= 0 || split_line(t) != 0)
-        return fail(tr, path, 1, "no header line");
-    t->lineno = 1;
-    for (int i = 0; i < nwant; i++) {
-        t->col[i] = -1;
-        for (int k = 0; k < t->nfield; k++)
-            if (strcmp(t->field[k], want[i]) == 0)
-                t->col[i] = k;
-        if (t->col[i] < 0)
-            return fail(tr, path, 1, "the header has no column needed for OTF2");
-    }
-    return 0;
-}
-
-/* The next data row: 1, 0 at the end (the `# complete` footer), -1 on error. */
-static int tsv_next(trace *tr, tsv *t, int nwant)
-{
-    for (;;) {
-        if (getline(&t->line, &t->cap, t->f) <= 0)
-            return 0;
-        t->lineno++;
-        if (t->line[0] == '#')
-            continue;
-        if (split_line(t) != 0)
-            return fail(tr, t->path, t->lineno, "out of memory");
-        for (int i = 0; i < nwant; i++)
-            if (t->col[i] >= t->nfield)
-                return fail(tr, t->path, t->lineno, "too few fields");
-        return 1;
-    }
-}
-
-static const char *tsv_cell(const tsv *t, int i)
-{
-    return t->field[t->col[i]];
-}
-
-static void tsv_close(tsv *t)
-{
-    if (t->f)
-        fclose(t->f);
-    free(t->line);
-    free(t->field);
-}
-
-/* Cell i of the row as a number; on failure the message names the file, line, column
- * and value. */
-static bool bad_cell(trace *tr, const tsv *t, const char *col, int i, const char *what)
-{
-    snprintf(tr->err, tr->errlen, "%s:%ld: column %s: '%s' is not %s", t->path, t->lineno, col,
-             tsv_cell(t, i), what);
-    return false;
-}
-
-static bool cell_u64(trace *tr, const tsv *t, const char *const *cols, int i, uint64_t max,
-                     uint64_t *out)
-{
-    return (parse_u64(tsv_cell(t, i), out) && *out <= max) ||
-           bad_cell(tr, t, cols[i], i, "a count in range");
-}
-
-static bool cell_ns(trace *tr, const tsv *t, const char *const *cols, int i, int64_t *out)
-{
-    return parse_ns(tsv_cell(t, i), out) ||
-           bad_cell(tr, t, cols[i], i, "a time in seconds with at most 9 decimals");
-}
-
 enum { C_CHUNK, C_SCHED, C_WORKER, C_FIRST, C_ITEMS, C_SUBMIT, C_DISPATCH, C_RECV, C_START,
        C_END, C_RESULT, C_STATUS, C_N };
 static const char *const CHUNK_COLS[C_N] = {"chunk",  "schedule", "worker",     "first_item",
                                             "items",  "t_submit", "t_dispatch", "t_recv",
                                             "t_start", "t_end",   "t_result",   "status"};
+#define MAX_RANK ((1u << 24) - 1)
+#define MAX_THREAD ((1u << 20) - 1)
 
-static int read_chunks(trace *tr, const char *path)
+/* One row of chunks.tsv: 3 events on the manager, 4 on the worker. */
+static int chunk_events(trace *tr, hpool_bench_tsv *t)
 {
-    tsv t;
-    int rc = tsv_open(tr, &t, path, CHUNK_COLS, C_N);
-    if (rc > 0)
-        rc = fail(tr, path, 0, "missing (an OTF2 trace needs the run's records)");
-    while (rc == 0 && (rc = tsv_next(tr, &t, C_N)) == 1) {
-        rc = 0;
-        uint64_t chunk, worker, first, items;
-        int64_t tm[6], status;
-        bool ok = cell_u64(tr, &t, CHUNK_COLS, C_CHUNK, UINT64_MAX, &chunk) &&
-                  cell_u64(tr, &t, CHUNK_COLS, C_WORKER, (1u << 24) - 1, &worker) &&
-                  cell_u64(tr, &t, CHUNK_COLS, C_FIRST, UINT64_MAX, &first) &&
-                  cell_u64(tr, &t, CHUNK_COLS, C_ITEMS, UINT32_MAX, &items);
-        for (int i = 0; i < 6 && ok; i++)
-            ok = cell_ns(tr, &t, CHUNK_COLS, C_SUBMIT + i, &tm[i]);
-        char *end;
-        status = ok ? strtoll(tsv_cell(&t, C_STATUS), &end, 10) : 0;
-        if (ok && (*end != '\0' || end == tsv_cell(&t, C_STATUS) || status < INT32_MIN ||
-                   status > INT32_MAX))
-            ok = bad_cell(tr, &t, CHUNK_COLS[C_STATUS], C_STATUS, "an error code");
-        if (!ok) {
-            tsv_close(&t);
-            return -1;
-        }
-        uint32_t sched = strtab_id(&tr->str, tsv_cell(&t, C_SCHED));
-        int w = (int)worker;
-        event e = {.chunk = chunk, .x = first, .y = (uint32_t)items, .w = sched};
-        e.kind = EV_SUBMIT, e.t = tm[0];
-        rc |= add_event(tr, 0, -1, e);
-        e.kind = EV_DISPATCH, e.t = tm[1], e.z = w;
-        rc |= add_event(tr, 0, -1, e);
-        e.kind = EV_RESULT, e.t = tm[5];
-        rc |= add_event(tr, 0, -1, e);
-        e.kind = EV_RECV, e.t = tm[2], e.z = 0;
-        rc |= add_event(tr, w, -1, e);
-        e.kind = EV_ENTER, e.t = tm[3], e.z = (int32_t)status;
-        rc |= add_event(tr, w, -1, e);
-        e.kind = EV_LEAVE, e.t = tm[4];
-        rc |= add_event(tr, w, -1, e);
-        e.kind = EV_SEND, e.z = 0;
-        rc |= add_event(tr, w, -1, e);
-        if (rc != 0 || sched == UINT32_MAX)
-            return tsv_close(&t), fail(tr, path, t.lineno, "out of memory");
-    }
-    tsv_close(&t);
-    return rc < 0 ? -1 : 0;
+    uint64_t chunk, worker, first, items;
+    int64_t tm[6], status;
+    bool ok = hpool_bench_tsv_u64(t, C_CHUNK, UINT64_MAX, &chunk) &&
+              hpool_bench_tsv_u64(t, C_WORKER, MAX_RANK, &worker) &&
+              hpool_bench_tsv_u64(t, C_FIRST, UINT64_MAX, &first) &&
+              hpool_bench_tsv_u64(t, C_ITEMS, UINT32_MAX, &items) &&
+              hpool_bench_tsv_i64(t, C_STATUS, INT32_MIN, INT32_MAX, &status);
+    for (int i = 0; i < 6 && ok; i++)
+        ok = hpool_bench_tsv_ns(t, C_SUBMIT + i, &tm[i]);
+    if (!ok)
+        return -1;
+    uint32_t sched = hpool_bench_strtab_id(&tr->str, hpool_bench_tsv_cell(t, C_SCHED));
+    int w = (int)worker;
+    event e = {.chunk = chunk, .x = first, .y = (uint32_t)items, .w = sched};
+    int rc = sched == UINT32_MAX ? -1 : 0;
+    e.kind = EV_SUBMIT, e.t = tm[0];
+    rc |= add_event(tr, 0, -1, e);
+    e.kind = EV_DISPATCH, e.t = tm[1], e.z = w;
+    rc |= add_event(tr, 0, -1, e);
+    e.kind = EV_RESULT, e.t = tm[5];
+    rc |= add_event(tr, 0, -1, e);
+    e.kind = EV_RECV, e.t = tm[2], e.z = 0;
+    rc |= add_event(tr, w, -1, e);
+    e.kind = EV_ENTER, e.t = tm[3], e.z = (int32_t)status;
+    rc |= add_event(tr, w, -1, e);
+    e.kind = EV_LEAVE, e.t = tm[4];
+    rc |= add_event(tr, w, -1, e);
+    e.kind = EV_SEND, e.z = 0;
+    rc |= add_event(tr, w, -1, e);
+    return rc ? hpool_bench_tsv_fail(t, "out of memory or disk") : 0;
 }
 
 enum { S_RANK, S_THREAD, S_CHUNK, S_ITEM, S_INNER, S_START, S_END, S_LABEL, S_N };
 static const char *const SPAN_COLS[S_N] = {"rank", "thread", "chunk",  "item",
                                            "inner", "t_start", "t_end", "label"};
 
-static int read_spans(trace *tr, const char *path, uint32_t *n_regions)
+/* One row of spans.tsv: Enter and Leave on its thread's location. */
+static int span_events(trace *tr, hpool_bench_tsv *t)
 {
-    tsv t;
-    int rc = tsv_open(tr, &t, path, SPAN_COLS, S_N);
+    uint64_t rank, thread, chunk, item, inner;
+    int64_t a, b;
+    if (!hpool_bench_tsv_u64(t, S_RANK, MAX_RANK, &rank) ||
+        !hpool_bench_tsv_u64(t, S_THREAD, MAX_THREAD, &thread) ||
+        !hpool_bench_tsv_u64(t, S_CHUNK, UINT64_MAX, &chunk) ||
+        !hpool_bench_tsv_u64(t, S_ITEM, UINT64_MAX, &item) ||
+        !hpool_bench_tsv_u64(t, S_INNER, UINT32_MAX, &inner) ||
+        !hpool_bench_tsv_ns(t, S_START, &a) || !hpool_bench_tsv_ns(t, S_END, &b))
+        return -1;
+    uint32_t label = hpool_bench_strtab_id(&tr->str, hpool_bench_tsv_cell(t, S_LABEL));
+    int32_t region = label == UINT32_MAX ? -1 : region_of(tr, label);
+    event e = {.chunk = chunk, .x = item, .y = (uint32_t)inner, .z = region, .w = label};
+    int rc = region < 0 ? -1 : 0;
+    e.kind = EV_SPAN_ENTER, e.t = a;
+    rc |= add_event(tr, (int)rank, (int)thread, e);
+    e.kind = EV_SPAN_LEAVE, e.t = b;
+    rc |= add_event(tr, (int)rank, (int)thread, e);
+    return rc ? hpool_bench_tsv_fail(t, "out of memory or disk") : 0;
+}
+
+/* Every row of one TSV through `row`; a missing file is an error only if `needed`. */
+static int read_rows(trace *tr, const char *dir, const char *name, const char *const *cols,
+                     int ncols, bool needed, int (*row)(trace *, hpool_bench_tsv *))
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    hpool_bench_tsv t;
+    int rc = hpool_bench_tsv_open(&t, path, cols, ncols, tr->err, tr->errlen);
+    if (rc > 0 && needed)
+        snprintf(tr->err, tr->errlen, "%s: missing (an OTF2 trace needs the run's records)",
+                 path);
     if (rc > 0) {
-        tsv_close(&t);
-        return 0; /* level chunks: no spans */
+        hpool_bench_tsv_close(&t);
+        return needed ? -1 : 0;
     }
-    while (rc == 0 && (rc = tsv_next(tr, &t, S_N)) == 1) {
-        rc = 0;
-        uint64_t rank, thread, chunk, item, inner;
-        int64_t a, b;
-        if (!cell_u64(tr, &t, SPAN_COLS, S_RANK, (1u << 24) - 1, &rank) ||
-            !cell_u64(tr, &t, SPAN_COLS, S_THREAD, (1u << 20) - 1, &thread) ||
-            !cell_u64(tr, &t, SPAN_COLS, S_CHUNK, UINT64_MAX, &chunk) ||
-            !cell_u64(tr, &t, SPAN_COLS, S_ITEM, UINT64_MAX, &item) ||
-            !cell_u64(tr, &t, SPAN_COLS, S_INNER, UINT32_MAX, &inner) ||
-            !cell_ns(tr, &t, SPAN_COLS, S_START, &a) || !cell_ns(tr, &t, SPAN_COLS, S_END, &b)) {
-            tsv_close(&t);
-            return -1;
-        }
-        uint32_t label = strtab_id(&tr->str, tsv_cell(&t, S_LABEL));
-        if (label == UINT32_MAX)
-            return tsv_close(&t), fail(tr, path, t.lineno, "out of memory");
-        if (tr->str.region[label] < 0)
-            tr->str.region[label] = (int32_t)(*n_regions)++;
-        event e = {.chunk = chunk, .x = item, .y = (uint32_t)inner,
-                   .z = tr->str.region[label], .w = label};
-        e.kind = EV_SPAN_ENTER, e.t = a;
-        rc |= add_event(tr, (int)rank, (int)thread, e);
-        e.kind = EV_SPAN_LEAVE, e.t = b;
-        rc |= add_event(tr, (int)rank, (int)thread, e);
-        if (rc != 0)
-            return tsv_close(&t), fail(tr, path, t.lineno, "out of memory");
-    }
-    tsv_close(&t);
+    while (rc == 0 && (rc = hpool_bench_tsv_next(&t)) == 1)
+        rc = row(tr, &t);
+    hpool_bench_tsv_close(&t);
     return rc < 0 ? -1 : 0;
 }
 
@@ -496,32 +285,34 @@ static const char *const CLOCK_COLS[K_N] = {"rank",   "offset_start", "rtt_start
 
 /* t0 in ns, each worker's location made (a rank with no call item still has its place
  * in the communicator), and the clock maps as properties. */
-static int read_clock(trace *tr, const char *path, OTF2_Archive *ar, int64_t *t0)
+static int read_clock(trace *tr, const char *dir, OTF2_Archive *ar, int64_t *t0)
 {
-    tsv t;
-    int rc = tsv_open(tr, &t, path, CLOCK_COLS, K_N);
-    if (rc > 0)
-        rc = fail(tr, path, 0, "missing");
+    char path[4200];
+    snprintf(path, sizeof path, "%s/clock.tsv", dir);
+    hpool_bench_tsv t;
+    int rc = hpool_bench_tsv_open(&t, path, CLOCK_COLS, K_N, tr->err, tr->errlen);
+    if (rc > 0) {
+        snprintf(tr->err, tr->errlen, "%s: missing", path);
+        rc = -1;
+    }
     *t0 = 0;
-    while (rc == 0 && (rc = tsv_next(tr, &t, K_N)) == 1) {
-        rc = 0;
+    while (rc == 0 && (rc = hpool_bench_tsv_next(&t)) == 1) {
         uint64_t rank;
-        if (!cell_u64(tr, &t, CLOCK_COLS, K_RANK, (1u << 24) - 1, &rank) ||
-            !cell_ns(tr, &t, CLOCK_COLS, K_T0, t0)) {
-            tsv_close(&t);
-            return -1;
+        if (!hpool_bench_tsv_u64(&t, K_RANK, MAX_RANK, &rank) ||
+            !hpool_bench_tsv_ns(&t, K_T0, t0)) {
+            rc = -1;
+            break;
         }
-        if (loc_of(tr, (int)rank, -1) < 0)
-            return tsv_close(&t), fail(tr, path, t.lineno, "out of memory");
+        rc = loc_of(tr, (int)rank, -1) < 0 ? hpool_bench_tsv_fail(&t, "out of memory") : 0;
         char name[64], value[512];
         snprintf(name, sizeof name, "HPOOL::CLOCK_RANK_%llu", (unsigned long long)rank);
         int n = 0;
-        for (int i = K_OFF0; i <= K_DRIFT; i++)
+        for (int i = K_OFF0; i <= K_DRIFT && n < (int)sizeof value; i++)
             n += snprintf(value + n, sizeof value - (size_t)n, "%s%s=%s", i > K_OFF0 ? " " : "",
-                          CLOCK_COLS[i], tsv_cell(&t, i));
+                          CLOCK_COLS[i], hpool_bench_tsv_cell(&t, i));
         OTF2_Archive_SetProperty(ar, name, value, true);
     }
-    tsv_close(&t);
+    hpool_bench_tsv_close(&t);
     return rc < 0 ? -1 : 0;
 }
 
@@ -539,64 +330,93 @@ static OTF2_FlushType pre_flush(void *user, OTF2_FileType type, OTF2_LocationRef
     return OTF2_FLUSH;
 }
 
+typedef struct {
+    OTF2_Archive *ar;
+    OTF2_AttributeList *al;
+    OTF2_EvtWriter *w; /* of location `loc` */
+    uint32_t loc;
+    bool *written;     /* per location: has its event writer */
+    int64_t t0;
+} writing;
+
+static int close_writer(writing *wr)
+{
+    int rc = 0;
+    if (wr->w && OTF2_Archive_CloseEvtWriter(wr->ar, wr->w) != OTF2_SUCCESS)
+        rc = -1;
+    wr->w = NULL;
+    return rc;
+}
+
+static int open_writer(writing *wr, uint32_t loc)
+{
+    if (close_writer(wr) != 0)
+        return -1;
+    wr->w = OTF2_Archive_GetEvtWriter(wr->ar, (OTF2_LocationRef)loc);
+    wr->loc = loc;
+    wr->written[loc] = true;
+    return wr->w ? 0 : -1;
+}
+
+/* One event, in (location, time) order. */
+static int write_event(void *user, const void *rec)
+{
+    writing *wr = user;
+    event e;
+    memcpy(&e, rec, sizeof e);
+    if ((wr->w == NULL || e.loc != wr->loc) && open_writer(wr, e.loc) != 0)
+        return -1;
+    OTF2_EvtWriter *w = wr->w;
+    OTF2_AttributeList *al = wr->al;
+    OTF2_TimeStamp ts = (OTF2_TimeStamp)(wr->t0 + e.t);
+    uint32_t tag = (uint32_t)e.chunk;
+    OTF2_ErrorCode ec = OTF2_SUCCESS;
+    switch (e.kind) {
+    case EV_SUBMIT:
+        ec = OTF2_EvtWriter_ParameterUnsignedInt(w, al, ts, PARAM_SUBMIT, e.chunk);
+        break;
+    case EV_DISPATCH:
+        ec = OTF2_EvtWriter_MpiSend(w, al, ts, (uint32_t)e.z, COMM_WORLD, tag, 0);
+        break;
+    case EV_RESULT:
+        ec = OTF2_EvtWriter_MpiRecv(w, al, ts, (uint32_t)e.z, COMM_WORLD, tag, 0);
+        break;
+    case EV_RECV: ec = OTF2_EvtWriter_MpiRecv(w, al, ts, 0, COMM_WORLD, tag, 0); break;
+    case EV_SEND: ec = OTF2_EvtWriter_MpiSend(w, al, ts, 0, COMM_WORLD, tag, 0); break;
+    case EV_ENTER:
+        OTF2_AttributeList_AddUint64(al, ATTR_CHUNK, e.chunk);
+        OTF2_AttributeList_AddUint64(al, ATTR_FIRST, e.x);
+        OTF2_AttributeList_AddUint32(al, ATTR_ITEMS, e.y);
+        OTF2_AttributeList_AddInt32(al, ATTR_STATUS, e.z);
+        OTF2_AttributeList_AddStringRef(al, ATTR_SCHED, e.w);
+        ec = OTF2_EvtWriter_Enter(w, al, ts, REGION_CALL_ITEM);
+        break;
+    case EV_LEAVE: ec = OTF2_EvtWriter_Leave(w, al, ts, REGION_CALL_ITEM); break;
+    case EV_SPAN_ENTER:
+        OTF2_AttributeList_AddUint64(al, ATTR_CHUNK, e.chunk);
+        OTF2_AttributeList_AddUint64(al, ATTR_ITEM, e.x);
+        OTF2_AttributeList_AddUint32(al, ATTR_INNER, e.y);
+        ec = OTF2_EvtWriter_Enter(w, al, ts, 1 + (OTF2_RegionRef)e.z);
+        break;
+    case EV_SPAN_LEAVE: ec = OTF2_EvtWriter_Leave(w, al, ts, 1 + (OTF2_RegionRef)e.z); break;
+    }
+    return ec == OTF2_SUCCESS ? 0 : -1;
+}
+
 static int write_events(trace *tr, OTF2_Archive *ar, int64_t t0)
 {
-    OTF2_AttributeList *al = OTF2_AttributeList_New();
-    if (al == NULL)
-        return -1;
-    int rc = 0;
-    for (size_t li = 0; li < tr->n && rc == 0; li++) {
-        location *l = &tr->loc[li];
-        qsort(l->ev, l->n, sizeof *l->ev, cmp_event);
-        OTF2_EvtWriter *w = OTF2_Archive_GetEvtWriter(ar, (OTF2_LocationRef)li);
-        if (w == NULL)
-            rc = -1;
-        for (size_t i = 0; i < l->n && rc == 0; i++) {
-            const event *e = &l->ev[i];
-            OTF2_TimeStamp ts = (OTF2_TimeStamp)(t0 + e->t);
-            uint32_t tag = (uint32_t)e->chunk;
-            OTF2_ErrorCode ec = OTF2_SUCCESS;
-            switch (e->kind) {
-            case EV_SUBMIT:
-                ec = OTF2_EvtWriter_ParameterUnsignedInt(w, al, ts, PARAM_SUBMIT, e->chunk);
-                break;
-            case EV_DISPATCH:
-                ec = OTF2_EvtWriter_MpiSend(w, al, ts, (uint32_t)e->z, COMM_WORLD, tag, 0);
-                break;
-            case EV_RESULT:
-                ec = OTF2_EvtWriter_MpiRecv(w, al, ts, (uint32_t)e->z, COMM_WORLD, tag, 0);
-                break;
-            case EV_RECV:
-                ec = OTF2_EvtWriter_MpiRecv(w, al, ts, 0, COMM_WORLD, tag, 0);
-                break;
-            case EV_SEND:
-                ec = OTF2_EvtWriter_MpiSend(w, al, ts, 0, COMM_WORLD, tag, 0);
-                break;
-            case EV_ENTER:
-                OTF2_AttributeList_AddUint64(al, ATTR_CHUNK, e->chunk);
-                OTF2_AttributeList_AddUint64(al, ATTR_FIRST, e->x);
-                OTF2_AttributeList_AddUint32(al, ATTR_ITEMS, e->y);
-                OTF2_AttributeList_AddInt32(al, ATTR_STATUS, e->z);
-                OTF2_AttributeList_AddStringRef(al, ATTR_SCHED, e->w);
-                ec = OTF2_EvtWriter_Enter(w, al, ts, REGION_CALL_ITEM);
-                break;
-            case EV_LEAVE: ec = OTF2_EvtWriter_Leave(w, al, ts, REGION_CALL_ITEM); break;
-            case EV_SPAN_ENTER:
-                OTF2_AttributeList_AddUint64(al, ATTR_CHUNK, e->chunk);
-                OTF2_AttributeList_AddUint64(al, ATTR_ITEM, e->x);
-                OTF2_AttributeList_AddUint32(al, ATTR_INNER, e->y);
-                ec = OTF2_EvtWriter_Enter(w, al, ts, 1 + (OTF2_RegionRef)e->z);
-                break;
-            case EV_SPAN_LEAVE:
-                ec = OTF2_EvtWriter_Leave(w, al, ts, 1 + (OTF2_RegionRef)e->z);
-                break;
-            }
-            rc = ec == OTF2_SUCCESS ? 0 : -1;
-        }
-        if (w && OTF2_Archive_CloseEvtWriter(ar, w) != OTF2_SUCCESS)
-            rc = -1;
-    }
-    OTF2_AttributeList_Delete(al);
+    writing wr = {.ar = ar, .al = OTF2_AttributeList_New(), .t0 = t0,
+                  .written = calloc(tr->n + 1, sizeof(bool))};
+    int rc = wr.al && wr.written ? hpool_bench_sorter_each(tr->sorter, write_event, &wr) : -1;
+    if (close_writer(&wr) != 0)
+        rc = -1;
+    /* A location without events still gets its (empty) event file, as readers expect. */
+    for (size_t li = 0; li < tr->n && rc == 0; li++)
+        if (!wr.written[li])
+            rc = open_writer(&wr, (uint32_t)li) == 0 && close_writer(&wr) == 0 ? 0 : -1;
+    if (wr.al)
+        OTF2_AttributeList_Delete(wr.al);
+    free(wr.written);
     return rc;
 }
 
@@ -615,12 +435,12 @@ static const char *host_of(const json_t *placement, int rank, const char *manage
 }
 
 static int write_defs(trace *tr, OTF2_Archive *ar, int64_t t0, int64_t offset,
-                      const json_t *placement, const char *manager_host, uint32_t n_regions)
+                      const json_t *placement, const char *manager_host)
 {
     OTF2_GlobalDefWriter *g = OTF2_Archive_GetGlobalDefWriter(ar);
     if (g == NULL)
         return -1;
-    strtab *st = &tr->str;
+    hpool_bench_strtab *st = &tr->str;
     /* Fixed strings first, so their ids are known before the table is written. */
     enum { STR_FIXED = 32 };
     uint32_t sid[STR_FIXED];
@@ -631,7 +451,7 @@ static int write_defs(trace *tr, OTF2_Archive *ar, int64_t t0, int64_t offset,
                            "an inner item (spans.tsv)", ""};
     size_t n_fixed = sizeof fixed / sizeof fixed[0];
     for (size_t i = 0; i < n_fixed; i++)
-        sid[i] = strtab_id(st, fixed[i]);
+        sid[i] = hpool_bench_strtab_id(st, fixed[i]);
     enum { S_CALL, S_RUN, S_MACHINE, S_NODE, S_MANAGER, S_CALLS, S_WORLD, S_RANKS, S_SUBMITTED,
            S_A_CHUNK, S_A_FIRST, S_A_ITEMS, S_A_STATUS, S_A_SCHED, S_A_ITEM, S_A_INNER,
            S_DESC_CALL, S_DESC_SPAN, S_EMPTY };
@@ -642,9 +462,9 @@ static int write_defs(trace *tr, OTF2_Archive *ar, int64_t t0, int64_t offset,
     int rc = host_node && loc_name && rank_name ? 0 : -1;
     char name[128];
     for (int r = 0; r < tr->n_ranks && rc == 0; r++) {
-        host_node[r] = strtab_id(st, host_of(placement, r, manager_host));
+        host_node[r] = hpool_bench_strtab_id(st, host_of(placement, r, manager_host));
         snprintf(name, sizeof name, "rank %d", r);
-        rank_name[r] = strtab_id(st, name);
+        rank_name[r] = hpool_bench_strtab_id(st, name);
     }
     for (size_t li = 0; li < tr->n && rc == 0; li++) {
         const location *l = &tr->loc[li];
@@ -653,8 +473,15 @@ static int write_defs(trace *tr, OTF2_Archive *ar, int64_t t0, int64_t offset,
         else
             snprintf(name, sizeof name, l->rank == 0 ? "manager" : "rank %d call items",
                      l->rank);
-        loc_name[li] = strtab_id(st, name);
+        loc_name[li] = hpool_bench_strtab_id(st, name);
     }
+    /* an id of UINT32_MAX: the table ran out of memory */
+    for (size_t i = 0; i < n_fixed && rc == 0; i++)
+        rc = sid[i] == UINT32_MAX ? -1 : 0;
+    for (int r = 0; r < tr->n_ranks && rc == 0; r++)
+        rc = host_node[r] == UINT32_MAX || rank_name[r] == UINT32_MAX ? -1 : 0;
+    for (size_t li = 0; li < tr->n && rc == 0; li++)
+        rc = loc_name[li] == UINT32_MAX ? -1 : 0;
     for (size_t i = 0; i < st->n && rc == 0; i++)
         rc = OTF2_GlobalDefWriter_WriteString(g, (OTF2_StringRef)i, st->s[i]) == OTF2_SUCCESS
                  ? 0
@@ -694,16 +521,15 @@ static int write_defs(trace *tr, OTF2_Archive *ar, int64_t t0, int64_t offset,
                                               sid[S_EMPTY], 0, 0) == OTF2_SUCCESS
                  ? 0
                  : -1;
-    for (size_t i = 0; i < st->n && rc == 0; i++)
-        if (st->region[i] >= 0)
+    for (size_t i = 0; i < tr->n_region_of && rc == 0; i++)
+        if (tr->region_of[i] >= 0)
             rc = OTF2_GlobalDefWriter_WriteRegion(
-                     g, 1 + (OTF2_RegionRef)st->region[i], (OTF2_StringRef)i,
+                     g, 1 + (OTF2_RegionRef)tr->region_of[i], (OTF2_StringRef)i,
                      (OTF2_StringRef)i, sid[S_DESC_SPAN], OTF2_REGION_ROLE_FUNCTION,
                      OTF2_PARADIGM_OPENMP, OTF2_REGION_FLAG_NONE, sid[S_EMPTY], 0, 0) ==
                          OTF2_SUCCESS
                      ? 0
                      : -1;
-    (void)n_regions;
     /* system tree: the run, then each host once (node id = host string's first rank) */
     if (rc == 0)
         rc = OTF2_GlobalDefWriter_WriteSystemTreeNode(g, 0, sid[S_RUN], sid[S_MACHINE],
@@ -712,25 +538,21 @@ static int write_defs(trace *tr, OTF2_Archive *ar, int64_t t0, int64_t offset,
                  ? 0
                  : -1;
     uint32_t *node_of = calloc((size_t)tr->n_ranks + 1, sizeof *node_of);
-    rc = node_of ? rc : -1;
+    uint32_t *node_of_host = calloc(st->n + 1, sizeof *node_of_host); /* by string id */
+    rc = node_of && node_of_host ? rc : -1;
     uint32_t n_nodes = 1;
     for (int r = 0; r < tr->n_ranks && rc == 0; r++) {
-        int first = r;
-        for (int q = 0; q < r; q++)
-            if (host_node[q] == host_node[r]) {
-                first = q;
-                break;
-            }
-        if (first == r) {
-            node_of[r] = n_nodes++;
-            rc = OTF2_GlobalDefWriter_WriteSystemTreeNode(g, node_of[r], host_node[r],
+        uint32_t *node = &node_of_host[host_node[r]];
+        if (*node == 0) {
+            *node = n_nodes++;
+            rc = OTF2_GlobalDefWriter_WriteSystemTreeNode(g, *node, host_node[r],
                                                           sid[S_NODE], 0) == OTF2_SUCCESS
                      ? 0
                      : -1;
-        } else {
-            node_of[r] = node_of[first];
         }
+        node_of[r] = *node;
     }
+    free(node_of_host);
     for (int r = 0; r < tr->n_ranks && rc == 0; r++)
         rc = OTF2_GlobalDefWriter_WriteLocationGroup(
                  g, (OTF2_LocationGroupRef)r, rank_name[r], OTF2_LOCATION_GROUP_TYPE_PROCESS,
@@ -739,7 +561,7 @@ static int write_defs(trace *tr, OTF2_Archive *ar, int64_t t0, int64_t offset,
                  : -1;
     for (size_t li = 0; li < tr->n && rc == 0; li++)
         rc = OTF2_GlobalDefWriter_WriteLocation(g, (OTF2_LocationRef)li, loc_name[li],
-                                                OTF2_LOCATION_TYPE_CPU_THREAD, tr->loc[li].n,
+                                                OTF2_LOCATION_TYPE_CPU_THREAD, tr->loc[li].events,
                                                 (OTF2_LocationGroupRef)tr->loc[li].rank) ==
                      OTF2_SUCCESS
                  ? 0
@@ -811,19 +633,33 @@ bool hpool_bench_otf2_available(void)
     return true;
 }
 
+static void trace_free(trace *tr)
+{
+    free(tr->loc);
+    for (int r = 0; r < tr->n_ranks; r++)
+        free(tr->by_rank[r]);
+    free(tr->by_rank);
+    free(tr->n_by_rank);
+    free(tr->region_of);
+    hpool_bench_strtab_free(&tr->str);
+    hpool_bench_sorter_free(tr->sorter);
+}
+
 int hpool_bench_otf2_write(const char *run_dir, const char *manager_host,
                            const json_t *placement, const json_t *props, char *err,
                            size_t errlen)
 {
     err[0] = '\0';
-    trace tr = {.t_min = 0, .t_max = 0, .err = err, .errlen = errlen};
+    trace tr = {.err = err, .errlen = errlen,
+                .sorter = hpool_bench_sorter_new(sizeof(event), cmp_event, sort_buffer,
+                                                 run_dir)};
     char path[4200], archive_dir[4096];
     snprintf(archive_dir, sizeof archive_dir, "%s/otf2", run_dir);
-    /* OTF2 refuses to overwrite an archive: a rewrite (e.g. --plot-only later) starts
-     * from an empty directory. */
+    /* OTF2 refuses to overwrite an archive: a rewrite starts from an empty directory. */
     snprintf(path, sizeof path, "rm -rf '%s'", archive_dir);
-    if (system(path) != 0) {
+    if (tr.sorter == NULL || system(path) != 0) {
         snprintf(err, errlen, "%s: cannot remove the earlier OTF2 trace", archive_dir);
+        trace_free(&tr);
         return -1;
     }
     OTF2_Archive *ar = OTF2_Archive_Open(archive_dir, "traces", OTF2_FILEMODE_WRITE,
@@ -831,6 +667,7 @@ int hpool_bench_otf2_write(const char *run_dir, const char *manager_host,
                                          OTF2_COMPRESSION_NONE);
     if (ar == NULL) {
         snprintf(err, errlen, "%s: cannot create the OTF2 archive", archive_dir);
+        trace_free(&tr);
         return -1;
     }
     static const OTF2_FlushCallbacks flush = {.otf2_pre_flush = pre_flush,
@@ -844,17 +681,13 @@ int hpool_bench_otf2_write(const char *run_dir, const char *manager_host,
     if (props)
         set_props(ar, props);
     int64_t t0 = 0;
-    uint32_t n_regions = 0;
     int rc = loc_of(&tr, 0, -1) == 0 ? 0 : -1; /* the manager is location 0 */
-    snprintf(path, sizeof path, "%s/clock.tsv", run_dir);
     if (rc == 0)
-        rc = read_clock(&tr, path, ar, &t0);
-    snprintf(path, sizeof path, "%s/chunks.tsv", run_dir);
+        rc = read_clock(&tr, run_dir, ar, &t0);
     if (rc == 0)
-        rc = read_chunks(&tr, path);
-    snprintf(path, sizeof path, "%s/spans.tsv", run_dir);
-    if (rc == 0)
-        rc = read_spans(&tr, path, &n_regions);
+        rc = read_rows(&tr, run_dir, "chunks.tsv", CHUNK_COLS, C_N, true, chunk_events);
+    if (rc == 0) /* level chunks: no spans */
+        rc = read_rows(&tr, run_dir, "spans.tsv", SPAN_COLS, S_N, false, span_events);
     char t0s[64];
     snprintf(t0s, sizeof t0s, "%lld", (long long)t0);
     OTF2_Archive_SetProperty(ar, "HPOOL::T0_NS", t0s, true);
@@ -877,24 +710,21 @@ int hpool_bench_otf2_write(const char *run_dir, const char *manager_host,
         OTF2_Archive_CloseDefFiles(ar);
     }
     if (rc == 0)
-        rc = write_defs(&tr, ar, t0, offset, placement, manager_host ? manager_host : "",
-                        n_regions);
+        rc = write_defs(&tr, ar, t0, offset, placement, manager_host ? manager_host : "");
     if (OTF2_Archive_Close(ar) != OTF2_SUCCESS)
         rc = -1;
     if (rc != 0 && err[0] == '\0')
         snprintf(err, errlen, "%s: the OTF2 library failed to write the trace", archive_dir);
-    for (size_t li = 0; li < tr.n; li++)
-        free(tr.loc[li].ev);
-    free(tr.loc);
-    for (int r = 0; r < tr.n_ranks; r++)
-        free(tr.by_rank[r]);
-    free(tr.by_rank);
-    free(tr.n_by_rank);
-    strtab_free(&tr.str);
+    trace_free(&tr);
     return rc;
 }
 
 #else /* no OTF2 at build time */
+
+void hpool_bench_otf2_set_sort_buffer(size_t events)
+{
+    (void)events;
+}
 
 bool hpool_bench_otf2_available(void)
 {

@@ -20,4 +20,8 @@ int hpool_bench_otf2_write(const char *run_dir, const char *manager_host,
                            const json_t *placement, const json_t *props, char *err,
                            size_t errlen);
 
+/* Events sorted in memory before spilling to temporary files in RUN_DIR (0: the
+ * default, 2^19); tests set a small one to exercise the spills. */
+void hpool_bench_otf2_set_sort_buffer(size_t events);
+
 #endif

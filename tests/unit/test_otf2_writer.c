@@ -4,7 +4,7 @@
  * writing must fail saying so. (tests/e2e/otf2_trace.sh checks real runs field by field
  * with the Python reader.) */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE /* mkdtemp, popen */
+#define _GNU_SOURCE /* mkdtemp, popen, open_memstream */
 #endif
 
 #include <stdarg.h>
@@ -110,6 +110,47 @@ static void trace_reads_back(void **state)
     assert_int_equal(count_lines("\"status\" <3>; INT32; -7"), 1);
 }
 
+/* The whole otf2-print listing of the trace, malloc'd. */
+static char *listing(void)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "otf2-print '%s/otf2/traces.otf2'", dir);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    int ch;
+    while ((ch = fgetc(p)) != EOF)
+        fputc(ch, out);
+    pclose(p);
+    fclose(out);
+    return buf;
+}
+
+/* Sorting through spilled runs (4 events in memory: 7 runs of the 25 events) writes the
+ * same trace as sorting in memory. */
+static void spilled_sort_same_trace(void **state)
+{
+    (void)state;
+    if (!hpool_bench_otf2_available())
+        skip();
+    char chunks[1024], err[512];
+    snprintf(chunks, sizeof chunks, "%s%s", CHUNK_HEADER, CHUNKS);
+    put("chunks.tsv", chunks);
+    assert_int_equal(hpool_bench_otf2_write(dir, "hostA", NULL, NULL, err, sizeof err), 0);
+    char *in_memory = listing();
+    hpool_bench_otf2_set_sort_buffer(4);
+    int rc = hpool_bench_otf2_write(dir, "hostA", NULL, NULL, err, sizeof err);
+    hpool_bench_otf2_set_sort_buffer(0);
+    assert_int_equal(rc, 0);
+    char *spilled = listing();
+    assert_true(strlen(in_memory) > 1000);
+    assert_string_equal(in_memory, spilled);
+    free(in_memory);
+    free(spilled);
+}
+
 static void bad_value_named(void **state)
 {
     (void)state;
@@ -128,6 +169,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(trace_reads_back),
+        cmocka_unit_test(spilled_sort_same_trace),
         cmocka_unit_test(bad_value_named),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
