@@ -5,8 +5,8 @@
 
 #include <stdio.h>
 
-/* Writes the section to f; nothing when there is no chunks.tsv. \return 0, or -1 when
- * out of memory. */
+/* Writes the section to f: nothing when there is no chunks.tsv, the reason when it does
+ * not parse. \return 0. */
 int hpool_bench_write_time_breakdown(FILE *f, const char *results_dir);
 
 #endif

@@ -68,6 +68,16 @@ static void shares_sum_to_the_run(void **state)
     free(md);
 }
 
+static void bad_row_named(void **state)
+{
+    (void)state;
+    char *md = report_of("0\t0\tfixed\t1\t0\t1\t0\t0.000\t0.100\t0.100\t0.400\t0.450\t0\n"
+                         "0\t1\tfixed\t1\t1\t1\t0\t0.050\t0.200\tsoon\t0.700\t0.750\t0\n");
+    assert_non_null(strstr(md, "Not computed: "));
+    assert_non_null(strstr(md, "chunks.tsv:3: column t_start: 'soon' is not a finite number"));
+    free(md);
+}
+
 static void nothing_without_chunks(void **state)
 {
     (void)state;
@@ -84,6 +94,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(shares_sum_to_the_run),
+        cmocka_unit_test(bad_row_named),
         cmocka_unit_test(nothing_without_chunks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
