@@ -2,8 +2,9 @@
 """Reads back the OTF2 trace of every run of an hpool-bench result with the OTF2 Python
 reader (python3-otf2; run with Debian's /usr/bin/python3) and checks it against the run's
 TSVs: one location per worker rank and per OpenMP thread with spans, grouped by rank and
-host; the event counts; and every timestamp equal, to the nanosecond, to t0 + the TSV's
-value (both read as integer nanoseconds from their text).
+host; the event counts; each location's events in time order; and every timestamp
+equal, to the nanosecond, to t0 + the TSV's value (both read as integer nanoseconds from
+their text).
 
 usage: otf2_check.py RESULT_DIR   (exit 0: all runs match; 1: a mismatch, printed)"""
 import csv
@@ -58,8 +59,12 @@ def check_run(run_dir):
                 errors.append("%s: group not under a host node" % name)
         seen = {}  # (kind, chunk) -> time; (span key) -> (enter, leave)
         count = {}
+        last = {}  # location -> time of its previous event: OTF2 wants them in order
         for loc, ev in tr.events:
             count[loc.name] = count.get(loc.name, 0) + 1
+            if ev.time < last.get(loc.name, 0):
+                errors.append("%s: event at %d after one at %d" % (loc.name, ev.time, last[loc.name]))
+            last[loc.name] = ev.time
             attrs = {a.name: v for a, v in ev.attributes.items()} if ev.attributes else {}
             kind = type(ev).__name__
             # which call item: the Enter's attribute, the messages' tag, the parameter's
