@@ -294,6 +294,48 @@ static void write_tsv(FILE *tsv, const compare_ctx *c, const cell *cells)
             }
 }
 
+/* The figure's x labels: only the parameters that vary across A's combinations (all of
+ * them when none does), so a sweep reads "fixed cs 16" rather than a sentence. */
+static void short_label(const hpool_bench_combos *cs, const hpool_bench_row *k, char *out,
+                        size_t len)
+{
+    bool vary[8] = {false};
+    for (size_t i = 1; i < cs->n; i++) {
+        const hpool_bench_row *a = &cs->c[0].key, *b = &cs->c[i].key;
+        vary[0] |= strcmp(a->impl, b->impl) != 0;
+        vary[1] |= strcmp(a->workload, b->workload) != 0;
+        vary[2] |= strcmp(a->api, b->api) != 0;
+        vary[3] |= strcmp(a->schedule, b->schedule) != 0;
+        vary[4] |= a->chunksize != b->chunksize;
+        vary[5] |= a->workers != b->workers;
+        vary[6] |= a->threads != b->threads;
+        vary[7] |= a->tasks != b->tasks;
+    }
+    bool any = false;
+    for (int f = 0; f < 8; f++)
+        any |= vary[f];
+    if (!any) {
+        hpool_bench_combo_label(k, out, len);
+        return;
+    }
+    char part[8][64];
+    snprintf(part[0], 64, "%s", k->impl);
+    snprintf(part[1], 64, "%s", k->workload);
+    snprintf(part[2], 64, "%s", k->api);
+    snprintf(part[3], 64, "%s", k->schedule);
+    snprintf(part[4], 64, "cs %llu", (unsigned long long)k->chunksize);
+    snprintf(part[5], 64, "%dw", k->workers);
+    snprintf(part[6], 64, "%dt", k->threads);
+    snprintf(part[7], 64, "%llu tasks", (unsigned long long)k->tasks);
+    out[0] = '\0';
+    for (int f = 0; f < 8; f++) {
+        size_t used = strlen(out);
+        if (vary[f] && used + 1 < len &&
+            snprintf(out + used, len - used, "%s%.63s", used ? " " : "", part[f]) < 0)
+            break;
+    }
+}
+
 /* One block per later run: index ratio lo hi resolved "label" (plots/compare.gp). */
 static void write_dat(FILE *dat, const compare_ctx *c, const cell *cells)
 {
@@ -305,7 +347,7 @@ static void write_dat(FILE *dat, const compare_ctx *c, const cell *cells)
         for (size_t i = 0; i < na; i++) {
             const cell *x = &cells[r * na + i];
             char label[256];
-            hpool_bench_combo_label(&c->runs[0].combos.c[i].key, label, sizeof label);
+            short_label(&c->runs[0].combos, &c->runs[0].combos.c[i].key, label, sizeof label);
             for (char *p = label; *p; p++)
                 *p = *p == '"' ? '\'' : *p;
             if (x->b >= 0)

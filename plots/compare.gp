@@ -11,6 +11,7 @@
 #   line 1   the block's key title in double quotes, e.g. "B / A"
 #   rows     index  ratio  ci_lo  ci_hi  resolved  "combination"
 #            index = the combination's position (0-based, the same in every block);
+#            combination = the parameters that vary across the baseline's combinations
 #            ratio = median of the run / median of A with its 95% bootstrap interval;
 #            resolved = 1 when the difference is resolved (stats.h), else 0
 # Drawing: one point per combination with its interval as error bars, a line at 1 (no
@@ -41,9 +42,9 @@ set yrange [hp_min(ylo, 1) - pad : hp_max(yhi, 1) + pad]
 set xtics rotate by 30 right font hp_font.",8"
 set grid ytics
 set key top left
-set bmargin 14
+set bmargin 9
 set rmargin 4
-set lmargin 30
+set lmargin 14
 set arrow 1 from graph 0, first 1 to graph 1, first 1 nohead dt 2 lw 1.5 lc rgb "#444444"
 shift(i) = nblocks > 1 ? (i - (nblocks - 1) / 2.0) * 0.15 : 0
 
