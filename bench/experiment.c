@@ -22,6 +22,7 @@
 #include "report.h"
 #include "results.h"
 #include "runner.h"
+#include "verdict.h"
 #include "workloads.h"
 
 static double now_s(void)
@@ -262,8 +263,10 @@ static int write_outputs(experiment *e)
         fprintf(stderr, "hpool-bench: %s: cannot write results\n", e->work);
         return 1;
     }
-    if (e->o->plot &&
-        hpool_bench_render(e->work, e->o->plots_dir, e->o->quiet, err, sizeof err) != 0) {
+    /* plotdata/best.dat first: the chunksize plot marks whether its best is resolved */
+    if (e->o->plot && (hpool_bench_write_best_marker(e->work, err, sizeof err) != 0 ||
+                       hpool_bench_render(e->work, e->o->plots_dir, e->o->quiet, err,
+                                          sizeof err) != 0)) {
         fprintf(stderr, "hpool-bench: plots: %s\n", err);
         return 1;
     }

@@ -68,10 +68,11 @@ static bool is_dir(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* "YYYYMMDDTHHMMSSZ-" followed by an id: a stamped run's directory name. */
+/* "YYYYMMDDTHHMMSS.mmmZ-" followed by an id: a stamped run's directory name. The
+ * milliseconds keep runs started within one second in order when sorted by name. */
 static bool is_stamp(const char *name)
 {
-    static const char pattern[] = "ddddddddTddddddZ-";
+    static const char pattern[] = "ddddddddTdddddd.dddZ-";
     size_t i = 0;
     for (; pattern[i]; i++) {
         char c = name[i];
@@ -121,11 +122,13 @@ static int mkdir_p(const char *path)
 int hpool_bench_history_start(const char *out_dir, const char *name, char *id, size_t id_len,
                               char *work, size_t work_len, char *err, size_t errlen)
 {
-    char exp[PATH_MAX], stamp[32], final[PATH_MAX];
-    time_t t = time(NULL);
+    char exp[PATH_MAX], secs[24], stamp[32], final[PATH_MAX];
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
     struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+    gmtime_r(&now.tv_sec, &tm);
+    strftime(secs, sizeof secs, "%Y%m%dT%H%M%S", &tm);
+    snprintf(stamp, sizeof stamp, "%.15s.%03uZ", secs, (unsigned)(now.tv_nsec / 1000000) % 1000u);
     join(exp, sizeof exp, out_dir, name);
     if (mkdir_p(exp) != 0) {
         seterr(err, errlen, "cannot create %s: %s", exp, strerror(errno));
@@ -339,10 +342,15 @@ int hpool_bench_history_prune(const char *exp_dir, size_t keep, size_t *removed,
     size_t stamped = 0;
     for (size_t i = 0; i < n; i++)
         stamped += strcmp(runs[i], exp_dir) != 0;
+    char link[PATH_MAX], target[PATH_MAX] = "";
+    join(link, sizeof link, exp_dir, HPOOL_BENCH_LATEST);
+    ssize_t tl = readlink(link, target, sizeof target - 1);
+    target[tl > 0 ? tl : 0] = '\0';
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0 && stamped > keep; i++) {
-        if (strcmp(runs[i], exp_dir) == 0)
-            continue; /* old layout: never removed here */
+        const char *base = strrchr(runs[i], '/');
+        if (strcmp(runs[i], exp_dir) == 0 || (base && strcmp(base + 1, target) == 0))
+            continue; /* old layout, and whatever latest names: never removed here */
         if (hpool_bench_remove_tree(runs[i]) != 0) {
             seterr(err, errlen, "cannot remove %s: %s", runs[i], strerror(errno));
             rc = -1;

@@ -1,6 +1,6 @@
 /* history: every run of an experiment is kept.
  *
- *   OUT/NAME/<UTC stamp>-<id>/        one complete run (e.g. 20261201T041200Z-3fa2)
+ *   OUT/NAME/<UTC stamp>-<id>/        one complete run (e.g. 20261201T041200.123Z-3fa2)
  *   OUT/NAME/latest -> <stamp>-<id>   the newest complete run (symlink, swapped atomically)
  *   OUT/NAME/.incomplete-<stamp>-<id> a run being built, or one that failed or was killed
  *
@@ -19,7 +19,8 @@
 /* Removes a directory tree (nftw, symlinks not followed). \return 0 or -1 (errno). */
 int hpool_bench_remove_tree(const char *path);
 
-/* Creates OUT/NAME/.incomplete-<id> for a new run; id ("<UTC stamp>-<4 hex>") and the
+/* Creates OUT/NAME/.incomplete-<id> for a new run; id ("<UTC stamp>-<4 hex>", the stamp
+ * YYYYMMDDTHHMMSS.mmmZ) and the
  * work directory's path are returned. \return 0, or -1 with a message in err. */
 int hpool_bench_history_start(const char *out_dir, const char *name, char *id, size_t id_len,
                               char *work, size_t work_len, char *err, size_t errlen);
@@ -51,7 +52,7 @@ int hpool_bench_history_exp_dir(const char *arg, const char *out_dir, char *dir,
                                 char *err, size_t errlen);
 
 /* Keeps the newest `keep` stamped runs of exp_dir and removes the others; old-layout
- * files and incomplete runs are left alone. *removed counts what went. \return 0 or -1. */
+ * files, incomplete runs and the run `latest` names are left alone. *removed counts what went. \return 0 or -1. */
 int hpool_bench_history_prune(const char *exp_dir, size_t keep, size_t *removed, char *err,
                               size_t errlen);
 

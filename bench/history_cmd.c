@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "combos.h"
-#include "compare.h"
+#include "history_cmd.h"
 #include "history.h"
 
 static const char *meta_str(json_t *meta, const char *obj, const char *key)
@@ -57,7 +57,7 @@ static void list_run(const char *exp, const char *run, const char *latest)
     headline(run, head, sizeof head);
     bool old = strcmp(run, exp) == 0;
     const char *base = old ? "(old layout)" : strrchr(run, '/') + 1;
-    printf("  %-20s  %-22s  config %.12s  commit %-14s  hosts %s  ranks %lld  %s%s\n",
+    printf("  %-20s  %-26s  config %.12s  commit %-14s  hosts %s  ranks %lld  %s%s\n",
            meta_str(meta, NULL, "date"), base, hash, meta_str(meta, "run", "git"), hosts,
            (long long)json_integer_value(json_object_get(meta, "ranks")), head,
            latest && strcmp(latest, base) == 0 ? "  <- latest" : "");

@@ -13,9 +13,11 @@
 #include "config.h"
 #include "experiment.h"
 #include "history.h"
+#include "history_cmd.h"
 #include "meta.h"
 #include "render.h"
 #include "report.h"
+#include "verdict.h"
 #include "workloads.h"
 
 #ifndef HPOOL_SOURCE_DIR
@@ -120,6 +122,7 @@ static int plot_only(const cli *c)
     char err[5000], dir[4096];
     if (hpool_bench_history_resolve(c->plot_only, c->run.out_dir, dir, sizeof dir, err,
                                     sizeof err) != 0 ||
+        hpool_bench_write_best_marker(dir, err, sizeof err) != 0 || /* chunksize.gp */
         hpool_bench_render(dir, c->run.plots_dir, c->run.quiet, err, sizeof err) != 0 ||
         hpool_bench_write_report(dir, err, sizeof err) != 0) {
         fprintf(stderr, "hpool-bench: %s\n", err);

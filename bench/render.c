@@ -13,7 +13,6 @@
 #define _GNU_SOURCE /* pipe2, memmem */
 #endif
 #include "render_int.h"
-#include "verdict.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -495,8 +494,6 @@ static int render_all(renderer *rd, char *err, size_t errlen) {
     }
     if (rc == 0 && tb.has_chunks)
         rc = render_timelines(rd, &tb, err, errlen);
-    if (rc == 0 && want[0]) /* the chunksize plot marks whether its best is resolved */
-        rc = hpool_bench_write_best_marker(rd->results_dir, err, errlen);
     if (rc == 0 && (want[0] || want[1] || want[2]))
         rc = render_summary(rd, &tb, want, err, errlen);
     if (rc == 0 && !any && !rd->quiet)
