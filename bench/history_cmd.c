@@ -133,19 +133,29 @@ static int list_all(const char *out_dir)
     return 0;
 }
 
-/* --out DIR and the positional arguments; \return 0, or the exit status. */
+/* --out DIR, --keep K, --help; \return 0, -1 after --help, or the exit status. */
 static int parse_common(int argc, char **argv, const char *cmd, const char **out_dir,
                         long *keep)
 {
     static const struct option opts[] = {{"out", required_argument, NULL, 'o'},
                                          {"keep", required_argument, NULL, 'k'},
+                                         {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     int ch;
     optind = 1;
     opterr = 0;
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         char *end = NULL;
-        if (ch == 'o') {
+        if (ch == 'h') {
+            printf("usage: hpool-bench list [--out DIR] [NAME ...]\n"
+                   "       hpool-bench prune [--out DIR] NAME --keep K\n"
+                   "list: the kept runs of every experiment under DIR (default: results), or of\n"
+                   "the NAMEs given, one line each: date, run id, config hash, commit, hosts,\n"
+                   "ranks and best median. prune: removes all but the newest K kept runs of\n"
+                   "NAME; results written before run history, incomplete runs and the run\n"
+                   "`latest` names are left alone.\n");
+            return -1;
+        } else if (ch == 'o') {
             *out_dir = optarg;
         } else if (ch == 'k' && keep) {
             *keep = strtol(optarg, &end, 10);
@@ -169,7 +179,7 @@ int hpool_bench_cmd_list(int argc, char **argv, const char *plots_dir)
     const char *out_dir = "results";
     int rc = parse_common(argc, argv, "list", &out_dir, NULL);
     if (rc != 0)
-        return rc;
+        return rc < 0 ? 0 : rc; /* -1: --help answered */
     if (optind >= argc)
         return list_all(out_dir);
     for (int i = optind; i < argc; i++) {
@@ -191,7 +201,7 @@ int hpool_bench_cmd_prune(int argc, char **argv, const char *plots_dir)
     long keep = -1;
     int rc = parse_common(argc, argv, "prune", &out_dir, &keep);
     if (rc != 0)
-        return rc;
+        return rc < 0 ? 0 : rc; /* -1: --help answered */
     if (optind + 1 != argc || keep < 1) {
         fprintf(stderr, "usage: hpool-bench prune [--out DIR] NAME --keep K\n"
                         "Removes all but the newest K kept runs of NAME (results written "
