@@ -22,7 +22,7 @@ if "$BENCH" --version | grep -q "OTF2 on"; then
     timeout 240 $MPI -n 5 "$BENCH" --quiet --no-plot --otf2 --out "$OUT" \
         "$HPOOL_SRC/configs/seed-hybrid.ini"
     check "seed-hybrid --otf2 exit status" [ $? -eq 0 ]
-    R="$OUT/seed-hybrid"
+    R="$OUT/seed-hybrid/latest"
     for run in "$R"/runs/*; do
         anchor="$run/otf2/traces.otf2"
         check "$anchor exists" [ -s "$anchor" ]
@@ -58,7 +58,7 @@ otf2 = true
 INI
 timeout 240 $MPI -n 3 "$BENCH" --quiet --no-plot --out "$OUT" "$OUT/bounded.ini"
 check "bounded exit status" [ $? -eq 0 ]
-B="$OUT/bounded"
+B="$OUT/bounded/latest"
 check "trace.json.gz written, no trace.json" [ -s "$B/trace.json.gz" -a ! -e "$B/trace.json" ]
 check "chunks.tsv keeps all 20000 call items" \
     [ "$(grep -v '^#' "$B/chunks.tsv" | tail -n +2 | wc -l)" -eq 20000 ]
