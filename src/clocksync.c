@@ -1,0 +1,312 @@
+/* Clock synchronisation per host, all hosts at once (see clocksync.h). Manager thread only:
+ * it runs when no call item is in flight (after every START_ACK, before STOP), so the
+ * only messages that can arrive are the PONGs it asks for. */
+#include <math.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clocksync.h"
+#include "executor.h"
+#include "records.h"
+#include "topology.h"
+
+/* Per worker slot of the executor (index = rank - 1). */
+typedef struct {
+    int leader;        /* worker index whose clock this rank shares; itself for a leader */
+    int rounds_left;   /* ping-pong rounds still to send */
+    bool pending;      /* a PING is out, its PONG not yet in */
+    bool own;          /* synced by its own ping-pong (leader, or disagreed with its host) */
+    double t_sent;     /* manager time the outstanding PING left */
+    hpool__clock_sample sample;
+} peer;
+
+typedef struct {
+    hpool_executor *ex;
+    peer *p;
+    hpool__buf ping, rx;
+} sync_run;
+
+static int send_ping(sync_run *s, int wi)
+{
+    peer *p = &s->p[wi];
+    p->t_sent = hpool__now(); /* just before the send: building is not counted */
+    if (MPI_Send(s->ping.data, (int)s->ping.len, MPI_BYTE, s->ex->w[wi].rank,
+                 HPOOL__TAG_TO_WORKER, hpool__g.comm) != MPI_SUCCESS)
+        return HPOOL_EMPI;
+    p->pending = true;
+    return 0;
+}
+
+/* Receive the next PONG from any worker. *wi, its worker reading and the manager time the
+ * probe first saw it (before the receive copies it, so that the inbound leg is not longer
+ * than the outbound one by the receive's own work). 1 with a PONG, 0 when none is there. */
+static int poll_pong(sync_run *s, int *wi, double *t_worker, double *t_arrived)
+{
+    int flag = 0;
+    MPI_Message msg;
+    MPI_Status st;
+    MPI_Improbe(MPI_ANY_SOURCE, HPOOL__TAG_TO_MANAGER, hpool__g.comm, &flag, &msg, &st);
+    if (!flag)
+        return 0;
+    *t_arrived = hpool__now();
+    int n = 0;
+    MPI_Get_count(&st, MPI_BYTE, &n);
+    if (hpool__buf_reserve(&s->rx, (size_t)n) != 0)
+        return HPOOL_ENOMEM;
+    MPI_Mrecv(s->rx.data, n, MPI_BYTE, &msg, MPI_STATUS_IGNORE);
+    s->rx.len = (size_t)n;
+    const hpool__wire_hdr *h = (const hpool__wire_hdr *)s->rx.data;
+    *wi = st.MPI_SOURCE - 1;
+    if (hpool__wire_check(s->rx.data, s->rx.len) != 0 || h->type != HPOOL__MSG_PONG ||
+        *wi < 0 || *wi >= s->ex->n_workers || !s->p[*wi].pending)
+        return HPOOL_EPROTO;
+    s->p[*wi].pending = false;
+    *t_worker = h->t[0];
+    return 1;
+}
+
+/* Wait for the PONGs of `count` pings out; for each, `on_pong` decides whether another
+ * PING goes to that worker. A worker that does not answer within worker_timeout_s of its
+ * PING fails the sync. */
+typedef int (*pong_fn)(sync_run *s, int wi, double t_worker, double t_arrived, bool *again);
+
+static int collect(sync_run *s, int *list, int count, pong_fn on_pong)
+{
+    int out = count;
+    unsigned spins = 0;
+    while (out > 0) {
+        int wi = -1;
+        double t_worker = 0, t_arrived = 0;
+        int got = poll_pong(s, &wi, &t_worker, &t_arrived);
+        if (got < 0)
+            return got;
+        if (got == 1) {
+            bool again = false;
+            int rc = on_pong(s, wi, t_worker, t_arrived, &again);
+            if (rc == 0 && again)
+                rc = send_ping(s, wi);
+            if (rc != 0)
+                return rc;
+            out -= !again;
+            spins = 0;
+            continue;
+        }
+        /* Nothing yet: is some PING overdue? One pass over the outstanding list every
+         * 256 empty polls, so that checking deadlines does not grow the cost per PONG. */
+        if ((++spins & 255) == 0) {
+            double now = hpool__now();
+            for (int k = 0; k < count; k++)
+                if (s->p[list[k]].pending && now - s->p[list[k]].t_sent > hpool__g.worker_timeout_s)
+                    return HPOOL_ETIMEDOUT;
+        }
+        if (spins > 100)
+            sched_yield();
+    }
+    return 0;
+}
+
+static int on_round(sync_run *s, int wi, double t_worker, double t_arrived, bool *again)
+{
+    peer *p = &s->p[wi];
+    hpool__clock_sample_add(&p->sample, p->t_sent, t_worker, t_arrived);
+    *again = --p->rounds_left > 0;
+    return 0;
+}
+
+/* Ping-pong every worker of list HPOOL__CLOCK_ROUNDS times, all at once. */
+static int ping_pong(sync_run *s, int *list, int count)
+{
+    for (int k = 0; k < count; k++) {
+        peer *p = &s->p[list[k]];
+        hpool__clock_sample_reset(&p->sample);
+        p->rounds_left = HPOOL__CLOCK_ROUNDS;
+        p->own = true;
+        int rc = send_ping(s, list[k]);
+        if (rc != 0)
+            return rc;
+    }
+    return collect(s, list, count, on_round);
+}
+
+/* One PING to a follower: does its reading, put on the manager's clock with its leader's
+ * offset, fall inside the round trip (widened by the leader's own error)? */
+static int on_check(sync_run *s, int wi, double t_worker, double t_arrived, bool *again)
+{
+    peer *p = &s->p[wi];
+    const hpool__clock_sample *lead = &s->p[p->leader].sample;
+    double mapped = t_worker + lead->offset;
+    double slack = lead->rtt / 2 + 1e-8; /* + rounding of readings ~1e5 s */
+    p->own = !(mapped >= p->t_sent - slack && mapped <= t_arrived + slack);
+    if (!p->own)
+        p->sample = *lead; /* one clock: the leader's sample and error bound hold as they are */
+    *again = false;
+    return 0;
+}
+
+/* Group the live workers by host; list receives the leaders, then the followers. */
+static int group_by_host(sync_run *s, int *list, int *n_leaders, int *n_followers)
+{
+    hpool_executor *ex = s->ex;
+    int world = hpool__g.size;
+    int *leader_of_host = malloc((size_t)world * sizeof *leader_of_host);
+    if (leader_of_host == NULL)
+        return HPOOL_ENOMEM;
+    for (int h = 0; h < world; h++)
+        leader_of_host[h] = -1;
+    int nl = 0, nf = 0;
+    for (int i = 0; i < ex->n_workers; i++) {
+        if (ex->w[i].lost || ex->w[i].rank <= 0)
+            continue;
+        int host = hpool__topo_host_of(ex->w[i].rank);
+        if (host < 0 || host >= world)
+            host = ex->w[i].rank; /* unknown: its own host */
+        if (leader_of_host[host] < 0) {
+            leader_of_host[host] = i;
+            list[nl++] = i;
+        }
+        s->p[i].leader = leader_of_host[host];
+    }
+    /* Followers after the leaders, in worker order. */
+    for (int i = 0; i < ex->n_workers; i++)
+        if (!ex->w[i].lost && ex->w[i].rank > 0 && s->p[i].leader != i)
+            list[nl + nf++] = i;
+    free(leader_of_host);
+    *n_leaders = nl;
+    *n_followers = nf;
+    return 0;
+}
+
+static int run(sync_run *s, bool at_end)
+{
+    hpool_executor *ex = s->ex;
+    int *list = malloc((size_t)(ex->n_workers > 0 ? ex->n_workers : 1) * sizeof *list);
+    if (list == NULL)
+        return HPOOL_ENOMEM;
+    int nl = 0, nf = 0;
+    int rc = group_by_host(s, list, &nl, &nf);
+    if (rc == 0)
+        rc = ping_pong(s, list, nl);
+    if (rc == 0 && !at_end)
+        ex->sync.hosts = nl;
+    int *followers = list + nl;
+    for (int k = 0; k < nf && rc == 0; k++)
+        rc = send_ping(s, followers[k]);
+    if (rc == 0)
+        rc = collect(s, followers, nf, on_check);
+    /* Those that disagreed with their host get their own sync. */
+    int n_own = 0;
+    for (int k = 0; k < nf && rc == 0; k++)
+        if (s->p[followers[k]].own)
+            followers[n_own++] = followers[k];
+    if (rc == 0 && n_own > 0)
+        rc = ping_pong(s, followers, n_own);
+    if (rc == 0 && !at_end)
+        ex->sync.own_sync = n_own;
+    for (int i = 0; i < ex->n_workers && rc == 0; i++) {
+        hpool__worker_state *w = &ex->w[i];
+        if (w->lost || w->rank <= 0)
+            continue;
+        if (at_end) {
+            w->clock.end = s->p[i].sample;
+            w->clock.have_end = true;
+        } else {
+            w->clock.start = s->p[i].sample;
+            w->clock.have_start = true;
+        }
+    }
+    free(list);
+    return rc;
+}
+
+/* After the start sync the maps go to clock.tsv.partial, so that the rows of a run that
+ * dies can be put on rank 0's clock. */
+static void records_start_maps(hpool_executor *ex)
+{
+    if (ex->rec == NULL)
+        return;
+    hpool__rank_clock *clocks = malloc((size_t)(ex->n_workers > 0 ? ex->n_workers : 1) *
+                                       sizeof *clocks);
+    if (clocks == NULL)
+        return; /* the partial clock file is best effort, as every partial file */
+    int n = 0;
+    for (int i = 0; i < ex->n_workers; i++)
+        if (ex->w[i].rank > 0)
+            clocks[n++] = (hpool__rank_clock){.rank = ex->w[i].rank, .map = ex->w[i].clock};
+    hpool__records_clocks(ex->rec, clocks, n);
+    free(clocks);
+}
+
+int hpool__clocksync_run(hpool_executor *ex, bool at_end)
+{
+    double t0 = hpool__now(), cpu0 = hpool__thread_cpu();
+    sync_run s = {.ex = ex};
+    s.p = calloc((size_t)(ex->n_workers > 0 ? ex->n_workers : 1), sizeof *s.p);
+    hpool__wire_hdr *ph = s.p ? hpool__buf_begin(&s.ping, HPOOL__MSG_PING, ex->id) : NULL;
+    int rc = ph ? 0 : HPOOL_ENOMEM;
+    if (rc == 0) {
+        ph->task = -1;
+        rc = run(&s, at_end);
+    }
+    free(s.p);
+    hpool__buf_free(&s.ping);
+    hpool__buf_free(&s.rx);
+    double t1 = hpool__now();
+    ex->sync.cpu_s += hpool__thread_cpu() - cpu0;
+    if (at_end) {
+        ex->sync.final_sync_s = t1 - t0;
+    } else {
+        ex->sync.t_ready = t1;
+        ex->sync.startup_s = t1 - ex->t_created;
+        if (rc == 0)
+            records_start_maps(ex);
+    }
+    return rc;
+}
+
+void hpool__clocksync_mark_ready(hpool_executor *ex)
+{
+    pthread_mutex_lock(&hpool__g.lock);
+    ex->sync.ready = true;
+    hpool__notify_done_locked();
+    pthread_mutex_unlock(&hpool__g.lock);
+}
+
+int hpool_executor_wait_ready(hpool_executor *ex, double timeout_s)
+{
+    if (ex == NULL)
+        return hpool__fail(HPOOL_EINVAL, "hpool_executor_wait_ready: executor is NULL");
+    double deadline = hpool__deadline(timeout_s);
+    int rc = 0;
+    pthread_mutex_lock(&hpool__g.lock);
+    for (;;) {
+        if (ex->destroyed) {
+            rc = hpool__fail(HPOOL_ESTATE, "hpool_executor_wait_ready: executor was destroyed");
+            break;
+        }
+        if (ex->broken) {
+            rc = hpool__fail(HPOOL_EBROKEN, "hpool_executor_wait_ready: %s", ex->broken_msg);
+            break;
+        }
+        if (ex->sync.ready || ex->drained)
+            break;
+        /* The manager thread does the start: waiting for it there would never end. */
+        if (hpool__g.manager_running && pthread_equal(pthread_self(), hpool__g.manager)) {
+            rc = hpool__fail(HPOOL_ESTATE,
+                             "hpool_executor_wait_ready: not ready yet, and called on the "
+                             "manager thread");
+            break;
+        }
+        hpool__g.n_waiting++;
+        bool woke = hpool__cond_wait_until(&hpool__g.done_cond, &hpool__g.lock, deadline);
+        hpool__g.n_waiting--;
+        if (!woke && !ex->sync.ready && hpool__now() >= deadline) {
+            rc = hpool__fail(HPOOL_ETIMEDOUT,
+                             "hpool_executor_wait_ready: workers not started within %g s",
+                             timeout_s);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&hpool__g.lock);
+    return rc;
+}

@@ -1,0 +1,43 @@
+/* Clock synchronisation of an executor's workers with rank 0 (manager thread), at
+ * executor start and end; clock.h has the maths of one sample and the mapping.
+ *
+ * Ranks on one host read one CLOCK_MONOTONIC, so one ping-pong sync per host is enough:
+ *  1. every host's leader (its lowest live worker rank) is ping-ponged HPOOL__CLOCK_ROUNDS
+ *     times, all hosts at once (the next PING to a leader leaves as soon as its PONG is
+ *     in), and keeps its smallest-round-trip sample;
+ *  2. every other rank gets one PING, all at once: its reading mapped with its leader's
+ *     offset must fall inside that PING's round trip, widened by the leader's error
+ *     (rtt/2). Then it shares the leader's sample; a rank that disagrees (another clock:
+ *     a time namespace, or a test's injected skew) gets its own ping-pong sync as in 1.
+ * So start-up costs about ROUNDS round trips plus one message per rank, whatever the
+ * number of hosts, instead of ROUNDS round trips per rank one after the other. */
+#ifndef HPOOL_CLOCKSYNC_H
+#define HPOOL_CLOCKSYNC_H
+
+#include <stdbool.h>
+
+#include "hpool.h"
+
+struct hpool_executor;
+
+/* What the syncs of one executor cost (manager-written; `ready` under g.lock). */
+typedef struct {
+    double t_ready;      /* manager time the start sync ended: work may be dispatched */
+    double startup_s;    /* executor create -> t_ready: START, acks and the start sync */
+    double final_sync_s; /* the end sync */
+    double cpu_s;        /* manager thread CPU time spent in both syncs */
+    int hosts;           /* host leaders synced by ping-pong at start */
+    int own_sync;        /* ranks that disagreed with their host's clock and got their own */
+    bool ready;          /* g.lock: the start sync is done (or was skipped by a break) */
+} hpool__sync_times;
+
+/* Synchronise the live workers' clocks (start: at_end = false, after every START_ACK;
+ * end: before STOP) and store the samples in their clock maps. At start the maps also go
+ * to the records (clock.tsv.partial). 0, HPOOL_ENOMEM, HPOOL_EMPI, HPOOL_EPROTO (another
+ * message than a PONG arrived), HPOOL_ETIMEDOUT (a worker did not answer within
+ * worker_timeout_s). */
+int hpool__clocksync_run(struct hpool_executor *ex, bool at_end);
+/* Mark the executor ready (start sync over, even a failed one) and wake waiters. */
+void hpool__clocksync_mark_ready(struct hpool_executor *ex);
+
+#endif
