@@ -1,7 +1,12 @@
-/* Clock mapping under an injected skew: rank 1 reports its clock as
- * now*(1+DRIFT)+OFFSET (HPOOL_TEST_CLOCK_SKEW, clock.c), with OFFSET = 2.5 s and DRIFT =
- * 1e-4 (100 ppm, a bad oscillator). Every rank sets the variable before hpool_init (it
- * runs the same binary); only rank 1 applies it.
+/* Clock mapping under an injected skew (HPOOL_TEST_CLOCK_SKEW, clock.c): every worker of
+ * this host reports its clock as now*(1+HOST_DRIFT)+HOST_OFFSET, as a host whose clock is
+ * not rank 0's would (-1.25 s, -50 ppm), and rank 2 on its own as now*(1+DRIFT)+OFFSET
+ * (2.5 s, 100 ppm, a bad oscillator). Every rank sets the variable before hpool_init (it
+ * runs the same binary); each worker applies the entry that names it.
+ *
+ * Clocks are synced per host (clocksync.h): rank 1 leads this host and is ping-ponged;
+ * ranks 3.. agree with it and share its sample; rank 2 disagrees and must be found out
+ * and synced on its own. Both paths are checked against the truth below.
  *
  * Because `now` is the absolute CLOCK_MONOTONIC reading, shared by all ranks of this
  * node, the true manager - worker offset at manager time t is -(OFFSET + DRIFT*t). The
@@ -24,9 +29,11 @@
 
 #include "hpool_test.h"
 
-#define SKEW_RANK 1
+#define SKEW_RANK 2
 #define SKEW_OFFSET 2.5
 #define SKEW_DRIFT 1e-4
+#define HOST_OFFSET (-1.25)
+#define HOST_DRIFT (-5e-5)
 
 static double mono(void)
 {
@@ -48,8 +55,10 @@ static int short_task(hpool_task_ctx *ctx, const void *arg, size_t len)
 static void register_tasks(void)
 {
     /* Before hpool_init, on every rank. */
-    char skew[64];
-    snprintf(skew, sizeof skew, "%d:%.17g:%.17g", SKEW_RANK, SKEW_OFFSET, SKEW_DRIFT);
+    char host[HPOOL_HOST_MAX] = "", skew[256];
+    gethostname(host, sizeof host - 1);
+    snprintf(skew, sizeof skew, "@%s:%.17g:%.17g,%d:%.17g:%.17g", host, HOST_OFFSET,
+             HOST_DRIFT, SKEW_RANK, SKEW_OFFSET, SKEW_DRIFT);
     setenv("HPOOL_TEST_CLOCK_SKEW", skew, 1);
     hpool_register_task("short", short_task);
 }
@@ -145,7 +154,7 @@ static void run_manager(int world)
         for (int k = 0; k < 2; k++) {
             CHECK(c->rtt[k] > 0 && isfinite(c->off[k]));
             double t = t0 + c->at[k];
-            double truth = skewed ? -(SKEW_OFFSET + SKEW_DRIFT * t) : 0.0;
+            double truth = skewed ? -(SKEW_OFFSET + SKEW_DRIFT * t) : -(HOST_OFFSET + HOST_DRIFT * t);
             err[k] = c->off[k] - truth;
             /* the sample's guaranteed bound (the worker read its clock within rtt/2 of
              * the middle, during which the true offset moves by DRIFT*rtt/2), plus
@@ -158,22 +167,28 @@ static void run_manager(int world)
         }
         double span = c->at[1] - c->at[0];
         CHECK(span > 0);
-        double want_drift = skewed ? -SKEW_DRIFT : 0.0;
+        double want_drift = skewed ? -SKEW_DRIFT : -HOST_DRIFT;
         double drift_bound = (c->rtt[0] + c->rtt[1]) / 2 / span + 1e-7;
         CHECK(fabs(c->drift - want_drift) <= drift_bound);
         printf("rank %d: %s offset %+.9f s; error at start %+.3f us (rtt %.3f us), at end "
                "%+.3f us (rtt %.3f us); drift %.3f ppm (true %.3f)\n",
-               rank, skewed ? "injected" : "no", skewed ? SKEW_OFFSET : 0.0, err[0] * 1e6,
+               rank, skewed ? "own" : "host", skewed ? SKEW_OFFSET : HOST_OFFSET, err[0] * 1e6,
                c->rtt[0] * 1e6, err[1] * 1e6, c->rtt[1] * 1e6, c->drift * 1e6,
                want_drift * 1e6);
     }
+
+    /* One sync per host: the ranks that share rank 1's clock carry its very sample. */
+    for (int rank = 3; rank < world; rank++)
+        for (int k = 0; k < 2; k++)
+            CHECK(cl[rank].off[k] == cl[1].off[k] && cl[rank].rtt[k] == cl[1].rtt[k] &&
+                  cl[rank].at[k] == cl[1].at[k]);
 
     /* causality of every chunks.tsv row */
     snprintf(path, sizeof path, "%s/chunks.tsv", dir);
     f = fopen(path, "r");
     CHECK(f != NULL);
     CHECK(fgets(line, sizeof line, f) != NULL);
-    int n = 0, on_skewed = 0;
+    int n = 0, on_skewed = 0, on_host_skew = 0;
     bool footer = false;
     double closest = INFINITY;
     while (fgets(line, sizeof line, f)) {
@@ -192,6 +207,7 @@ static void run_manager(int world)
         for (int k = 0; k < 6; k++)
             t[k] = atof(field(&p));
         double slack = fmax(cl[w].rtt[0], cl[w].rtt[1]) / 2 * (1 + SKEW_DRIFT) + 2e-9;
+        on_host_skew += w != SKEW_RANK;
         if (!(t[1] <= t[2] + slack && t[4] <= t[5] + slack))
             fprintf(stderr, "rank %d row: dispatch %.9f recv %.9f end %.9f result %.9f\n", w,
                     t[1], t[2], t[4], t[5]);
@@ -206,7 +222,7 @@ static void run_manager(int world)
         n++;
     }
     fclose(f);
-    CHECK(footer && n == N && on_skewed > 0);
+    CHECK(footer && n == N && on_host_skew > 0 && (world <= SKEW_RANK || on_skewed > 0));
     printf("chunks.tsv: %d rows causal (%d on the skewed rank; closest manager/worker pair "
            "there %.3f us apart)\n",
            n, on_skewed, closest * 1e6);
