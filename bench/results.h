@@ -19,6 +19,7 @@ typedef struct {
     int rep;
     double wall_s, tasks_per_s, serial_s, speedup, efficiency, imbalance, manager_cpu_s;
     uint64_t bytes_moved, chunks;
+    double startup_s, final_sync_s; /* hpool only (0 for peers); never part of wall_s */
 } hpool_bench_row;
 
 typedef struct {
