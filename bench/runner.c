@@ -179,11 +179,12 @@ int hpool_bench_run_once(const hpool_bench_run_params *rp, const hpool_bench_ite
         out->bytes_moved = st.bytes_sent + st.bytes_received;
         out->chunks = st.chunks;
         double max = 0, sum = 0;
-        for (int i = 0; i < st.workers && i < 64; i++) {
+        int n = st.workers < 64 ? st.workers : 64; /* interim: the public array's size */
+        for (int i = 0; i < n; i++) {
             sum += st.worker_busy_s[i];
             max = fmax(max, st.worker_busy_s[i]);
         }
-        out->imbalance = sum > 0 ? max / (sum / st.workers) : 1.0;
+        out->imbalance = sum > 0 ? max / (sum / n) : 1.0;
     }
     hpool_executor_destroy(ex);
     return rc;

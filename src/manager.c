@@ -116,7 +116,8 @@ static void finish_executor(hpool_executor *ex, bool complete)
     hpool__rank_clock *clocks = malloc((size_t)(ex->n_workers > 0 ? ex->n_workers : 1) *
                                        sizeof *clocks);
     int n_clocks = 0;
-    for (int i = 0; ex->w && i < ex->n_workers && i < HPOOL__MAX_WORKERS; i++) {
+    int n_public = (int)(sizeof st.worker_busy_s / sizeof st.worker_busy_s[0]); /* interim */
+    for (int i = 0; ex->w && i < ex->n_workers && i < n_public; i++) {
         st.worker_busy_s[i] = ex->w[i].busy_s;
         st.worker_items[i] = ex->w[i].items;
     }

@@ -70,6 +70,10 @@ int hpool__topo_init(MPI_Comm comm)
     hosts.size = size;
     free(hosts.host_of);
     hosts.host_of = NULL;
+    /* hwloc's load takes milliseconds of CPU per rank: done here, before the gather that
+     * rank 0 waits for, so that it is over before the first executor starts (on a node
+     * shared by many ranks it would otherwise be that executor's start-up). */
+    hpool__topo_ensure();
     if (rank == 0) {
         hosts.host_of = malloc((size_t)size * sizeof *hosts.host_of);
         /* Without it rank 0 cannot take part; hpool_init fails and the program is expected
@@ -80,8 +84,6 @@ int hpool__topo_init(MPI_Comm comm)
     if (MPI_Gather(&first, 1, MPI_INT, hosts.host_of, 1, MPI_INT, 0, comm) != MPI_SUCCESS)
         return HPOOL_EMPI;
     hosts.known = true;
-    if (rank != 0)
-        hpool__topo_ensure(); /* hwloc's load is the slow part of a START otherwise */
     return 0;
 }
 
