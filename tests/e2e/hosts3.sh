@@ -88,6 +88,14 @@ for line in pl["warnings"].splitlines():
     m = re.search(r"host (\S+) runs (\d+) worker threads", line)
     if m:
         check("per-host thread count: " + line, int(m.group(2)) <= sum(1 for r in rows if r["host"] == m.group(1) and r["thread"] >= 0))
+# Judged per host, two worker ranks on 2 PUs fit: no oversubscription or shared core is
+# flagged (judged as one host, 5 workers on 2 PUs would be), and each host's two workers
+# took different cores (local ranks from MPI, per host).
+check("no placement warning: " + pl["warnings"].strip(), pl["warnings"].strip() == "")
+check("no row flagged", all(r["flags"] & (1 | 2) == 0 for r in rows))
+for a, b in ((2, 3), (4, 5)):
+    ca = {r["core"] for r in rows if r["rank"] == a}; cb = {r["core"] for r in rows if r["rank"] == b}
+    check("ranks %d and %d on different cores of their host (%s, %s)" % (a, b, ca, cb), ca.isdisjoint(cb))
 # Clocks: truth per host from the injected skew (now*(1+drift)+off => offset -(off+drift*t)).
 inj = {}
 for e in skew.split(","):
@@ -127,6 +135,5 @@ with open(os.path.join(d, "chunks.tsv")) as f:
         n += 1
 check("40 records", n == 40)
 print("hosts3: %d checks passed, %d failed; %d records; worst clock error %.2f of its rtt/2 bound" % (passes, fails, n, worst))
-print(pl["warnings"].strip() or "(no placement warnings)")
 sys.exit(1 if fails else 0)
 PY
