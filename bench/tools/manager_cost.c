@@ -12,9 +12,11 @@
  *   - a map of ITEMS_PER_WORKER empty tasks per worker at chunksize 1: the manager thread's
  *     CPU time (manager_cpu_s minus the clock syncs' sync_cpu_s) per chunk, and chunks/s.
  * The last column is the CPU per chunk against the 2-worker figure of this run. */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "hpool.h"
@@ -85,6 +87,18 @@ static int measure(int workers, long per_worker, double *base_us)
     return 0;
 }
 
+/* Open file descriptors of this process (sockets included), for the limits at scale. */
+static int open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    int n = 0;
+    for (struct dirent *e; d && (e = readdir(d));)
+        n += e->d_name[0] != '.';
+    if (d)
+        closedir(d);
+    return d ? n - 1 : -1; /* minus the one opendir holds */
+}
+
 int main(int argc, char **argv)
 {
     hpool_register_task("noop", noop);
@@ -110,6 +124,10 @@ int main(int argc, char **argv)
                 continue;
             rc = measure(w, per_worker, &base);
         }
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        printf("# rank 0 after the runs: %d open file descriptors, max RSS %.1f MiB\n",
+               open_fds(), (double)ru.ru_maxrss / 1024.0);
     }
     if (hpool_finalize() != 0 && rc == 0)
         rc = 1;
