@@ -7,11 +7,10 @@
 #include <string.h>
 
 #include "clocksync.h"
-#include "executor.h"
-#include "records.h"
-#include "topology.h"
+#include "internal.h" /* hpool__g (comm, size, worker timeout), hpool__now */
+#include "wire.h"
 
-/* Per worker slot of the executor (index = rank - 1). */
+/* Per peer (index into the caller's peers). */
 typedef struct {
     int leader;        /* worker index whose clock this rank shares; itself for a leader */
     int rounds_left;   /* ping-pong rounds still to send */
@@ -22,7 +21,9 @@ typedef struct {
 } peer;
 
 typedef struct {
-    hpool_executor *ex;
+    const hpool__sync_peer *peers;
+    int n;
+    int *index_of_rank; /* world size entries: rank -> peer index, -1 */
     peer *p;
     hpool__buf ping, rx;
 } sync_run;
@@ -31,7 +32,7 @@ static int send_ping(sync_run *s, int wi)
 {
     peer *p = &s->p[wi];
     p->t_sent = hpool__now(); /* just before the send: building is not counted */
-    if (MPI_Send(s->ping.data, (int)s->ping.len, MPI_BYTE, s->ex->w[wi].rank,
+    if (MPI_Send(s->ping.data, (int)s->ping.len, MPI_BYTE, s->peers[wi].rank,
                  HPOOL__TAG_TO_WORKER, hpool__g.comm) != MPI_SUCCESS)
         return HPOOL_EMPI;
     p->pending = true;
@@ -40,7 +41,8 @@ static int send_ping(sync_run *s, int wi)
 
 /* Receive the next PONG from any worker. *wi, its worker reading and the manager time the
  * probe first saw it (before the receive copies it, so that the inbound leg is not longer
- * than the outbound one by the receive's own work). 1 with a PONG, 0 when none is there. */
+ * than the outbound one by the receive's own work). 1 with a PONG, 0 when none is there
+ * (or the message was a lost worker's, dropped). */
 static int poll_pong(sync_run *s, int *wi, double *t_worker, double *t_arrived)
 {
     int flag = 0;
@@ -57,9 +59,14 @@ static int poll_pong(sync_run *s, int *wi, double *t_worker, double *t_arrived)
     MPI_Mrecv(s->rx.data, n, MPI_BYTE, &msg, MPI_STATUS_IGNORE);
     s->rx.len = (size_t)n;
     const hpool__wire_hdr *h = (const hpool__wire_hdr *)s->rx.data;
-    *wi = st.MPI_SOURCE - 1;
+    int src = st.MPI_SOURCE;
+    *wi = src >= 0 && src < hpool__g.size ? s->index_of_rank[src] : -1;
+    /* A late START_ACK of a worker already given up as lost is no answer, and no reason
+     * to fail the others' sync: it is dropped, as the manager's receive loop would. */
+    if (*wi >= 0 && s->peers[*wi].lost)
+        return 0;
     if (hpool__wire_check(s->rx.data, s->rx.len) != 0 || h->type != HPOOL__MSG_PONG ||
-        *wi < 0 || *wi >= s->ex->n_workers || !s->p[*wi].pending)
+        *wi < 0 || !s->p[*wi].pending)
         return HPOOL_EPROTO;
     s->p[*wi].pending = false;
     *t_worker = h->t[0];
@@ -147,7 +154,6 @@ static int on_check(sync_run *s, int wi, double t_worker, double t_arrived, bool
 /* Group the live workers by host; list receives the leaders, then the followers. */
 static int group_by_host(sync_run *s, int *list, int *n_leaders, int *n_followers)
 {
-    hpool_executor *ex = s->ex;
     int world = hpool__g.size;
     int *leader_of_host = malloc((size_t)world * sizeof *leader_of_host);
     if (leader_of_host == NULL)
@@ -155,12 +161,12 @@ static int group_by_host(sync_run *s, int *list, int *n_leaders, int *n_follower
     for (int h = 0; h < world; h++)
         leader_of_host[h] = -1;
     int nl = 0, nf = 0;
-    for (int i = 0; i < ex->n_workers; i++) {
-        if (ex->w[i].lost || ex->w[i].rank <= 0)
+    for (int i = 0; i < s->n; i++) {
+        if (s->peers[i].lost)
             continue;
-        int host = hpool__topo_host_of(ex->w[i].rank);
+        int host = s->peers[i].host;
         if (host < 0 || host >= world)
-            host = ex->w[i].rank; /* unknown: its own host */
+            host = s->peers[i].rank; /* unknown: its own host */
         if (leader_of_host[host] < 0) {
             leader_of_host[host] = i;
             list[nl++] = i;
@@ -168,8 +174,8 @@ static int group_by_host(sync_run *s, int *list, int *n_leaders, int *n_follower
         s->p[i].leader = leader_of_host[host];
     }
     /* Followers after the leaders, in worker order. */
-    for (int i = 0; i < ex->n_workers; i++)
-        if (!ex->w[i].lost && ex->w[i].rank > 0 && s->p[i].leader != i)
+    for (int i = 0; i < s->n; i++)
+        if (!s->peers[i].lost && s->p[i].leader != i)
             list[nl + nf++] = i;
     free(leader_of_host);
     *n_leaders = nl;
@@ -177,10 +183,9 @@ static int group_by_host(sync_run *s, int *list, int *n_leaders, int *n_follower
     return 0;
 }
 
-static int run(sync_run *s, bool at_end)
+static int run(sync_run *s, bool at_end, hpool__sync_times *times)
 {
-    hpool_executor *ex = s->ex;
-    int *list = malloc((size_t)(ex->n_workers > 0 ? ex->n_workers : 1) * sizeof *list);
+    int *list = malloc((size_t)(s->n > 0 ? s->n : 1) * sizeof *list);
     if (list == NULL)
         return HPOOL_ENOMEM;
     int nl = 0, nf = 0;
@@ -188,7 +193,7 @@ static int run(sync_run *s, bool at_end)
     if (rc == 0)
         rc = ping_pong(s, list, nl);
     if (rc == 0 && !at_end)
-        ex->sync.hosts = nl;
+        times->hosts = nl;
     int *followers = list + nl;
     for (int k = 0; k < nf && rc == 0; k++)
         rc = send_ping(s, followers[k]);
@@ -202,111 +207,57 @@ static int run(sync_run *s, bool at_end)
     if (rc == 0 && n_own > 0)
         rc = ping_pong(s, followers, n_own);
     if (rc == 0 && !at_end)
-        ex->sync.own_sync = n_own;
-    for (int i = 0; i < ex->n_workers && rc == 0; i++) {
-        hpool__worker_state *w = &ex->w[i];
-        if (w->lost || w->rank <= 0)
+        times->own_sync = n_own;
+    for (int i = 0; i < s->n && rc == 0; i++) {
+        hpool__clock_map *m = s->peers[i].map;
+        if (s->peers[i].lost)
             continue;
         if (at_end) {
-            w->clock.end = s->p[i].sample;
-            w->clock.have_end = true;
+            m->end = s->p[i].sample;
+            m->have_end = true;
         } else {
-            w->clock.start = s->p[i].sample;
-            w->clock.have_start = true;
+            m->start = s->p[i].sample;
+            m->have_start = true;
         }
     }
     free(list);
     return rc;
 }
 
-/* After the start sync the maps go to clock.tsv.partial, so that the rows of a run that
- * dies can be put on rank 0's clock. */
-static void records_start_maps(hpool_executor *ex)
-{
-    if (ex->rec == NULL)
-        return;
-    hpool__rank_clock *clocks = malloc((size_t)(ex->n_workers > 0 ? ex->n_workers : 1) *
-                                       sizeof *clocks);
-    if (clocks == NULL)
-        return; /* the partial clock file is best effort, as every partial file */
-    int n = 0;
-    for (int i = 0; i < ex->n_workers; i++)
-        if (ex->w[i].rank > 0)
-            clocks[n++] = (hpool__rank_clock){.rank = ex->w[i].rank, .map = ex->w[i].clock};
-    hpool__records_clocks(ex->rec, clocks, n);
-    free(clocks);
-}
-
-int hpool__clocksync_run(hpool_executor *ex, bool at_end)
+int hpool__clocksync_run(const hpool__sync_peer *peers, int n, int exec_id, bool at_end,
+                         double t_created, hpool__sync_times *times)
 {
     double t0 = hpool__now(), cpu0 = hpool__thread_cpu();
-    sync_run s = {.ex = ex};
-    s.p = calloc((size_t)(ex->n_workers > 0 ? ex->n_workers : 1), sizeof *s.p);
-    hpool__wire_hdr *ph = s.p ? hpool__buf_begin(&s.ping, HPOOL__MSG_PING, ex->id) : NULL;
+    sync_run s = {.peers = peers, .n = n};
+    s.p = calloc((size_t)(n > 0 ? n : 1), sizeof *s.p);
+    s.index_of_rank = malloc((size_t)hpool__g.size * sizeof *s.index_of_rank);
+    hpool__wire_hdr *ph =
+        s.p && s.index_of_rank ? hpool__buf_begin(&s.ping, HPOOL__MSG_PING, exec_id) : NULL;
     int rc = ph ? 0 : HPOOL_ENOMEM;
     if (rc == 0) {
         ph->task = -1;
-        rc = run(&s, at_end);
+        for (int r = 0; r < hpool__g.size; r++)
+            s.index_of_rank[r] = -1;
+        for (int i = 0; i < n; i++)
+            if (peers[i].rank > 0 && peers[i].rank < hpool__g.size)
+                s.index_of_rank[peers[i].rank] = i;
+            else
+                rc = HPOOL_EINVAL;
     }
+    if (rc == 0)
+        rc = run(&s, at_end, times);
     free(s.p);
+    free(s.index_of_rank);
     hpool__buf_free(&s.ping);
     hpool__buf_free(&s.rx);
     double t1 = hpool__now();
-    ex->sync.cpu_s += hpool__thread_cpu() - cpu0;
+    times->cpu_s += hpool__thread_cpu() - cpu0;
     if (at_end) {
-        ex->sync.final_sync_s = t1 - t0;
+        times->final_sync_s = t1 - t0;
     } else {
-        ex->sync.t_ready = t1;
-        ex->sync.startup_s = t1 - ex->t_created;
-        if (rc == 0)
-            records_start_maps(ex);
+        times->t_ready = t1;
+        times->startup_s = t1 - t_created;
     }
     return rc;
 }
 
-void hpool__clocksync_mark_ready(hpool_executor *ex)
-{
-    pthread_mutex_lock(&hpool__g.lock);
-    ex->sync.ready = true;
-    hpool__notify_done_locked();
-    pthread_mutex_unlock(&hpool__g.lock);
-}
-
-int hpool_executor_wait_ready(hpool_executor *ex, double timeout_s)
-{
-    if (ex == NULL)
-        return hpool__fail(HPOOL_EINVAL, "hpool_executor_wait_ready: executor is NULL");
-    double deadline = hpool__deadline(timeout_s);
-    int rc = 0;
-    pthread_mutex_lock(&hpool__g.lock);
-    for (;;) {
-        if (ex->destroyed) {
-            rc = hpool__fail(HPOOL_ESTATE, "hpool_executor_wait_ready: executor was destroyed");
-            break;
-        }
-        if (ex->broken) {
-            rc = hpool__fail(HPOOL_EBROKEN, "hpool_executor_wait_ready: %s", ex->broken_msg);
-            break;
-        }
-        if (ex->sync.ready || ex->drained)
-            break;
-        /* The manager thread does the start: waiting for it there would never end. */
-        if (hpool__g.manager_running && pthread_equal(pthread_self(), hpool__g.manager)) {
-            rc = hpool__fail(HPOOL_ESTATE,
-                             "hpool_executor_wait_ready: not ready yet, and called on the "
-                             "manager thread");
-            break;
-        }
-        hpool__g.n_waiting++;
-        bool woke = hpool__cond_wait_until(&hpool__g.done_cond, &hpool__g.lock, deadline);
-        hpool__g.n_waiting--;
-        if (!woke && !ex->sync.ready && hpool__now() >= deadline) {
-            rc = hpool__fail(HPOOL_ETIMEDOUT,
-                             "hpool_executor_wait_ready: workers not started within %g s",
-                             timeout_s);
-            break;
-        }
-    }
-    pthread_mutex_unlock(&hpool__g.lock);
-    return rc;
-}

@@ -16,9 +16,7 @@
 
 #include <stdbool.h>
 
-#include "hpool.h"
-
-struct hpool_executor;
+#include "clock.h"
 
 /* What the syncs of one executor cost (manager-written; `ready` under g.lock). */
 typedef struct {
@@ -31,13 +29,22 @@ typedef struct {
     bool ready;          /* g.lock: the start sync is done (or was skipped by a break) */
 } hpool__sync_times;
 
-/* Synchronise the live workers' clocks (start: at_end = false, after every START_ACK;
- * end: before STOP) and store the samples in their clock maps. At start the maps also go
- * to the records (clock.tsv.partial). 0, HPOOL_ENOMEM, HPOOL_EMPI, HPOOL_EPROTO (another
- * message than a PONG arrived), HPOOL_ETIMEDOUT (a worker did not answer within
- * worker_timeout_s). */
-int hpool__clocksync_run(struct hpool_executor *ex, bool at_end);
-/* Mark the executor ready (start sync over, even a failed one) and wake waiters. */
-void hpool__clocksync_mark_ready(struct hpool_executor *ex);
+/* One worker to synchronise. */
+typedef struct {
+    int rank;              /* its MPI rank (>= 1) */
+    int host;              /* ranks with equal host ids share a host (hpool__topo_host_of);
+                              < 0: unknown, then it is synced on its own */
+    bool lost;             /* skipped */
+    hpool__clock_map *map; /* receives the start or end sample */
+} hpool__sync_peer;
+
+/* Synchronise the clocks of peers[0..n) with rank 0's (start: at_end = false, after every
+ * START_ACK; end: before STOP), store each sample in its map and account the time in
+ * *times (startup_s counts from t_created). Manager thread, with no call item in flight:
+ * only the PONGs asked for can arrive (a lost worker's late message is dropped).
+ * 0, HPOOL_ENOMEM, HPOOL_EMPI, HPOOL_EPROTO (another message than a PONG arrived),
+ * HPOOL_ETIMEDOUT (a worker did not answer within worker_timeout_s). */
+int hpool__clocksync_run(const hpool__sync_peer *peers, int n, int exec_id, bool at_end,
+                         double t_created, hpool__sync_times *times);
 
 #endif

@@ -39,6 +39,32 @@ static int send_small(int rank, int type, int exec_id, int32_t task, uint64_t ch
     return rc;
 }
 
+/* Clocks are synced per host, all hosts at once (clocksync.h). After the start sync the
+ * maps also go to clock.tsv.partial, so that the rows of a run that dies can be put on
+ * rank 0's clock. */
+static int sync_clocks(hpool_executor *ex, bool at_end)
+{
+    size_t n = (size_t)(ex->n_workers > 0 ? ex->n_workers : 1);
+    hpool__sync_peer *peers = malloc(n * sizeof *peers);
+    hpool__rank_clock *clocks = malloc(n * sizeof *clocks);
+    int rc = peers && clocks ? 0 : HPOOL_ENOMEM;
+    for (int i = 0; rc == 0 && i < ex->n_workers; i++)
+        peers[i] = (hpool__sync_peer){.rank = ex->w[i].rank,
+                                      .host = hpool__topo_host_of(ex->w[i].rank),
+                                      .lost = ex->w[i].lost,
+                                      .map = &ex->w[i].clock};
+    if (rc == 0)
+        rc = hpool__clocksync_run(peers, ex->n_workers, ex->id, at_end, ex->t_created, &ex->sync);
+    if (rc == 0 && !at_end && ex->rec) {
+        for (int i = 0; i < ex->n_workers; i++)
+            clocks[i] = (hpool__rank_clock){.rank = ex->w[i].rank, .map = ex->w[i].clock};
+        hpool__records_clocks(ex->rec, clocks, ex->n_workers);
+    }
+    free(peers);
+    free(clocks);
+    return rc;
+}
+
 /* ---------------------------------------------------------------- executor start/stop */
 static int start_executor(hpool_executor *ex)
 {
@@ -167,7 +193,7 @@ static void break_executor(hpool_executor *ex, const char *fmt, ...)
 
 static int begin_stop(hpool_executor *ex)
 {
-    int rc = hpool__clocksync_run(ex, true);
+    int rc = sync_clocks(ex, true);
     for (int i = 0; i < ex->n_workers; i++) {
         ex->w[i].acked = false;
         if (ex->w[i].lost)
@@ -471,11 +497,11 @@ static int serve_executor(hpool_executor *ex)
     if (ex->phase == HPOOL__X_STARTING || ex->phase == HPOOL__X_STOPPING)
         moved += hpool__check_ack_timeouts(ex);
     if (ex->phase == HPOOL__X_STARTING && all_acked(ex)) {
-        int rc = hpool__clocksync_run(ex, false);
+        int rc = sync_clocks(ex, false);
         if (rc != 0)
             break_executor(ex, "clock synchronisation failed: %s", hpool_strerror(rc));
         ex->phase = HPOOL__X_RUNNING;
-        hpool__clocksync_mark_ready(ex);
+        hpool__startup_mark_ready(ex);
         hpool__placement_finish(ex); /* a worker lost during START never acks */
         moved++;
     }

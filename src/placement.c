@@ -340,6 +340,55 @@ int hpool__placement_finish(hpool_executor *ex)
     return 0;
 }
 
+/* ---------------------------------------------------------------- start-up waits */
+/* The table above is published when every worker acknowledged START; the executor is
+ * ready a moment later, when the clocks are synchronised too (clocksync.h). */
+void hpool__startup_mark_ready(hpool_executor *ex)
+{
+    pthread_mutex_lock(&hpool__g.lock);
+    ex->sync.ready = true;
+    hpool__notify_done_locked();
+    pthread_mutex_unlock(&hpool__g.lock);
+}
+
+int hpool_executor_wait_ready(hpool_executor *ex, double timeout_s)
+{
+    if (ex == NULL)
+        return hpool__fail(HPOOL_EINVAL, "hpool_executor_wait_ready: executor is NULL");
+    double deadline = hpool__deadline(timeout_s);
+    int rc = 0;
+    pthread_mutex_lock(&hpool__g.lock);
+    for (;;) {
+        if (ex->destroyed) {
+            rc = hpool__fail(HPOOL_ESTATE, "hpool_executor_wait_ready: executor was destroyed");
+            break;
+        }
+        if (ex->broken) {
+            rc = hpool__fail(HPOOL_EBROKEN, "hpool_executor_wait_ready: %s", ex->broken_msg);
+            break;
+        }
+        if (ex->sync.ready || ex->drained)
+            break;
+        /* The manager thread does the start: waiting for it there would never end. */
+        if (hpool__g.manager_running && pthread_equal(pthread_self(), hpool__g.manager)) {
+            rc = hpool__fail(HPOOL_ESTATE, "hpool_executor_wait_ready: not ready yet, and "
+                                           "called on the manager thread");
+            break;
+        }
+        hpool__g.n_waiting++;
+        bool woke = hpool__cond_wait_until(&hpool__g.done_cond, &hpool__g.lock, deadline);
+        hpool__g.n_waiting--;
+        if (!woke && !ex->sync.ready && hpool__now() >= deadline) {
+            rc = hpool__fail(HPOOL_ETIMEDOUT,
+                             "hpool_executor_wait_ready: workers not started within %g s",
+                             timeout_s);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&hpool__g.lock);
+    return rc;
+}
+
 /* ---------------------------------------------------------------- public API */
 static int wait_table(hpool_executor *ex, const char *fn, hpool__placement **out)
 {
