@@ -13,7 +13,8 @@
 /* Per peer (index into the caller's peers). */
 typedef struct {
     int leader;        /* worker index whose clock this rank shares; itself for a leader */
-    int rounds_left;   /* ping-pong rounds still to send */
+    int rounds_done;   /* ping-pong rounds answered */
+    double t_first;    /* manager time its first PING of this sync left */
     bool pending;      /* a PING is out, its PONG not yet in */
     bool own;          /* synced by its own ping-pong (leader, or disagreed with its host) */
     double t_sent;     /* manager time the outstanding PING left */
@@ -117,19 +118,24 @@ static int on_round(sync_run *s, int wi, double t_worker, double t_arrived, bool
 {
     peer *p = &s->p[wi];
     hpool__clock_sample_add(&p->sample, p->t_sent, t_worker, t_arrived);
-    *again = --p->rounds_left > 0;
+    p->rounds_done++;
+    *again = p->rounds_done < HPOOL__CLOCK_MIN_ROUNDS ||
+             (p->rounds_done < HPOOL__CLOCK_ROUNDS &&
+              t_arrived - p->t_first < HPOOL__CLOCK_BUDGET_S);
     return 0;
 }
 
-/* Ping-pong every worker of list HPOOL__CLOCK_ROUNDS times, all at once. */
+/* Ping-pong every worker of list HPOOL__CLOCK_ROUNDS times (clock.h: fewer on a loaded
+ * node), all at once. */
 static int ping_pong(sync_run *s, int *list, int count)
 {
     for (int k = 0; k < count; k++) {
         peer *p = &s->p[list[k]];
         hpool__clock_sample_reset(&p->sample);
-        p->rounds_left = HPOOL__CLOCK_ROUNDS;
+        p->rounds_done = 0;
         p->own = true;
         int rc = send_ping(s, list[k]);
+        p->t_first = p->t_sent;
         if (rc != 0)
             return rc;
     }

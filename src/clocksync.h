@@ -3,7 +3,7 @@
  *
  * Ranks on one host read one CLOCK_MONOTONIC, so one ping-pong sync per host is enough:
  *  1. every host's leader (its lowest live worker rank) is ping-ponged HPOOL__CLOCK_ROUNDS
- *     times, all hosts at once (the next PING to a leader leaves as soon as its PONG is
+ *     times (fewer on a loaded node, clock.h), all hosts at once (the next PING to a leader leaves as soon as its PONG is
  *     in), and keeps its smallest-round-trip sample;
  *  2. every other rank gets one PING, all at once: its reading mapped with its leader's
  *     offset must fall inside that PING's round trip, widened by the leader's error
