@@ -12,12 +12,12 @@
 #include <stdbool.h>
 
 /* Ping-pong rounds per sync: up to 16, which find a quick round trip on an idle node;
- * but once 4 are done, no new round starts after 5 ms of rounds with that worker. A node
+ * but once 4 are done, no new round starts after 20 ms of rounds with that worker. A node
  * so loaded that 16 round trips take longer (each waits for the scheduler) would spend
  * tens to hundreds of ms of start-up on them, for a bound that is rtt/2 either way. */
 #define HPOOL__CLOCK_ROUNDS 16
 #define HPOOL__CLOCK_MIN_ROUNDS 4
-#define HPOOL__CLOCK_BUDGET_S 5e-3
+#define HPOOL__CLOCK_BUDGET_S 20e-3
 
 /* The best (smallest round trip) ping-pong of one synchronisation. */
 typedef struct {
