@@ -19,9 +19,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-extern char **environ;
-
+#include "history.h" /* hpool_bench_remove_tree */
 #include "hpool.h"
+
+extern char **environ;
 
 #ifndef HPOOL_SOURCE_DIR
 #define HPOOL_SOURCE_DIR "."
@@ -139,8 +140,7 @@ static double run_python(uint64_t n, int workers, int reps)
         if (f)
             fclose(f);
     }
-    unlink(out); /* ppe.py writes only runs.tsv there */
-    if (rmdir(dir) != 0)
+    if (hpool_bench_remove_tree(dir) != 0)
         fprintf(stderr, "dispatch_rate: could not remove %s\n", dir);
     return best;
 }

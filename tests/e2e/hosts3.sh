@@ -58,7 +58,7 @@ rc=$?
 if [ $rc -ne 0 ]; then
     cat "$OUT/log"; echo "FAIL: hpool-bench over 3 hosts exited $rc"; exit 1
 fi
-python3 - "$OUT/hosts3" "$SKEW" <<'PY'
+python3 - "$OUT/hosts3/latest" "$SKEW" <<'PY'
 import json, sys, os, re
 d, skew = sys.argv[1], sys.argv[2]
 fails = passes = 0

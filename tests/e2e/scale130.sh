@@ -39,7 +39,7 @@ timeout 240 $MPI -n 130 $YIELD "$BENCH" --quiet --no-plot --out "$OUT" "$OUT/sca
 rc=$?
 check "hpool-bench at 130 ranks exits 0 (got $rc)" [ $rc -eq 0 ]
 [ $rc -eq 0 ] || tail -20 "$OUT/log" >&2
-R="$OUT/scale130"
+R="$OUT/scale130/latest"   # each run is kept; latest is the newest
 if [ -s "$R/runs.tsv" ]; then
     python3 - "$R" <<'PY'
 import json, os, sys
