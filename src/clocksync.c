@@ -10,9 +10,13 @@
 #include "internal.h" /* hpool__g (comm, size, worker timeout), hpool__now */
 #include "wire.h"
 
+/* A follower's leader when it shares rank 0's host: rank 0's own clock. */
+#define ON_MANAGER_HOST (-2)
+
 /* Per peer (index into the caller's peers). */
 typedef struct {
-    int leader;        /* worker index whose clock this rank shares; itself for a leader */
+    int leader;        /* worker index whose clock this rank shares; itself for a leader;
+                          ON_MANAGER_HOST: rank 0's */
     int rounds_done;   /* ping-pong rounds answered */
     double t_first;    /* manager time its first PING of this sync left */
     bool pending;      /* a PING is out, its PONG not yet in */
@@ -147,17 +151,26 @@ static int ping_pong(sync_run *s, int *list, int count)
 static int on_check(sync_run *s, int wi, double t_worker, double t_arrived, bool *again)
 {
     peer *p = &s->p[wi];
-    const hpool__clock_sample *lead = &s->p[p->leader].sample;
+    /* Rank 0's own host: rank 0's clock, offset 0 exactly, no error of its own. */
+    static const hpool__clock_sample manager = {.offset = 0, .rtt = 0, .at = 0};
+    const hpool__clock_sample *lead = p->leader == ON_MANAGER_HOST ? &manager
+                                                                  : &s->p[p->leader].sample;
     double mapped = t_worker + lead->offset;
     double slack = lead->rtt / 2 + 1e-8; /* + rounding of readings ~1e5 s */
     p->own = !(mapped >= p->t_sent - slack && mapped <= t_arrived + slack);
-    if (!p->own)
+    if (!p->own && p->leader == ON_MANAGER_HOST) {
+        /* The offset is 0 (one clock); the bound stays what this check measured. */
+        double rtt = t_arrived - p->t_sent;
+        p->sample = (hpool__clock_sample){.offset = 0, .rtt = rtt, .at = p->t_sent + rtt / 2};
+    } else if (!p->own) {
         p->sample = *lead; /* one clock: the leader's sample and error bound hold as they are */
+    }
     *again = false;
     return 0;
 }
 
-/* Group the live workers by host; list receives the leaders, then the followers. */
+/* Group the live workers by host; list receives the leaders, then the followers (the
+ * workers on rank 0's own host follow rank 0 itself). */
 static int group_by_host(sync_run *s, int *list, int *n_leaders, int *n_followers)
 {
     int world = hpool__g.size;
@@ -173,6 +186,10 @@ static int group_by_host(sync_run *s, int *list, int *n_leaders, int *n_follower
         int host = s->peers[i].host;
         if (host < 0 || host >= world)
             host = s->peers[i].rank; /* unknown: its own host */
+        if (host == 0) { /* rank 0's host (host ids are the lowest rank of a host) */
+            s->p[i].leader = ON_MANAGER_HOST;
+            continue;
+        }
         if (leader_of_host[host] < 0) {
             leader_of_host[host] = i;
             list[nl++] = i;

@@ -3,14 +3,18 @@
  *
  * Ranks on one host read one CLOCK_MONOTONIC, so one ping-pong sync per host is enough:
  *  1. every host's leader (its lowest live worker rank) is ping-ponged HPOOL__CLOCK_ROUNDS
- *     times (fewer on a loaded node, clock.h), all hosts at once (the next PING to a leader leaves as soon as its PONG is
- *     in), and keeps its smallest-round-trip sample;
- *  2. every other rank gets one PING, all at once: its reading mapped with its leader's
- *     offset must fall inside that PING's round trip, widened by the leader's error
- *     (rtt/2). Then it shares the leader's sample; a rank that disagrees (another clock:
- *     a time namespace, or a test's injected skew) gets its own ping-pong sync as in 1.
+ *     times (fewer on a loaded node, clock.h), all hosts at once (the next PING to a leader
+ *     leaves as soon as its PONG is in), and keeps its smallest-round-trip sample; rank 0's
+ *     own host needs none: its clock is rank 0's;
+ *  2. every other rank gets one PING, all at once: its reading, mapped with its leader's
+ *     offset (0 on rank 0's host), must fall inside that PING's round trip, widened by the
+ *     leader's own error (rtt/2). Then it shares the leader's sample (on rank 0's host:
+ *     offset 0, with this check's round trip as its bound); a rank that disagrees (another
+ *     clock: a time namespace, or a test's injected skew) gets its own ping-pong as in 1.
  * So start-up costs about ROUNDS round trips plus one message per rank, whatever the
- * number of hosts, instead of ROUNDS round trips per rank one after the other. */
+ * number of hosts, instead of ROUNDS round trips per rank one after the other. A clock
+ * that differs from its host's by less than the check's round trip would pass the check;
+ * real clocks of one kernel do not differ, injected ones differ by far more. */
 #ifndef HPOOL_CLOCKSYNC_H
 #define HPOOL_CLOCKSYNC_H
 

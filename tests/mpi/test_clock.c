@@ -4,9 +4,10 @@
  * (2.5 s, 100 ppm, a bad oscillator). Every rank sets the variable before hpool_init (it
  * runs the same binary); each worker applies the entry that names it.
  *
- * Clocks are synced per host (clocksync.h): rank 1 leads this host and is ping-ponged;
- * ranks 3.. agree with it and share its sample; rank 2 disagrees and must be found out
- * and synced on its own. Both paths are checked against the truth below.
+ * Clocks are synced per host (clocksync.h): the workers of rank 0's host are checked
+ * against rank 0's own clock, and every one here disagrees (the host skew, rank 2's own),
+ * so each must be found out and synced on its own; all are checked against the truth
+ * below. (Followers sharing another host's leader are checked in tests/e2e/hosts3.sh.)
  *
  * Because `now` is the absolute CLOCK_MONOTONIC reading, shared by all ranks of this
  * node, the true manager - worker offset at manager time t is -(OFFSET + DRIFT*t). The
@@ -189,12 +190,6 @@ static void run_manager(int world)
                c->rtt[0] * 1e6, err[1] * 1e6, c->rtt[1] * 1e6, c->drift * 1e6,
                want_drift * 1e6);
     }
-
-    /* One sync per host: the ranks that share rank 1's clock carry its very sample. */
-    for (int rank = 3; rank < world; rank++)
-        for (int k = 0; k < 2; k++)
-            CHECK(cl[rank].off[k] == cl[1].off[k] && cl[rank].rtt[k] == cl[1].rtt[k] &&
-                  cl[rank].at[k] == cl[1].at[k]);
 
     /* causality of every chunks.tsv row */
     snprintf(path, sizeof path, "%s/chunks.tsv", dir);
