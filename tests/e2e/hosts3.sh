@@ -50,9 +50,15 @@ records = chunks
 INI
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 SKEW="@hpool-sim2:1.5:2e-5,@hpool-sim3:-0.75:-3e-5"
+# The simulated hosts start with a clean environment: what the ranks need goes with -x,
+# sanitizer settings of an instrumented build included.
+FWD=()
+for v in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS TSAN_OPTIONS; do
+    [ -n "${!v:-}" ] && FWD+=(-x "$v")
+done
 timeout 200 "${MPIEXEC:-mpirun}" --hostfile "$OUT/hostfile" -n 6 \
     --mca plm_rsh_agent "$HPOOL_SRC/scripts/fake-rsh.sh" --mca btl tcp,vader,self \
-    -x OMP_WAIT_POLICY=passive -x HPOOL_TEST_CLOCK_SKEW="$SKEW" \
+    -x OMP_WAIT_POLICY=passive -x HPOOL_TEST_CLOCK_SKEW="$SKEW" "${FWD[@]}" \
     "$BENCH" --quiet --no-plot --out "$OUT" "$OUT/hosts3.ini" > "$OUT/log" 2>&1
 rc=$?
 if [ $rc -ne 0 ]; then
