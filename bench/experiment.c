@@ -7,7 +7,10 @@
 #include "experiment.h"
 
 #include <errno.h>
+#include <hwloc.h>
 #include <jansson.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +30,8 @@
 #include "trace_merge.h"
 #include "verdict.h"
 #include "workloads.h"
+
+extern char **environ;
 
 static double now_s(void)
 {
@@ -133,6 +138,8 @@ static void fill_row(hpool_bench_row *w, const experiment *e, const hpool_bench_
     w->efficiency = w->speedup / (double)(rp->workers * rp->threads);
     w->imbalance = res->imbalance;
     w->manager_cpu_s = res->manager_cpu_s;
+    w->startup_s = res->startup_s;
+    w->final_sync_s = res->final_sync_s;
     w->bytes_moved = res->bytes_moved;
     w->chunks = res->chunks;
 }
@@ -265,22 +272,77 @@ static bool peer_wanted(const hpool_bench_run_params *rp)
            rp->workload != HPOOL_BENCH_WL_HYBRID && rp->workload != HPOOL_BENCH_WL_MANDELBROT;
 }
 
+/* Start argv[] with posix_spawnp and wait for it. The child runs on the whole host's
+ * CPUs (as allowed to the job), not on rank 0's binding, which a launcher's --bind-to
+ * would otherwise pass on to it: the calling thread is rebound around the spawn (a child
+ * inherits its parent thread's affinity), then restored. *cpuset gets the list used. */
+static int spawn_on_host(char *const argv[], char **cpuset)
+{
+    *cpuset = NULL;
+    hwloc_topology_t topo;
+    hwloc_bitmap_t old = hwloc_bitmap_alloc();
+    bool have_topo = hwloc_topology_init(&topo) == 0;
+    if (have_topo && hwloc_topology_load(topo) != 0) {
+        hwloc_topology_destroy(topo);
+        have_topo = false;
+    }
+    bool rebound = false;
+    if (have_topo && old && hwloc_get_cpubind(topo, old, HWLOC_CPUBIND_THREAD) == 0) {
+        hwloc_const_bitmap_t all = hwloc_topology_get_allowed_cpuset(topo);
+        rebound = hwloc_set_cpubind(topo, all, HWLOC_CPUBIND_THREAD) == 0;
+        hwloc_bitmap_list_asprintf(cpuset, rebound ? all : old);
+    }
+    pid_t pid;
+    int err = posix_spawnp(&pid, argv[0], NULL, NULL, argv, environ);
+    if (rebound)
+        hwloc_set_cpubind(topo, old, HWLOC_CPUBIND_THREAD);
+    if (have_topo)
+        hwloc_topology_destroy(topo);
+    hwloc_bitmap_free(old);
+    if (err != 0) {
+        fprintf(stderr, "hpool-bench: cannot start %s: %s\n", argv[0], strerror(err));
+        return -1;
+    }
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+}
+
 /* Python's ProcessPoolExecutor on the same parameters, rows into peer_runs.tsv. */
 static int run_peer(experiment *e, const hpool_bench_run_params *rp, int run_base)
 {
-    char cmd[8192];
-    snprintf(cmd, sizeof cmd,
-             "python3 '%s/ppe.py' --out '%s/peer_runs.tsv' --experiment '%s' --workload %s "
-             "--tasks %llu --cost-ms %g --iterations %llu --api %s --chunksize %llu "
-             "--workers %d --repeat %d --warmup %d --seed %llu --run-base %d%s",
-             e->o->peers_dir, e->work, e->cfg->name, hpool_bench_workload_name(rp->workload),
-             (unsigned long long)rp->tasks, rp->cost_ms, (unsigned long long)rp->iterations,
-             hpool_bench_api_name(rp->api), (unsigned long long)rp->chunksize, rp->workers,
-             rp->repeat, rp->warmup, (unsigned long long)rp->seed, run_base,
-             rp->serial_baseline ? "" : " --no-serial");
-    int st = system(cmd);
+    char script[4200], out[4300], tasks[32], cost[32], iters[32], cs[32], workers[16],
+        repeat[16], warmup[16], seed[32], base[16];
+    snprintf(script, sizeof script, "%s/ppe.py", e->o->peers_dir);
+    snprintf(out, sizeof out, "%s/peer_runs.tsv", e->work);
+    snprintf(tasks, sizeof tasks, "%llu", (unsigned long long)rp->tasks);
+    snprintf(cost, sizeof cost, "%g", rp->cost_ms);
+    snprintf(iters, sizeof iters, "%llu", (unsigned long long)rp->iterations);
+    snprintf(cs, sizeof cs, "%llu", (unsigned long long)rp->chunksize);
+    snprintf(workers, sizeof workers, "%d", rp->workers);
+    snprintf(repeat, sizeof repeat, "%d", rp->repeat);
+    snprintf(warmup, sizeof warmup, "%d", rp->warmup);
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)rp->seed);
+    snprintf(base, sizeof base, "%d", run_base);
+    char *argv[] = {"python3", script, "--out", out, "--experiment", (char *)e->cfg->name,
+                    "--workload", (char *)hpool_bench_workload_name(rp->workload),
+                    "--tasks", tasks, "--cost-ms", cost, "--iterations", iters,
+                    "--api", (char *)hpool_bench_api_name(rp->api), "--chunksize", cs,
+                    "--workers", workers, "--repeat", repeat, "--warmup", warmup,
+                    "--seed", seed, "--run-base", base,
+                    rp->serial_baseline ? NULL : "--no-serial", NULL};
+    char *cpuset = NULL;
+    int st = spawn_on_host(argv, &cpuset);
+    hpool_bench_meta_set_peer("python-ppe", "posix_spawn", cpuset);
+    if (!e->o->quiet)
+        printf("peer python-ppe: %d workers on cpuset %s (the host's, not rank 0's binding)\n",
+               rp->workers, cpuset ? cpuset : "?");
+    free(cpuset);
     if (st != 0)
-        fprintf(stderr, "hpool-bench: peer python-ppe failed (status %d): %s\n", st, cmd);
+        fprintf(stderr, "hpool-bench: peer python-ppe failed (status %d): %s %s\n", st,
+                argv[0], script);
     return st == 0 ? 0 : 1;
 }
 

@@ -51,7 +51,8 @@ static void usage(FILE *f, const char *prog)
             "                       directory, results/NAME or NAME: its latest), run nothing\n"
             "  --replace            once the new run is complete, remove NAME's earlier runs\n"
             "  --quiet              no progress line and no per-file messages\n"
-            "  --dry-run            print the planned runs and exit\n"
+            "  --dry-run            check the configs against the job's ranks, print the planned\n"
+            "                       runs and exit\n"
             "  --report-placement   print where each rank and thread runs\n"
             "  --otf2               also write an OTF2 trace of each run (runs/N/otf2/)\n"
             "  --plots-dir DIR      gnuplot scripts (default: the source tree's plots/)\n"
@@ -145,7 +146,7 @@ static int load_configs(const cli *c, int argc, char **argv, int world, hpool_be
     int rc = cfgs ? 0 : 1;
     for (int i = 0; i < n && rc == 0; i++) {
         if (hpool_bench_config_load(argv[c->first_config + i], &cfgs[i], err, sizeof err) != 0 ||
-            (!c->dry_run && hpool_bench_config_check_world(&cfgs[i], world, err, sizeof err) != 0)) {
+            hpool_bench_config_check_world(&cfgs[i], world, err, sizeof err) != 0) {
             fprintf(stderr, "hpool-bench: %s\n", err);
             rc = 2;
         }
@@ -218,14 +219,28 @@ int main(int argc, char **argv)
     MPI_Get_library_version(ver, &len);
     hpool_bench_meta_set_mpi_version(ver);
     hpool_bench_register_tasks();
+    /* MPI first, so that every rank can say what it saw (host, binding, environment) for
+     * meta.json before hpool_init turns the workers into servers. */
+    int provided = 0;
+    if (MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided) != MPI_SUCCESS) {
+        fprintf(stderr, "hpool-bench: MPI_Init_thread failed\n");
+        return 1;
+    }
+    if (!c.dry_run && hpool_bench_meta_gather(MPI_COMM_WORLD) != 0)
+        fprintf(stderr, "hpool-bench: could not gather the ranks' hosts and settings\n");
     int role = hpool_init(&argc, &argv, NULL);
     if (role < 0) {
         fprintf(stderr, "hpool-bench: hpool_init: %s\n", hpool_last_error());
+        MPI_Abort(MPI_COMM_WORLD, 1);
         return 1;
     }
     if (role == HPOOL_MANAGER)
         rc = run_manager(&c, argc, argv);
-    if (hpool_finalize() != 0 && rc == 0)
-        rc = 1;
+    if (hpool_finalize() != 0) {
+        /* A stuck rank: MPI cannot be finalized (hpool_finalize says why). */
+        fprintf(stderr, "hpool-bench: %s\n", hpool_last_error());
+        return rc ? rc : 1;
+    }
+    MPI_Finalize();
     return rc;
 }

@@ -522,7 +522,10 @@ static void write_summary(FILE *f, const report_ctx *c) {
         return;
     }
     fputs("One row per parameter combination; times in seconds, medians over the "
-          "repetitions (`spread` = (max - min) / median).\n\n|",
+          "repetitions (`spread` = (max - min) / median). Start-up (`startup_median`: "
+          "executor create until every worker started and the clocks are synchronised) and "
+          "the clock sync at the end (`final_sync_median`) are measured on their own and "
+          "are not part of wall, tasks/s, speedup or efficiency.\n\n|",
           f);
     for (size_t i = 0; i < s->ncols; i++) {
         fputc(' ', f);

@@ -13,7 +13,7 @@
 const char HPOOL_BENCH_RUNS_HEADER[] =
     "impl\texperiment\trun\tworkload\tapi\tschedule\tschedule_used\tchunksize\tworkers\t"
     "threads\ttasks\trep\twall_s\ttasks_per_s\tserial_s\tspeedup\tefficiency\timbalance\t"
-    "manager_cpu_s\tbytes_moved\tchunks\tload1\tother_cpu_s\tmachine_busy\n";
+    "manager_cpu_s\tbytes_moved\tchunks\tload1\tother_cpu_s\tmachine_busy\tstartup_s\tfinal_sync_s\n";
 
 int hpool_bench_rows_add(hpool_bench_rows *r, const hpool_bench_row *row)
 {
@@ -39,13 +39,13 @@ void hpool_bench_row_write(FILE *f, const hpool_bench_row *w)
 {
     fprintf(f,
             "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%llu\t%d\t%d\t%llu\t%d\t%.6f\t%.3f\t%.6f\t%.4f\t%.4f\t"
-            "%.4f\t%.6f\t%llu\t%llu\t%.2f\t%.3f\t%d\n",
+            "%.4f\t%.6f\t%llu\t%llu\t%.2f\t%.3f\t%d\t%.6f\t%.6f\n",
             w->impl, w->experiment, w->run, w->workload, w->api, w->schedule, w->schedule_used,
             (unsigned long long)w->chunksize, w->workers, w->threads,
             (unsigned long long)w->tasks, w->rep, w->wall_s, w->tasks_per_s, w->serial_s,
             w->speedup, w->efficiency, w->imbalance, w->manager_cpu_s,
             (unsigned long long)w->bytes_moved, (unsigned long long)w->chunks, w->load1,
-            w->other_cpu_s, w->machine_busy);
+            w->other_cpu_s, w->machine_busy, w->startup_s, w->final_sync_s);
 }
 
 static FILE *open_tmp(const char *dir, const char *name, char *tmp, size_t n)
@@ -119,7 +119,7 @@ static void write_combo(FILE *f, const hpool_bench_rows *r, const size_t *idx, s
         wmax = fmax(wmax, r->rows[idx[i]].wall_s);
     }
     double wmed = field_median(r, idx, n, offsetof(hpool_bench_row, wall_s), scratch);
-    fprintf(f, "%s\t%s\t%s\t%s\t%s\t%llu\t%d\t%d\t%llu\t%zu\t%.6f\t%.6f\t%.6f\t%.4f\t%.3f\t%.4f\t%.4f\t%.4f\t%.6f\n",
+    fprintf(f, "%s\t%s\t%s\t%s\t%s\t%llu\t%d\t%d\t%llu\t%zu\t%.6f\t%.6f\t%.6f\t%.4f\t%.3f\t%.4f\t%.4f\t%.4f\t%.6f\t%.6f\t%.6f\n",
             a->impl, a->experiment, a->workload, a->api, a->schedule,
             (unsigned long long)a->chunksize, a->workers, a->threads,
             (unsigned long long)a->tasks, n, wmin, wmed, wmax,
@@ -128,7 +128,9 @@ static void write_combo(FILE *f, const hpool_bench_rows *r, const size_t *idx, s
             field_median(r, idx, n, offsetof(hpool_bench_row, speedup), scratch),
             field_median(r, idx, n, offsetof(hpool_bench_row, efficiency), scratch),
             field_median(r, idx, n, offsetof(hpool_bench_row, imbalance), scratch),
-            field_median(r, idx, n, offsetof(hpool_bench_row, manager_cpu_s), scratch));
+            field_median(r, idx, n, offsetof(hpool_bench_row, manager_cpu_s), scratch),
+            field_median(r, idx, n, offsetof(hpool_bench_row, startup_s), scratch),
+            field_median(r, idx, n, offsetof(hpool_bench_row, final_sync_s), scratch));
 }
 
 int hpool_bench_write_summary(const char *dir, const hpool_bench_rows *r)
@@ -139,7 +141,8 @@ int hpool_bench_write_summary(const char *dir, const hpool_bench_rows *r)
         return -1;
     fputs("impl\texperiment\tworkload\tapi\tschedule\tchunksize\tworkers\tthreads\ttasks\treps\t"
           "wall_min\twall_median\twall_max\tspread\ttasks_per_s_median\tspeedup_median\t"
-          "efficiency_median\timbalance_median\tmanager_cpu_median\n",
+          "efficiency_median\timbalance_median\tmanager_cpu_median\tstartup_median\t"
+          "final_sync_median\n",
           f);
     size_t *idx = malloc((r->n ? r->n : 1) * sizeof *idx);
     double *scratch = malloc((r->n ? r->n : 1) * sizeof *scratch);
@@ -204,6 +207,8 @@ int hpool_bench_rows_load(hpool_bench_rows *r, const char *dir, const char *file
         w.load1 = NUM("load1");
         w.other_cpu_s = NUM("other_cpu_s");
         w.machine_busy = (int)NUM("machine_busy");
+        w.startup_s = NUM("startup_s"); /* absent in a peer's rows: 0 */
+        w.final_sync_s = NUM("final_sync_s");
 #undef NUM
 #undef CELL
         rc = hpool_bench_rows_add(r, &w);

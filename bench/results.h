@@ -21,6 +21,7 @@ typedef struct {
     uint64_t bytes_moved, chunks;
     double load1, other_cpu_s; /* machine_load.h; 0 for peers */
     int machine_busy;
+    double startup_s, final_sync_s; /* hpool only (0 for peers); never part of wall_s */
 } hpool_bench_row;
 
 typedef struct {

@@ -119,10 +119,18 @@ static json_t *placement_json(hpool_executor *ex, const hpool_bench_run_params *
                            "rank", rows[i].rank, "thread", rows[i].thread, "cpu", rows[i].cpu,
                            "core", rows[i].core, "numa", rows[i].numa, "cpuset",
                            rows[i].cpuset, "flags", (int)rows[i].flags));
-    char table[16384];
-    hpool_placement_format(rows, n, table, sizeof table);
-    return json_pack("{s:i, s:i, s:s, s:s, s:o}", "workers", rp->workers, "threads",
-                     rp->threads, "warnings", warnings, "table", table, "rows", arr);
+    /* As long as the table is: one row per thread of every rank. */
+    size_t need = hpool_placement_format(rows, n, NULL, 0) + 1;
+    char *table = malloc(need);
+    if (table == NULL) {
+        json_decref(arr);
+        return NULL;
+    }
+    hpool_placement_format(rows, n, table, need);
+    json_t *o = json_pack("{s:i, s:i, s:s, s:s, s:o}", "workers", rp->workers, "threads",
+                          rp->threads, "warnings", warnings, "table", table, "rows", arr);
+    free(table);
+    return o;
 }
 
 int hpool_bench_run_once(const hpool_bench_run_params *rp, const hpool_bench_item *items,
@@ -147,6 +155,14 @@ int hpool_bench_run_once(const hpool_bench_run_params *rp, const hpool_bench_ite
     }
     if (placement)
         *placement = placement_json(ex, rp);
+    /* Start-up (START, acks, clock sync) is reported on its own (startup_s), never timed
+     * as part of the run. */
+    rc = hpool_executor_wait_ready(ex, HPOOL_FOREVER);
+    if (rc != 0) {
+        snprintf(err, errlen, "executor start: %s", hpool_last_error());
+        hpool_executor_destroy(ex);
+        return rc;
+    }
     double t0 = now_s();
     if (rp->api == HPOOL_BENCH_API_MAP)
         rc = run_map(ex, rp, items, out);
@@ -159,14 +175,17 @@ int hpool_bench_run_once(const hpool_bench_run_params *rp, const hpool_bench_ite
     hpool_executor_stats st;
     if (src == 0 && hpool_executor_get_stats(ex, &st) == 0) {
         out->manager_cpu_s = st.manager_cpu_s;
+        out->startup_s = st.startup_s;
+        out->final_sync_s = st.final_sync_s;
         out->bytes_moved = st.bytes_sent + st.bytes_received;
         out->chunks = st.chunks;
         double max = 0, sum = 0;
-        for (int i = 0; i < st.workers && i < 64; i++) {
+        int n = st.workers < 64 ? st.workers : 64; /* interim: the public array's size */
+        for (int i = 0; i < n; i++) {
             sum += st.worker_busy_s[i];
             max = fmax(max, st.worker_busy_s[i]);
         }
-        out->imbalance = sum > 0 ? max / (sum / st.workers) : 1.0;
+        out->imbalance = sum > 0 ? max / (sum / n) : 1.0;
     }
     hpool_executor_destroy(ex);
     return rc;

@@ -183,7 +183,10 @@ typedef struct {
     uint64_t bytes_sent;       /* call-item bytes sent to workers */
     uint64_t bytes_received;   /* result bytes received */
     double manager_cpu_s;      /* CPU time of the manager thread while this executor ran */
-    double wall_s;             /* from create to the last result */
+    double wall_s;             /* from the end of start-up to the last result */
+    double startup_s;          /* create -> workers started and clocks synced (not in wall_s) */
+    double final_sync_s;       /* the clock sync at the end (not in wall_s) */
+    double sync_cpu_s;         /* manager CPU of both syncs (part of manager_cpu_s) */
     int workers;
     double worker_busy_s[64];  /* busy time (task execution) per worker, index = rank-1 */
     uint64_t worker_items[64];
@@ -192,6 +195,11 @@ typedef struct {
     double lost_at[8];         /* ... and when, seconds from executor creation */
 } hpool_executor_stats;
 int hpool_executor_get_stats(hpool_executor *ex, hpool_executor_stats *st);
+/* Wait until the executor's workers have started and their clocks are synchronised, so
+ * that what follows is timed without the start-up (hpool-bench does this). timeout_s < 0:
+ * no limit. \return 0; HPOOL_ETIMEDOUT; HPOOL_EBROKEN; HPOOL_ESTATE (destroyed, or called
+ * on the manager thread). */
+int hpool_executor_wait_ready(hpool_executor *ex, double timeout_s);
 
 /* ------------------------------------------------------------------------------------
  * Futures.
@@ -312,8 +320,8 @@ hpool_schedule_kind hpool_map_schedule_used(const hpool_map_iter *m);
  * HPOOL_BIND=none in the environment turns hpool's binding off (rows are still reported);
  * so does OMP_PROC_BIND, which hands binding to the OpenMP runtime. See docs/PLACEMENT.md.
  * ---------------------------------------------------------------------------------- */
-#define HPOOL_HOST_MAX 64
-#define HPOOL_CPUSET_MAX 64
+/* A host name as long as the kernel allows (HOST_NAME_MAX = 64 on Linux) and its NUL. */
+#define HPOOL_HOST_MAX 65
 
 typedef enum {
     HPOOL_BIND_NONE = 0,  /* not bound by hpool: cpu is where the thread last ran */
@@ -339,7 +347,8 @@ typedef struct {
     int numa;                      /* OS index of its NUMA node, -1 if unknown */
     int cpuset_pus;                /* PUs in the rank's cpuset (as the launcher bound it) */
     int host_pus;                  /* PUs of the host usable by the job */
-    char cpuset[HPOOL_CPUSET_MAX]; /* the rank's cpuset as a list, e.g. "0-3,8" */
+    const char *cpuset;            /* the rank's cpuset as a list, e.g. "0-3,8"; owned by
+                                      the table (whole, however long) */
     hpool_bind_kind binding;
     unsigned flags;                /* HPOOL_PLACE_* that concern this row */
 } hpool_placement;

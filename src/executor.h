@@ -6,6 +6,7 @@
 #define HPOOL_EXECUTOR_H
 
 #include "clock.h"
+#include "clocksync.h"
 #include "internal.h"
 #include "wire.h"
 
@@ -244,6 +245,7 @@ struct hpool_executor {
     uint64_t bytes_sent, bytes_received, chunks_done, items_done;
     struct hpool__records *rec;
     struct hpool__placement *placement_build; /* placement.c: filled from START_ACKs */
+    hpool__sync_times sync; /* clocksync.c: start-up and final sync, kept out of wall_s */
 };
 
 /* dispatch.c: fill every worker's window; returns call items sent, or <0 with the worker

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "executor.h"
+#include "topology.h"
 
 hpool__global hpool__g = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
@@ -95,6 +96,8 @@ int hpool_init(int *argc, char ***argv, const hpool_init_options *o)
 
     rc = hpool__registry_verify(hpool__g.comm, hpool__g.rank, hpool__g.size);
     if (rc == 0)
+        rc = hpool__topo_init(hpool__g.comm);
+    if (rc == 0)
         rc = init_conds();
     if (rc != 0) {
         stop_mpi();
@@ -141,6 +144,7 @@ int hpool_finalize(void)
     }
     stop_mpi();
     hpool__orphans_free();
+    hpool__topo_fini();
     return rc;
 }
 

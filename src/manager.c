@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clocksync.h"
 #include "executor.h"
 #include "records.h"
 #include "topology.h"
@@ -38,87 +39,29 @@ static int send_small(int rank, int type, int exec_id, int32_t task, uint64_t ch
     return rc;
 }
 
-/* Receive one message of `type` from `rank`, polling with backoff until `deadline`.
- * Used only at executor start and stop (clock sync), where waiting is expected.
- * *t_arrived (optional) is the manager time at which the probe first saw the message:
- * taken before the receive copies it, so that the inbound leg of a clock ping-pong is
- * not longer than the outbound one by the receive's own work. */
-static int recv_from(int rank, int type, double deadline, double *t_arrived)
-{
-    unsigned spins = 0;
-    for (;;) {
-        int flag = 0;
-        MPI_Message msg;
-        MPI_Status st;
-        MPI_Improbe(rank, HPOOL__TAG_TO_MANAGER, hpool__g.comm, &flag, &msg, &st);
-        if (flag) {
-            if (t_arrived)
-                *t_arrived = hpool__now();
-            int n = 0;
-            MPI_Get_count(&st, MPI_BYTE, &n);
-            if (hpool__buf_reserve(&rx, (size_t)n) != 0)
-                return HPOOL_ENOMEM;
-            MPI_Mrecv(rx.data, n, MPI_BYTE, &msg, MPI_STATUS_IGNORE);
-            rx.len = (size_t)n;
-            if (hpool__wire_check(rx.data, rx.len) != 0 ||
-                ((hpool__wire_hdr *)rx.data)->type != type)
-                return HPOOL_EPROTO;
-            return 0;
-        }
-        if (hpool__now() > deadline)
-            return HPOOL_ETIMEDOUT;
-        if (++spins > 100)
-            sched_yield();
-    }
-}
-
-/* Ping-pong each worker HPOOL__CLOCK_ROUNDS times and keep the round with the smallest
- * round trip (clock.h). The PING is built once and its send time taken right before
- * MPI_Send, so that building a message is not counted in the outbound leg; the first
- * round, which may find the worker asleep in its idle backoff, simply loses to the
- * others. After the start sync the maps go to clock.tsv.partial, so that the rows of a
- * run that dies can be put on rank 0's clock. */
+/* Clocks are synced per host, all hosts at once (clocksync.h). After the start sync the
+ * maps also go to clock.tsv.partial, so that the rows of a run that dies can be put on
+ * rank 0's clock. */
 static int sync_clocks(hpool_executor *ex, bool at_end)
 {
-    hpool__buf ping = {0};
-    hpool__wire_hdr *ph = hpool__buf_begin(&ping, HPOOL__MSG_PING, ex->id);
-    if (ph == NULL)
-        return HPOOL_ENOMEM;
-    ph->task = -1;
-    int rc = 0;
-    for (int i = 0; i < ex->n_workers && rc == 0; i++) {
-        hpool__worker_state *w = &ex->w[i];
-        if (w->lost)
-            continue;
-        hpool__clock_sample *s = at_end ? &w->clock.end : &w->clock.start;
-        hpool__clock_sample_reset(s);
-        for (int round = 0; round < HPOOL__CLOCK_ROUNDS && rc == 0; round++) {
-            ((hpool__wire_hdr *)ping.data)->chunk_id = (uint64_t)round;
-            double t0 = hpool__now(), t1 = 0;
-            if (MPI_Send(ping.data, (int)ping.len, MPI_BYTE, w->rank, HPOOL__TAG_TO_WORKER,
-                         hpool__g.comm) != MPI_SUCCESS)
-                rc = HPOOL_EMPI;
-            if (rc == 0)
-                rc = recv_from(w->rank, HPOOL__MSG_PONG, t0 + hpool__g.worker_timeout_s, &t1);
-            if (rc == 0)
-                hpool__clock_sample_add(s, t0, ((hpool__wire_hdr *)rx.data)->t[0], t1);
-        }
-        if (rc != 0)
-            break;
-        if (at_end)
-            w->clock.have_end = true;
-        else
-            w->clock.have_start = true;
-    }
-    hpool__buf_free(&ping);
+    size_t n = (size_t)(ex->n_workers > 0 ? ex->n_workers : 1);
+    hpool__sync_peer *peers = malloc(n * sizeof *peers);
+    hpool__rank_clock *clocks = malloc(n * sizeof *clocks);
+    int rc = peers && clocks ? 0 : HPOOL_ENOMEM;
+    for (int i = 0; rc == 0 && i < ex->n_workers; i++)
+        peers[i] = (hpool__sync_peer){.rank = ex->w[i].rank,
+                                      .host = hpool__topo_host_of(ex->w[i].rank),
+                                      .lost = ex->w[i].lost,
+                                      .map = &ex->w[i].clock};
+    if (rc == 0)
+        rc = hpool__clocksync_run(peers, ex->n_workers, ex->id, at_end, ex->t_created, &ex->sync);
     if (rc == 0 && !at_end && ex->rec) {
-        hpool__rank_clock clocks[HPOOL__MAX_WORKERS];
-        int n = 0;
-        for (int i = 0; i < ex->n_workers && n < HPOOL__MAX_WORKERS; i++)
-            if (ex->w[i].rank > 0)
-                clocks[n++] = (hpool__rank_clock){.rank = ex->w[i].rank, .map = ex->w[i].clock};
-        hpool__records_clocks(ex->rec, clocks, n);
+        for (int i = 0; i < ex->n_workers; i++)
+            clocks[i] = (hpool__rank_clock){.rank = ex->w[i].rank, .map = ex->w[i].clock};
+        hpool__records_clocks(ex->rec, clocks, ex->n_workers);
     }
+    free(peers);
+    free(clocks);
     return rc;
 }
 
@@ -184,18 +127,27 @@ static void finish_executor(hpool_executor *ex, bool complete)
     st.bytes_sent = ex->bytes_sent;
     st.bytes_received = ex->bytes_received;
     st.manager_cpu_s = hpool__thread_cpu() - ex->cpu_at_start;
-    st.wall_s = (ex->t_last_result > 0 ? ex->t_last_result : hpool__now()) - ex->t_created;
+    /* Start-up and the final sync are reported on their own, never in wall_s. */
+    double t_run = ex->sync.t_ready > 0 ? ex->sync.t_ready : ex->t_created;
+    st.wall_s = fmax(0, (ex->t_last_result > 0 ? ex->t_last_result : hpool__now()) - t_run);
+    st.startup_s = ex->sync.startup_s;
+    st.final_sync_s = ex->sync.final_sync_s;
+    st.sync_cpu_s = ex->sync.cpu_s;
     st.workers = ex->n_workers;
     st.lost_workers = ex->lost_count;
     for (int i = 0; i < ex->lost_count && i < 8; i++) {
         st.lost_rank[i] = ex->lost_rank[i];
         st.lost_at[i] = ex->lost_at[i];
     }
-    hpool__rank_clock clocks[HPOOL__MAX_WORKERS];
+    hpool__rank_clock *clocks = malloc((size_t)(ex->n_workers > 0 ? ex->n_workers : 1) *
+                                       sizeof *clocks);
     int n_clocks = 0;
-    for (int i = 0; ex->w && i < ex->n_workers && i < HPOOL__MAX_WORKERS; i++) {
+    int n_public = (int)(sizeof st.worker_busy_s / sizeof st.worker_busy_s[0]); /* interim */
+    for (int i = 0; ex->w && i < ex->n_workers && i < n_public; i++) {
         st.worker_busy_s[i] = ex->w[i].busy_s;
         st.worker_items[i] = ex->w[i].items;
+    }
+    for (int i = 0; clocks && ex->w && i < ex->n_workers; i++) {
         if (ex->w[i].rank > 0) /* 0: no rank was left for this worker slot */
             clocks[n_clocks++] = (hpool__rank_clock){.rank = ex->w[i].rank,
                                                      .map = ex->w[i].clock};
@@ -206,11 +158,12 @@ static void finish_executor(hpool_executor *ex, bool complete)
         pthread_mutex_lock(&hpool__g.lock);
         bool broken = ex->broken;
         pthread_mutex_unlock(&hpool__g.lock);
-        if (hpool__records_close(ex->rec, clocks, n_clocks, complete && !broken) != 0)
+        if (hpool__records_close(ex->rec, clocks, n_clocks, complete && !broken && clocks) != 0)
             fprintf(stderr, "hpool: executor %d: writing the records in %s failed\n", ex->id,
                     ex->record_dir);
     }
     ex->rec = NULL;
+    free(clocks);
     free_worker_states(ex);
     pthread_mutex_lock(&hpool__g.lock);
     ex->stats = st;
@@ -548,6 +501,7 @@ static int serve_executor(hpool_executor *ex)
         if (rc != 0)
             break_executor(ex, "clock synchronisation failed: %s", hpool_strerror(rc));
         ex->phase = HPOOL__X_RUNNING;
+        hpool__startup_mark_ready(ex);
         hpool__placement_finish(ex); /* a worker lost during START never acks */
         moved++;
     }

@@ -26,6 +26,8 @@ static hpool__placement *tables; /* every table not yet freed; g.lock */
 
 static void table_free(hpool__placement *t)
 {
+    for (size_t i = 0; i < t->n; i++)
+        free((char *)t->rows[i].cpuset); /* the table's own copies */
     free(t->rows);
     free(t->warnings);
     free(t);
@@ -100,28 +102,38 @@ int hpool__placement_add(hpool_executor *ex, int rank, const void *block, size_t
         return HPOOL_EPROTO;
     memcpy(&ph, block, sizeof ph);
     if (ph.magic != HPOOL__PLACE_MAGIC || ph.rec_size != sizeof(hpool__wire_place) ||
-        ph.count > HPOOL__PLACE_MAX_ROWS || len != sizeof ph + (size_t)ph.count * ph.rec_size)
+        ph.count > HPOOL__PLACE_MAX_ROWS)
+        return HPOOL_EPROTO;
+    size_t rows_len = (size_t)ph.count * ph.rec_size;
+    /* rows, then the cpuset text and its NUL, ending the block exactly */
+    if (len - sizeof ph < rows_len || len - sizeof ph - rows_len != (size_t)ph.cpuset_len + 1)
+        return HPOOL_EPROTO;
+    const unsigned char *p = (const unsigned char *)block + sizeof ph;
+    const char *cpuset = (const char *)p + rows_len;
+    if (memchr(cpuset, '\0', (size_t)ph.cpuset_len + 1) != cpuset + ph.cpuset_len)
         return HPOOL_EPROTO;
     hpool__placement *t = build_table(ex);
     if (t == NULL || table_reserve(t, ph.count) != 0)
         return HPOOL_ENOMEM;
-    const unsigned char *p = (const unsigned char *)block + sizeof ph;
     for (uint32_t i = 0; i < ph.count; i++) {
         hpool__wire_place w;
         memcpy(&w, p + (size_t)i * sizeof w, sizeof w); /* the message may be unaligned */
         if (w.thread != (int32_t)i || w.cpu < -1 || w.core < -1 || w.numa < -1 ||
             w.cpuset_pus < 0 || w.host_pus < 0 || w.binding < HPOOL_BIND_NONE ||
             w.binding > HPOOL_BIND_OPENMP || !text_ok(w.host, sizeof w.host) ||
-            w.host[0] == '\0' || !text_ok(w.cpuset, sizeof w.cpuset))
+            w.host[0] == '\0')
             return HPOOL_EPROTO; /* rows of this worker are not counted (t->n unchanged) */
     }
     for (uint32_t i = 0; i < ph.count; i++) {
         hpool__wire_place w;
         memcpy(&w, p + (size_t)i * sizeof w, sizeof w);
-        hpool_placement *r = &t->rows[t->n++];
+        hpool_placement *r = &t->rows[t->n];
         memset(r, 0, sizeof *r);
+        r->cpuset = strdup(cpuset);
+        if (r->cpuset == NULL)
+            return HPOOL_ENOMEM; /* rows added so far stay, each with its own copy */
+        t->n++;
         memcpy(r->host, w.host, sizeof r->host);
-        memcpy(r->cpuset, w.cpuset, sizeof r->cpuset);
         r->rank = rank;
         r->thread = w.thread;
         r->cpu = w.cpu;
@@ -285,7 +297,12 @@ int hpool__placement_finish(hpool_executor *ex)
     hpool__placement *t = build_table(ex);
     if (t == NULL || table_reserve(t, 1) != 0)
         return HPOOL_ENOMEM;
-    hpool__topo_manager_row(&t->rows[t->n++]);
+    hpool_placement *mgr = &t->rows[t->n];
+    hpool__topo_manager_row(mgr);
+    mgr->cpuset = strdup(mgr->cpuset);
+    if (mgr->cpuset == NULL)
+        return HPOOL_ENOMEM;
+    t->n++;
     qsort(t->rows, t->n, sizeof *t->rows, by_rank_thread);
     char *text = NULL;
     size_t text_len = 0;
@@ -321,6 +338,55 @@ int hpool__placement_finish(hpool_executor *ex)
     hpool__notify_done_locked();
     pthread_mutex_unlock(&hpool__g.lock);
     return 0;
+}
+
+/* ---------------------------------------------------------------- start-up waits */
+/* The table above is published when every worker acknowledged START; the executor is
+ * ready a moment later, when the clocks are synchronised too (clocksync.h). */
+void hpool__startup_mark_ready(hpool_executor *ex)
+{
+    pthread_mutex_lock(&hpool__g.lock);
+    ex->sync.ready = true;
+    hpool__notify_done_locked();
+    pthread_mutex_unlock(&hpool__g.lock);
+}
+
+int hpool_executor_wait_ready(hpool_executor *ex, double timeout_s)
+{
+    if (ex == NULL)
+        return hpool__fail(HPOOL_EINVAL, "hpool_executor_wait_ready: executor is NULL");
+    double deadline = hpool__deadline(timeout_s);
+    int rc = 0;
+    pthread_mutex_lock(&hpool__g.lock);
+    for (;;) {
+        if (ex->destroyed) {
+            rc = hpool__fail(HPOOL_ESTATE, "hpool_executor_wait_ready: executor was destroyed");
+            break;
+        }
+        if (ex->broken) {
+            rc = hpool__fail(HPOOL_EBROKEN, "hpool_executor_wait_ready: %s", ex->broken_msg);
+            break;
+        }
+        if (ex->sync.ready || ex->drained)
+            break;
+        /* The manager thread does the start: waiting for it there would never end. */
+        if (hpool__g.manager_running && pthread_equal(pthread_self(), hpool__g.manager)) {
+            rc = hpool__fail(HPOOL_ESTATE, "hpool_executor_wait_ready: not ready yet, and "
+                                           "called on the manager thread");
+            break;
+        }
+        hpool__g.n_waiting++;
+        bool woke = hpool__cond_wait_until(&hpool__g.done_cond, &hpool__g.lock, deadline);
+        hpool__g.n_waiting--;
+        if (!woke && !ex->sync.ready && hpool__now() >= deadline) {
+            rc = hpool__fail(HPOOL_ETIMEDOUT,
+                             "hpool_executor_wait_ready: workers not started within %g s",
+                             timeout_s);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&hpool__g.lock);
+    return rc;
 }
 
 /* ---------------------------------------------------------------- public API */
@@ -422,9 +488,9 @@ size_t hpool_placement_format(const hpool_placement *rows, size_t n, char *buf, 
         else
             snprintf(th, sizeof th, "%d", r->thread);
         unsigned b = (unsigned)r->binding;
-        put(buf, cap, &len, "%-*.*s %4d %6s %4d %4d %4d %-6s %-8.*s", hw, HPOOL_HOST_MAX,
+        put(buf, cap, &len, "%-*.*s %4d %6s %4d %4d %4d %-6s %-8s", hw, HPOOL_HOST_MAX,
             r->host, r->rank, th, r->cpu, r->core, r->numa, b < 3 ? bind[b] : "?",
-            HPOOL_CPUSET_MAX, r->cpuset);
+            r->cpuset ? r->cpuset : "?");
         if (r->flags == 0)
             put(buf, cap, &len, " -");
         if (r->flags & HPOOL_PLACE_OVERSUBSCRIBED)

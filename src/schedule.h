@@ -12,7 +12,7 @@
 
 #include "hpool.h"
 
-#define HPOOL__MAX_WORKERS 64
+#define HPOOL__MAX_WORKERS 1024 /* interim (issue 13): helper "core" sizes these from the communicator */
 
 typedef struct hpool__schedule {
     hpool_schedule_kind kind;     /* requested kind */

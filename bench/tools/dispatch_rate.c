@@ -8,15 +8,21 @@
  * (then every result, in order); PYTHON_N (default 2*10^5, 0 = skip) empty items through
  * Python's executor.map(chunksize=1) on world-1 worker processes. Best of REPS (3).
  * Prints a table and the ratios. */
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "history.h" /* hpool_bench_remove_tree */
 #include "hpool.h"
+
+extern char **environ;
 
 #ifndef HPOOL_SOURCE_DIR
 #define HPOOL_SOURCE_DIR "."
@@ -79,20 +85,42 @@ static double run_submit(uint64_t n)
     return ok == n ? dt : -1;
 }
 
+/* Run argv (posix_spawnp, no shell) with stdout to /dev/null; its exit status or -1. */
+static int spawn_quiet(char *const argv[])
+{
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+    pid_t pid;
+    int err = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (err != 0)
+        return -1;
+    int st;
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
 /* Python's pool through bench/peers/ppe.py; returns its best wall time or -1. */
 static double run_python(uint64_t n, int workers, int reps)
 {
     char dir[] = "/tmp/hpool-rate-XXXXXX";
     if (mkdtemp(dir) == NULL)
         return -1;
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd,
-             "python3 %s/bench/peers/ppe.py --out %s/runs.tsv --experiment rate "
-             "--workload empty --tasks %llu --api map --chunksize 1 --workers %d "
-             "--repeat %d --warmup 0 --no-serial > /dev/null",
-             HPOOL_SOURCE_DIR, dir, (unsigned long long)n, workers, reps);
+    char script[1024], out[256], tasks[32], workers_s[16], reps_s[16];
+    snprintf(script, sizeof script, "%s/bench/peers/ppe.py", HPOOL_SOURCE_DIR);
+    snprintf(out, sizeof out, "%s/runs.tsv", dir);
+    snprintf(tasks, sizeof tasks, "%llu", (unsigned long long)n);
+    snprintf(workers_s, sizeof workers_s, "%d", workers);
+    snprintf(reps_s, sizeof reps_s, "%d", reps);
+    char *argv[] = {"python3", script, "--out", out, "--experiment", "rate", "--workload",
+                    "empty", "--tasks", tasks, "--api", "map", "--chunksize", "1",
+                    "--workers", workers_s, "--repeat", reps_s, "--warmup", "0",
+                    "--no-serial", NULL};
     double best = -1;
-    if (system(cmd) == 0) {
+    if (spawn_quiet(argv) == 0) {
         char path[256], line[4096];
         snprintf(path, sizeof path, "%s/runs.tsv", dir);
         FILE *f = fopen(path, "r");
