@@ -9,15 +9,12 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "datadir.h"
 #include "experiment.h"
 #include "meta.h"
 #include "render.h"
 #include "report.h"
 #include "workloads.h"
-
-#ifndef HPOOL_SOURCE_DIR
-#define HPOOL_SOURCE_DIR "."
-#endif
 
 typedef struct {
     hpool_bench_options run;
@@ -59,8 +56,8 @@ static int parse_cli(int argc, char **argv, cli *c)
         {NULL, 0, NULL, 0}};
     memset(c, 0, sizeof *c);
     c->run.out_dir = "results";
-    c->run.plots_dir = HPOOL_SOURCE_DIR "/plots";
-    c->run.peers_dir = HPOOL_SOURCE_DIR "/bench/peers";
+    c->run.plots_dir = hpool_bench_data_dir("plots");
+    c->run.peers_dir = hpool_bench_data_dir("peers");
     c->run.plot = true;
     c->run.argc = argc;
     c->run.argv = argv;
@@ -124,7 +121,9 @@ static int load_configs(const cli *c, int argc, char **argv, int world, hpool_be
     char err[1024];
     int rc = cfgs ? 0 : 1;
     for (int i = 0; i < n && rc == 0; i++) {
-        if (hpool_bench_config_load(argv[c->first_config + i], &cfgs[i], err, sizeof err) != 0 ||
+        char shipped[4096];
+        const char *path = hpool_bench_find_config(argv[c->first_config + i], shipped, sizeof shipped);
+        if (hpool_bench_config_load(path, &cfgs[i], err, sizeof err) != 0 ||
             (!c->dry_run && hpool_bench_config_check_world(&cfgs[i], world, err, sizeof err) != 0)) {
             fprintf(stderr, "hpool-bench: %s\n", err);
             rc = 2;
