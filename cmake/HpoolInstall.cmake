@@ -69,5 +69,7 @@ endif()
 # CMake/pkg-config files, which need the -dev packages to be usable.
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
     "${HPOOL_DEB_MPI}, libhwloc-dev, libjansson-dev, libinih-dev, libgomp1, gnuplot-nox, pkg-config")
+# shlibs file and the ldconfig trigger, so the library is found right after dpkg -i.
+set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS ON)
 set(CPACK_STRIP_FILES OFF)
 include(CPack)
