@@ -67,14 +67,42 @@ const char *hpool_bench_data_dir(const char *what)
     return buf;
 }
 
-const char *hpool_bench_find_config(const char *arg, char *buf, size_t len)
+/* The shipped config for a bare name, or NULL. */
+static char *shipped_config(const char *arg)
 {
     if (is_file(arg) || strchr(arg, '/'))
-        return arg;
+        return NULL;
     const char *dir = hpool_bench_data_dir("configs");
-    if (snprintf(buf, len, "%s/%s", dir, arg) < (int)len && is_file(buf))
-        return buf;
-    if (snprintf(buf, len, "%s/%s.ini", dir, arg) < (int)len && is_file(buf))
-        return buf;
-    return arg;
+    static const char *const suffixes[] = {"", ".ini"};
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        size_t len = strlen(dir) + strlen(arg) + strlen(suffixes[i]) + 2;
+        char *path = malloc(len);
+        if (!path)
+            return NULL;
+        snprintf(path, len, "%s/%s%s", dir, arg, suffixes[i]);
+        if (is_file(path))
+            return path;
+        free(path);
+    }
+    return NULL;
+}
+
+void hpool_bench_find_configs(int n, char **args)
+{
+    /* Kept reachable from here for the life of the process (args point into it). */
+    static char **found;
+    static int n_found;
+    for (int i = 0; i < n; i++) {
+        char *path = shipped_config(args[i]);
+        if (!path)
+            continue;
+        char **grown = realloc(found, (size_t)(n_found + 1) * sizeof *grown);
+        if (!grown) {
+            free(path);
+            continue;
+        }
+        found = grown;
+        found[n_found++] = path;
+        args[i] = path;
+    }
 }

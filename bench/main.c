@@ -121,9 +121,7 @@ static int load_configs(const cli *c, int argc, char **argv, int world, hpool_be
     char err[1024];
     int rc = cfgs ? 0 : 1;
     for (int i = 0; i < n && rc == 0; i++) {
-        char shipped[4096];
-        const char *path = hpool_bench_find_config(argv[c->first_config + i], shipped, sizeof shipped);
-        if (hpool_bench_config_load(path, &cfgs[i], err, sizeof err) != 0 ||
+        if (hpool_bench_config_load(argv[c->first_config + i], &cfgs[i], err, sizeof err) != 0 ||
             (!c->dry_run && hpool_bench_config_check_world(&cfgs[i], world, err, sizeof err) != 0)) {
             fprintf(stderr, "hpool-bench: %s\n", err);
             rc = 2;
@@ -140,6 +138,7 @@ static int run_manager(cli *c, int argc, char **argv)
     int n = 0;
     c->run.world_size = hpool_world_size();
     c->run.progress = !c->run.quiet && isatty(STDERR_FILENO);
+    hpool_bench_find_configs(argc - c->first_config, argv + c->first_config);
     int rc = load_configs(c, argc, argv, c->run.world_size, &cfgs, &n);
     for (int i = 0; i < n && rc == 0; i++) {
         if (c->dry_run)
