@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The suite under MPICH: a -Werror build against MPICH (cmake -DHPOOL_MPI=mpich), checked
 # to link MPICH's library and no Open MPI one, then the unit tests and the multi-rank
-# tests at 2 and 5 ranks (5: oversubscribed, MPICH polls) under mpiexec.mpich. Extra arguments go to ctest.
+# tests at 2 and 5 ranks (5: oversubscribed, MPICH polls) under mpiexec.mpich, and the
+# install test. Extra arguments go to the first ctest.
 source "$(dirname "$0")/common.sh"
 hpool_mpi_env
 hpool_launcher mpich
@@ -27,4 +28,7 @@ done
 if [ ${#HPOOL_LAUNCH_TCP[@]} -eq 0 ]; then
     echo "mpich: TCP-only runs skipped: $HPOOL_LAUNCH_TCP_SKIP" >&2
 fi
-(cd "$build" && ctest --output-on-failure -j 2 -L "unit|mpi" "$@") && [ $mixed -eq 0 ]
+# Then the install test (the README example against an MPICH-built install, via CMake's
+# package and pkg-config, run under mpiexec.mpich).
+(cd "$build" && ctest --output-on-failure -j 2 -L "unit|mpi" "$@" &&
+    ctest --output-on-failure -R '^e2e\.install$') && [ $mixed -eq 0 ]
