@@ -12,9 +12,11 @@ set -euo pipefail
 
 die() { echo "slurm-local: $*" >&2; exit 1; }
 
-free_port() { # first port from $1 up that nothing listens on
+free_port() { # first port from $1 up that no TCP socket uses (/proc/net/tcp{,6}: hex ports)
     local p=$1
-    while ss -Hltn "sport = :$p" 2>/dev/null | grep -q .; do p=$((p + 1)); done
+    while grep -qi ":$(printf '%04X' "$p") " /proc/net/tcp /proc/net/tcp6 2>/dev/null; do
+        p=$((p + 1))
+    done
     echo "$p"
 }
 

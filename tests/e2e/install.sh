@@ -110,6 +110,13 @@ INI
     >"$TMP/bench.log" 2>&1)
 check "installed hpool-bench runs (exit $?)" grep -q '^# complete' "$TMP/res/tiny/runs.tsv"
 check "installed hpool-bench renders plots" test -s "$TMP/res/tiny/timeline.png"
+if [ -z "${HPOOL_INSTALLED_PREFIX:-}" ]; then
+    # The plots come from the prefix, not from the source tree the program was built in:
+    # a line appended to the installed timeline.gp leaves a mark when it runs.
+    printf '\nsystem("touch %s/installed-plots-used")\n' "$TMP" >>"$prefix/share/hpool/plots/timeline.gp"
+    "$prefix/bin/hpool-bench" --quiet --plot-only "$TMP/res/tiny" >/dev/null 2>&1
+    check "installed hpool-bench uses <prefix>/share/hpool/plots" test -e "$TMP/installed-plots-used"
+fi
 
 echo "install: $passes passed, $fails failed (prefix $prefix)"
 [ "$fails" -eq 0 ]
