@@ -108,13 +108,13 @@ records = chunks
 INI
 (cd "$TMP" && timeout 120 $MPI -n 3 "$prefix/bin/hpool-bench" --quiet --out "$TMP/res" tiny.ini \
     >"$TMP/bench.log" 2>&1)
-check "installed hpool-bench runs (exit $?)" grep -q '^# complete' "$TMP/res/tiny/runs.tsv"
-check "installed hpool-bench renders plots" test -s "$TMP/res/tiny/timeline.png"
+check "installed hpool-bench runs (exit $?)" grep -q '^# complete' "$TMP/res/tiny/latest/runs.tsv"
+check "installed hpool-bench renders plots" test -s "$TMP/res/tiny/latest/timeline.png"
 if [ -z "${HPOOL_INSTALLED_PREFIX:-}" ]; then
     # The plots come from the prefix, not from the source tree the program was built in:
     # a line appended to the installed timeline.gp leaves a mark when it runs.
     printf '\nsystem("touch %s/installed-plots-used")\n' "$TMP" >>"$prefix/share/hpool/plots/timeline.gp"
-    "$prefix/bin/hpool-bench" --quiet --plot-only "$TMP/res/tiny" >/dev/null 2>&1
+    "$prefix/bin/hpool-bench" --quiet --plot-only "$TMP/res/tiny/latest" >/dev/null 2>&1
     check "installed hpool-bench uses <prefix>/share/hpool/plots" test -e "$TMP/installed-plots-used"
 fi
 

@@ -64,8 +64,8 @@ timeout 120 sbatch --wait --quiet --nodes=1 --ntasks-per-node=2 --cpus-per-task=
 rc=$?
 check "(a) sbatch job exits 0 ($(tail -2 "$tmp/sbatch.out" 2>/dev/null | tr '\n' ' '))" [ $rc -eq 0 ]
 check "(a) runs.tsv complete, 2 runs" \
-    [ "$(grep -c '^# complete' "$tmp/res/sbatch/runs.tsv" 2>/dev/null)" -eq 1 -a "$(rows "$tmp/res/sbatch/runs.tsv")" -eq 2 ]
-check "(a) timeline rendered" test -s "$tmp/res/sbatch/timeline.png"
+    [ "$(grep -c '^# complete' "$tmp/res/sbatch/latest/runs.tsv" 2>/dev/null)" -eq 1 -a "$(rows "$tmp/res/sbatch/latest/runs.tsv")" -eq 2 ]
+check "(a) timeline rendered" test -s "$tmp/res/sbatch/latest/timeline.png"
 check "(a) manager and worker on cores of their own, no placement warning" \
     /usr/bin/python3 -c '
 import json, sys
@@ -73,7 +73,7 @@ p = json.load(open(sys.argv[1]))["placement"][0]
 r = {row["rank"]: row for row in p["rows"]}
 assert len(p["rows"]) == 2 and not p["warnings"], p
 assert "," not in r[1]["cpuset"] and "-" not in r[1]["cpuset"], r[1]
-assert r[0]["cpuset"] != r[1]["cpuset"], p["rows"]' "$tmp/res/sbatch/meta.json"
+assert r[0]["cpuset"] != r[1]["cpuset"], p["rows"]' "$tmp/res/sbatch/latest/meta.json"
 
 # srun_checks LABEL PMI BUILD: direct launch of hpool-bench and test_placement.
 cat >"$tmp/two.ini" <<'INI'
@@ -98,7 +98,7 @@ srun_checks() {
         --quiet --no-plot --report-placement --out "$out" "$tmp/two.ini" >"$tmp/$label.place" 2>&1
     rc=$?
     check "($label) srun --mpi=$pmi -n 3 hpool-bench exits 0 ($(tail -1 "$tmp/$label.place"))" [ $rc -eq 0 ]
-    check "($label) runs.tsv complete" grep -q '^# complete' "$out/srun/runs.tsv"
+    check "($label) runs.tsv complete" grep -q '^# complete' "$out/srun/latest/runs.tsv"
     worker_rows "$tmp/$label.place" >"$tmp/$label.workers"
     check "($label) placement: 2 workers x 1 thread" [ "$(wc -l <"$tmp/$label.workers")" -eq 2 ]
     check "($label) workers bound by hpool" [ "$(awk '$7 == "hpool"' "$tmp/$label.workers" | wc -l)" -eq 2 ]
