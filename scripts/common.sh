@@ -38,7 +38,8 @@ hpool_mpi_env() {
 #   openmpi   Open MPI's mpirun (the default; HPOOL_MPI=openmpi)
 #   mpich     MPICH's hydra mpiexec.mpich (HPOOL_MPI=mpich)
 #   srun      Slurm's srun, direct launch (--mpi=pmix for Open MPI, pmi2 for MPICH; the
-#             MPI is HPOOL_MPI's); needs a running Slurm (scripts/slurm-local.sh)
+#             MPI is HPOOL_MPI's); needs a running Slurm (scripts/slurm-local.sh). The
+#             CMake build is the MPI's own (hpool_launcher openmpi|mpich for hpool_build).
 # It sets:
 #   HPOOL_MPI_IMPL        openmpi | mpich: what to build against (cmake -DHPOOL_MPI=...)
 #   HPOOL_MPIEXEC         the launcher program
@@ -74,14 +75,15 @@ hpool_launcher() {
         srun)
             HPOOL_MPI_IMPL=${HPOOL_MPI:-openmpi}
             HPOOL_MPIEXEC=$(command -v srun)
-            local pmi=pmix
-            [ "$HPOOL_MPI_IMPL" = openmpi ] || pmi=pmi2
-            # --overcommit: more tasks than CPUs on the node, as --oversubscribe does.
-            HPOOL_LAUNCH_FLAGS=(--mpi=$pmi --overcommit)
+            # The PMI the MPI speaks: Open MPI PMIx, MPICH PMI-2. More tasks than CPUs:
+            # add --overcommit inside an allocation (salloc -n CPUS srun -n MORE
+            # --overcommit); given to a new allocation it asks for a single CPU.
             if [ "$HPOOL_MPI_IMPL" = openmpi ]; then
+                HPOOL_LAUNCH_FLAGS=(--mpi=pmix)
                 HPOOL_LAUNCH_TCP=(--export=ALL,OMPI_MCA_btl=tcp,self)
                 HPOOL_LAUNCH_YIELD=(--export=ALL,OMPI_MCA_mpi_yield_when_idle=1)
             else
+                HPOOL_LAUNCH_FLAGS=(--mpi=pmi2)
                 HPOOL_LAUNCH_TCP_SKIP="MPICH over TCP only hangs in MPI_Finalize (see mpich)"
             fi
             ;;

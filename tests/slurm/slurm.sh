@@ -23,6 +23,8 @@ skip() { echo "slurm: skipped: $*" >&2; exit 0; }
 for p in munged slurmctld slurmd srun sbatch salloc; do
     command -v "$p" >/dev/null || skip "$p not installed"
 done
+cpus=$(slurmd -C | sed -n 's/.*CPUs=\([0-9]*\).*/\1/p' | head -1)
+[ "${cpus:-0}" -ge 2 ] || skip "the checks place a manager and a worker on 2 CPUs; this node has ${cpus:-?}"
 [ -x "$build/hpool-bench" ] || { echo "slurm: $build/hpool-bench not built" >&2; exit 1; }
 
 fails=0 passes=0
@@ -75,7 +77,8 @@ assert len(p["rows"]) == 2 and not p["warnings"], p
 assert "," not in r[1]["cpuset"] and "-" not in r[1]["cpuset"], r[1]
 assert r[0]["cpuset"] != r[1]["cpuset"], p["rows"]' "$tmp/res/sbatch/latest/meta.json"
 
-# srun_checks LABEL PMI BUILD: direct launch of hpool-bench and test_placement.
+# srun_checks MPI BUILD: direct launch of hpool-bench and test_placement with srun and the
+# PMI of MPI (openmpi or mpich), as scripts/common.sh knows it.
 cat >"$tmp/two.ini" <<'INI'
 [experiment]
 name = srun
@@ -88,13 +91,17 @@ threads = 1
 records = chunks
 INI
 srun_checks() {
-    local label=$1 pmi=$2 b=$3 out="$tmp/res-$1" rc
+    local b=$2 rc
+    HPOOL_MPI=$1 hpool_launcher srun
+    local srun=("$HPOOL_MPIEXEC" "${HPOOL_LAUNCH_FLAGS[@]}")
+    local pmi=${HPOOL_LAUNCH_FLAGS[0]#--mpi=}
+    local label=$pmi out="$tmp/res-$pmi"
     if ! srun --mpi=list 2>&1 | grep -qw "$pmi"; then
         echo "slurm: ($label) skipped: srun has no --mpi=$pmi plugin (slurm-wlm-basic-plugins)" >&2
         return
     fi
     # 3 tasks on the 2 CPUs of the allocation: Slurm leaves them unbound, hpool binds.
-    timeout 120 salloc --quiet -N1 -n2 srun --mpi="$pmi" -n 3 --overcommit "$b/hpool-bench" \
+    timeout 120 salloc --quiet -N1 -n2 "${srun[@]}" -n 3 --overcommit "$b/hpool-bench" \
         --quiet --no-plot --report-placement --out "$out" "$tmp/two.ini" >"$tmp/$label.place" 2>&1
     rc=$?
     check "($label) srun --mpi=$pmi -n 3 hpool-bench exits 0 ($(tail -1 "$tmp/$label.place"))" [ $rc -eq 0 ]
@@ -106,12 +113,12 @@ srun_checks() {
     check "($label) no oversubscription or shared core reported" \
         not_grep -E 'oversubscribed|shared-core' "$tmp/$label.workers"
     # test_placement asserts that tasks run on the PUs the table claims.
-    timeout 120 salloc --quiet -N1 -n2 srun --mpi="$pmi" -n 3 --overcommit "$b/tests/test_placement" \
+    timeout 120 salloc --quiet -N1 -n2 "${srun[@]}" -n 3 --overcommit "$b/tests/test_placement" \
         >"$tmp/$label.tp" 2>&1
     rc=$?
     check "($label) test_placement under srun -n 3 ($(grep -E 'CHECK|passed' "$tmp/$label.tp" | head -1))" [ $rc -eq 0 ]
     # 2 tasks bound to a core each by Slurm: hpool binds inside that core.
-    timeout 120 srun --mpi="$pmi" -n 2 --cpu-bind=cores "$b/hpool-bench" --quiet --no-plot \
+    timeout 120 "${srun[@]}" -n 2 --cpu-bind=cores "$b/hpool-bench" --quiet --no-plot \
         --report-placement --out "$out-bound" "$tmp/hybrid.ini" >"$tmp/$label.bound" 2>&1
     check "($label) srun --cpu-bind=cores -n 2 exits 0" [ $? -eq 0 ]
     check "($label) the worker stays in its one-core cpuset" \
@@ -120,10 +127,10 @@ srun_checks() {
 not_grep() { ! grep -q "$@"; }
 
 # (b) Open MPI, PMIx.
-srun_checks pmix pmix "$build"
+srun_checks openmpi "$build"
 # (c) MPICH, PMI-2.
 if [ -x "$build_mpich/hpool-bench" ] && [ -x "$build_mpich/tests/test_placement" ]; then
-    srun_checks pmi2 pmi2 "$build_mpich"
+    srun_checks mpich "$build_mpich"
 else
     echo "slurm: (c) skipped: no MPICH build in $build_mpich (scripts/mpich-tests.sh builds it)" >&2
 fi
