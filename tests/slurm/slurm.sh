@@ -38,8 +38,6 @@ trap 'bash "$HPOOL_SRC/scripts/slurm-local.sh" stop "$cluster"; [ -n "${HPOOL_SL
 started=$(bash scripts/slurm-local.sh start "$cluster") || { echo "slurm: cluster did not start" >&2; exit 1; }
 eval "$started"
 echo "slurm: one-node cluster up ($SLURM_CONF)" >&2
-# Ranks waiting in MPI yield their core: 3 ranks share 2 CPUs below.
-export OMPI_MCA_mpi_yield_when_idle=1
 
 rows() { grep -v '^#' "$1" | tail -n +2 | wc -l; }
 # worker_rows FILE: the worker rows of a printed placement table (host rank thread cpu ...)
@@ -93,8 +91,9 @@ INI
 srun_checks() {
     local b=$2 rc
     HPOOL_MPI=$1 hpool_launcher srun
-    local srun=("$HPOOL_MPIEXEC" "${HPOOL_LAUNCH_FLAGS[@]}")
     local pmi=${HPOOL_LAUNCH_FLAGS[0]#--mpi=}
+    # Ranks waiting in MPI yield their core: 3 ranks share 2 CPUs below.
+    local srun=("$HPOOL_MPIEXEC" "${HPOOL_LAUNCH_FLAGS[@]}" "${HPOOL_LAUNCH_YIELD[@]}")
     local label=$pmi out="$tmp/res-$pmi"
     if ! srun --mpi=list 2>&1 | grep -qw "$pmi"; then
         echo "slurm: ($label) skipped: srun has no --mpi=$pmi plugin (slurm-wlm-basic-plugins)" >&2
