@@ -11,6 +11,7 @@
 
 #include "compare.h"
 #include "config.h"
+#include "datadir.h"
 #include "experiment.h"
 #include "history.h"
 #include "history_cmd.h"
@@ -20,10 +21,6 @@
 #include "report.h"
 #include "verdict.h"
 #include "workloads.h"
-
-#ifndef HPOOL_SOURCE_DIR
-#define HPOOL_SOURCE_DIR "."
-#endif
 
 typedef struct {
     hpool_bench_options run;
@@ -75,8 +72,8 @@ static int parse_cli(int argc, char **argv, cli *c)
         {NULL, 0, NULL, 0}};
     memset(c, 0, sizeof *c);
     c->run.out_dir = "results";
-    c->run.plots_dir = HPOOL_SOURCE_DIR "/plots";
-    c->run.peers_dir = HPOOL_SOURCE_DIR "/bench/peers";
+    c->run.plots_dir = hpool_bench_data_dir("plots");
+    c->run.peers_dir = hpool_bench_data_dir("peers");
     c->run.plot = true;
     c->run.argc = argc;
     c->run.argv = argv;
@@ -162,6 +159,7 @@ static int run_manager(cli *c, int argc, char **argv)
     int n = 0;
     c->run.world_size = hpool_world_size();
     c->run.progress = !c->run.quiet && isatty(STDERR_FILENO);
+    hpool_bench_find_configs(argc - c->first_config, argv + c->first_config);
     int rc = load_configs(c, argc, argv, c->run.world_size, &cfgs, &n);
     for (int i = 0; i < n && rc == 0; i++) {
         if (c->dry_run)

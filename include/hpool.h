@@ -22,7 +22,16 @@
 extern "C" {
 #endif
 
-#define HPOOL_VERSION "0.1.0"
+/* The version of this header. hpool_version() gives the library's, which must match when
+ * a program runs against the library it was compiled for (CMake reads these lines). */
+#define HPOOL_VERSION_MAJOR 0
+#define HPOOL_VERSION_MINOR 1
+#define HPOOL_VERSION_PATCH 0
+#define HPOOL__VERSION_STR2(x) #x
+#define HPOOL__VERSION_STR(x) HPOOL__VERSION_STR2(x)
+#define HPOOL_VERSION                                                                       \
+    HPOOL__VERSION_STR(HPOOL_VERSION_MAJOR)                                                 \
+    "." HPOOL__VERSION_STR(HPOOL_VERSION_MINOR) "." HPOOL__VERSION_STR(HPOOL_VERSION_PATCH)
 #define HPOOL_FOREVER (-1.0)
 
 /* X-macro: the one place where an error code is added. Generates the enum, and the
@@ -62,6 +71,10 @@ const char *hpool_errname(int code);
 /* Message of the last failed call in this thread ("" if none). Valid until the next
  * failing call in the same thread. */
 const char *hpool_last_error(void);
+
+/* The library's version, "MAJOR.MINOR.PATCH", as built: compare with HPOOL_VERSION to
+ * check that a program runs against the library it was compiled for. */
+const char *hpool_version(void);
 
 /* ------------------------------------------------------------------------------------
  * Tasks: registered by name on every rank, run on worker ranks.

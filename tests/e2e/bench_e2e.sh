@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
-# hpool-bench end to end under mpirun: seed-chunksize and a tiny sweep; every output file
+# hpool-bench end to end under the MPI launcher: seed-chunksize and a tiny sweep; every output file
 # is checked (columns, row counts, valid JSON, non-empty PNGs); --plot-only re-renders from
 # saved data; a bad config exits 2 and leaves an earlier good result untouched; workers
 # beyond the launched ranks exit 2 before anything runs.
 # Env (set by CTest): HPOOL_BUILD, HPOOL_SRC, MPIEXEC, MPIEXEC_PREFLAGS.
 set -u
+# Run by hand (not by CTest): the launcher scripts/common.sh selects.
+if [ -z "${MPIEXEC:-}" ]; then
+    source "$(dirname "$0")/../../scripts/common.sh"
+    set +e +o pipefail
+    MPIEXEC=$HPOOL_MPIEXEC MPIEXEC_PREFLAGS="${HPOOL_LAUNCH_FLAGS[*]}"
+fi
 BENCH="$HPOOL_BUILD/hpool-bench"
 MPI="${MPIEXEC:-mpirun} ${MPIEXEC_PREFLAGS:-}"
 OUT=$(mktemp -d)

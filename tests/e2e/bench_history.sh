@@ -9,6 +9,12 @@
 # Env (set by CTest): HPOOL_BUILD, HPOOL_SRC, MPIEXEC, MPIEXEC_PREFLAGS.
 set -u
 BENCH="$HPOOL_BUILD/hpool-bench"
+# Run by hand (not by CTest): the launcher scripts/common.sh selects.
+if [ -z "${MPIEXEC:-}" ]; then
+    source "$(dirname "$0")/../../scripts/common.sh"
+    set +e +o pipefail
+    MPIEXEC=$HPOOL_MPIEXEC MPIEXEC_PREFLAGS="${HPOOL_LAUNCH_FLAGS[*]}"
+fi
 MPI="${MPIEXEC:-mpirun} ${MPIEXEC_PREFLAGS:-}"
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
