@@ -257,15 +257,15 @@ static int handle_start(worker *wk, const hpool__wire_hdr *h)
 }
 
 /* ---------------------------------------------------------------- call items */
-/* Run one item and append its result (or failure message) to out. */
+/* Run one item and append its result (or failure message) to out. No clock is read per
+ * item: the call item's start and end times are all that records and the manager's
+ * window policy use. */
 static int run_item(worker *wk, hpool_task_fn fn, const void *arg, size_t len, uint64_t item,
-                    hpool__buf *out, double *busy, int32_t *first_status)
+                    hpool__buf *out, int32_t *first_status)
 {
     hpool_task_ctx *c = &wk->ctx;
     begin_item(c, item);
-    double t0 = hpool__now();
     int rc = fn(c, arg, len);
-    *busy += hpool__now() - t0;
     if (rc != 0) {
         if (*first_status == 0)
             *first_status = rc;
@@ -276,13 +276,12 @@ static int run_item(worker *wk, hpool_task_fn fn, const void *arg, size_t len, u
 }
 
 /* Runs the items of the CALL in wk->rx into the RESULT message `out`. */
-static int run_items(worker *wk, hpool_task_fn fn, hpool__buf *out, double *busy,
-                     int32_t *first_status)
+static int run_items(worker *wk, hpool_task_fn fn, hpool__buf *out, int32_t *first_status)
 {
-    const hpool__wire_hdr *h = (const hpool__wire_hdr *)wk->rx.data;
+    const hpool__wire_call *h = (const hpool__wire_call *)wk->rx.data;
     hpool__item_reader rd;
     hpool__item_reader_init(&rd, wk->rx.data, wk->rx.len);
-    const unsigned char *records = wk->rx.data + HPOOL__WIRE_HDR_SIZE;
+    const unsigned char *records = wk->rx.data + HPOOL__WIRE_CALL_SIZE;
     int rc = 0;
     for (uint32_t i = 0; i < h->count && rc == 0; i++) {
         const void *arg;
@@ -298,7 +297,7 @@ static int run_items(worker *wk, hpool_task_fn fn, hpool__buf *out, double *busy
         }
         wk->cur_item = item;
         if (rc == 0)
-            rc = run_item(wk, fn, arg, len, item, out, busy, first_status);
+            rc = run_item(wk, fn, arg, len, item, out, first_status);
     }
     return rc;
 }
@@ -318,7 +317,7 @@ static const char *signal_name(int sig)
 /* After a crash: tell rank 0 what crashed where, and stay out of the pool. */
 static int report_crash(worker *wk, int sig)
 {
-    const hpool__wire_hdr *h = (const hpool__wire_hdr *)wk->rx.data;
+    const hpool__wire_call *h = (const hpool__wire_call *)wk->rx.data;
     char msg[HPOOL__MSG_MAX];
     snprintf(msg, sizeof msg, "task '%s' crashed with %s (signal %d) at item %llu on rank %d",
              hpool__task_name(h->task), signal_name(sig), sig,
@@ -338,47 +337,44 @@ static int report_crash(worker *wk, int sig)
     return post_send(wk, b);
 }
 
-static int handle_call(worker *wk, double t_recv)
+static int handle_call(worker *wk)
 {
-    const hpool__wire_hdr *h = (const hpool__wire_hdr *)wk->rx.data;
+    const hpool__wire_call *h = (const hpool__wire_call *)wk->rx.data;
     hpool_task_fn fn = hpool__task_fn(h->task);
-    size_t payload = wk->rx.len - HPOOL__WIRE_HDR_SIZE;
+    size_t payload = wk->rx.len - HPOOL__WIRE_CALL_SIZE;
     if (fn == NULL || (h->item_size && (uint64_t)h->item_size * h->count > payload))
         return HPOOL_EPROTO;
     if (wk->lost)
         return 0; /* rank 0 re-queued this call item when the crash report came */
     hpool__buf *out = next_tx(wk);
-    hpool__wire_hdr *oh = hpool__buf_begin(out, HPOOL__MSG_RESULT, wk->exec_id);
+    hpool__wire_result *oh = hpool__buf_begin_result(out, wk->exec_id);
     if (oh == NULL)
         return HPOOL_ENOMEM;
     oh->slot = h->slot;
     oh->chunk_id = h->chunk_id;
-    oh->first_item = h->first_item;
     oh->count = h->count;
     wk->ctx.spans.len = 0;
     wk->ctx.n_spans = 0;
+    /* One reading for the call's receipt and start: the worker takes it up at once. */
     double t_start = hpool__worker_clock();
     /* Only wk (memory) is used after a jump back here; nothing local changes in between. */
     int sig = sigsetjmp(crash_env, 0);
     if (sig != 0)
         return report_crash(wk, sig);
     crash_armed = 1;
-    double busy = 0;
     int32_t first_status = 0;
-    int rc = run_items(wk, fn, out, &busy, &first_status);
+    int rc = run_items(wk, fn, out, &first_status);
     crash_armed = 0;
     double t_end = hpool__worker_clock();
     if (rc == 0 && wk->ctx.n_spans)
         rc = hpool__buf_put_raw(out, wk->ctx.spans.data, wk->ctx.spans.len);
     if (rc != 0)
         return rc;
-    oh = (hpool__wire_hdr *)out->data; /* the buffer may have moved */
+    oh = (hpool__wire_result *)out->data; /* the buffer may have moved */
     oh->n_spans = wk->ctx.n_spans;
     oh->status = first_status;
-    oh->t[0] = t_recv;
-    oh->t[1] = t_start;
-    oh->t[2] = t_end;
-    oh->t[3] = busy;
+    oh->t_start = t_start;
+    oh->t_end = t_end;
     return post_send(wk, out);
 }
 
@@ -407,7 +403,6 @@ int hpool__worker_serve(void)
         rc = receive(&wk);
         if (rc != 0)
             break;
-        double t_recv = hpool__worker_clock();
         const hpool__wire_hdr *h = (const hpool__wire_hdr *)wk.rx.data;
         switch (h->type) {
         case HPOOL__MSG_START:
@@ -417,10 +412,10 @@ int hpool__worker_serve(void)
             rc = send_simple(&wk, HPOOL__MSG_PONG, 0, NULL, 0, hpool__worker_clock());
             break;
         case HPOOL__MSG_CALL:
-            rc = handle_call(&wk, t_recv);
+            rc = handle_call(&wk);
             break;
         case HPOOL__MSG_STOP:
-            rc = send_simple(&wk, HPOOL__MSG_STOP_ACK, 0, NULL, 0, t_recv);
+            rc = send_simple(&wk, HPOOL__MSG_STOP_ACK, 0, NULL, 0, 0);
             wk.exec_id = 0;
             break;
         case HPOOL__MSG_FINALIZE:
