@@ -18,7 +18,22 @@
 #include "executor.h"
 #include "task_ctx.h"
 
-#define SEND_RING 4
+/* Sends not yet complete, oldest first, in a ring that grows when every slot is still in
+ * flight. An MPI send of a result completes only once rank 0 has taken it up (shared
+ * memory returns the fragment then), so waiting for a slot would hold this worker to the
+ * manager's pace item by item; instead the ring grows to what the manager's window
+ * needs (a few slots, at most about its call window) and its buffers are reused. */
+typedef struct {
+    hpool__buf buf;
+    MPI_Request req;
+} tx_slot;
+
+typedef struct {
+    tx_slot *slot;
+    int cap;
+    int head;  /* oldest send in flight */
+    int count; /* sends in flight */
+} tx_ring;
 
 typedef struct {
     int exec_id;      /* 0 = no executor running */
@@ -26,9 +41,7 @@ typedef struct {
     int record_level;
     void *state;      /* hpool_task_set_worker_state */
     hpool__buf rx;
-    hpool__buf tx[SEND_RING];
-    MPI_Request tx_req[SEND_RING];
-    int tx_next;
+    tx_ring tx;
     hpool_task_ctx ctx;
     bool lost;          /* a task crashed here: this rank takes no more work */
     uint64_t cur_item;  /* item running, for the crash report */
@@ -132,32 +145,60 @@ void hpool_task_set_worker_state(hpool_task_ctx *ctx, void *state)
 }
 
 /* ---------------------------------------------------------------- messaging */
-/* Send the message in b (ownership stays with the ring) without waiting for delivery. */
+/* Send the message built in the ring's next free slot (from next_tx) without waiting
+ * for delivery. */
 static int post_send(worker *wk, hpool__buf *b)
 {
-    int k = wk->tx_next;
-    /* b is ring slot k: it was built after waiting for that slot's previous send. */
+    tx_ring *r = &wk->tx;
+    tx_slot *t = &r->slot[(r->head + r->count) % r->cap];
     if (MPI_Isend(b->data, (int)b->len, MPI_BYTE, 0, HPOOL__TAG_TO_MANAGER, hpool__g.comm,
-                  &wk->tx_req[k]) != MPI_SUCCESS)
+                  &t->req) != MPI_SUCCESS)
         return HPOOL_EMPI;
-    wk->tx_next = (k + 1) % SEND_RING;
+    r->count++;
     return 0;
 }
 
-/* The next free send buffer (waits for its previous send, which is long done when the
- * manager keeps up). */
+/* Double the ring, keeping the sends in flight in order and every buffer. */
+static int grow_ring(tx_ring *r)
+{
+    int cap = r->cap ? 2 * r->cap : 4;
+    tx_slot *v = calloc((size_t)cap, sizeof *v);
+    if (v == NULL)
+        return HPOOL_ENOMEM;
+    for (int i = 0; i < r->cap; i++)
+        v[i] = r->slot[(r->head + i) % r->cap];
+    for (int i = r->cap; i < cap; i++)
+        v[i].req = MPI_REQUEST_NULL;
+    free(r->slot);
+    r->slot = v;
+    r->head = 0;
+    r->cap = cap;
+    return 0;
+}
+
+/* The buffer for the next message: sends that completed leave the ring first; if every
+ * slot is still in flight the ring grows. NULL when out of memory. */
 static hpool__buf *next_tx(worker *wk)
 {
-    int k = wk->tx_next;
-    MPI_Wait(&wk->tx_req[k], MPI_STATUS_IGNORE);
-    return &wk->tx[k];
+    tx_ring *r = &wk->tx;
+    while (r->count > 0) {
+        int done = 0;
+        MPI_Test(&r->slot[r->head].req, &done, MPI_STATUS_IGNORE);
+        if (!done)
+            break;
+        r->head = (r->head + 1) % r->cap;
+        r->count--;
+    }
+    if (r->count == r->cap && grow_ring(r) != 0)
+        return NULL;
+    return &r->slot[(r->head + r->count) % r->cap].buf;
 }
 
 static int send_simple(worker *wk, int type, int32_t status, const void *payload, size_t len,
                        double t0)
 {
     hpool__buf *b = next_tx(wk);
-    hpool__wire_hdr *h = hpool__buf_begin(b, type, wk->exec_id);
+    hpool__wire_hdr *h = b ? hpool__buf_begin(b, type, wk->exec_id) : NULL;
     if (h == NULL)
         return HPOOL_ENOMEM;
     h->status = status;
@@ -325,7 +366,7 @@ static int report_crash(worker *wk, int sig)
     fprintf(stderr, "hpool: %s; this rank leaves the pool\n", msg);
     wk->lost = true;
     hpool__buf *b = next_tx(wk);
-    hpool__wire_hdr *oh = hpool__buf_begin(b, HPOOL__MSG_CRASH, wk->exec_id);
+    hpool__wire_hdr *oh = b ? hpool__buf_begin(b, HPOOL__MSG_CRASH, wk->exec_id) : NULL;
     if (oh == NULL)
         return HPOOL_ENOMEM;
     oh->slot = h->slot;
@@ -347,7 +388,7 @@ static int handle_call(worker *wk)
     if (wk->lost)
         return 0; /* rank 0 re-queued this call item when the crash report came */
     hpool__buf *out = next_tx(wk);
-    hpool__wire_result *oh = hpool__buf_begin_result(out, wk->exec_id);
+    hpool__wire_result *oh = out ? hpool__buf_begin_result(out, wk->exec_id) : NULL;
     if (oh == NULL)
         return HPOOL_ENOMEM;
     oh->slot = h->slot;
@@ -380,10 +421,11 @@ static int handle_call(worker *wk)
 
 static void worker_free(worker *wk)
 {
-    for (int k = 0; k < SEND_RING; k++) {
-        MPI_Wait(&wk->tx_req[k], MPI_STATUS_IGNORE);
-        hpool__buf_free(&wk->tx[k]);
+    for (int k = 0; k < wk->tx.cap; k++) {
+        MPI_Wait(&wk->tx.slot[k].req, MPI_STATUS_IGNORE);
+        hpool__buf_free(&wk->tx.slot[k].buf);
     }
+    free(wk->tx.slot);
     hpool__buf_free(&wk->rx);
     hpool__buf_free(&wk->ctx.result);
     hpool__buf_free(&wk->ctx.spans);
@@ -393,8 +435,6 @@ int hpool__worker_serve(void)
 {
     worker wk;
     memset(&wk, 0, sizeof wk);
-    for (int k = 0; k < SEND_RING; k++)
-        wk.tx_req[k] = MPI_REQUEST_NULL;
     wk.threads = 1;
     reset_ctx(&wk);
     install_crash_guard();
