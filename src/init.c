@@ -100,9 +100,26 @@ static int start_mpi(int *argc, char ***argv, const hpool_init_options *o)
     return 0;
 }
 
+/* hpool's own communicator over all ranks, so that its tags never meet the program's
+ * messages. Not MPI_Comm_dup: Open MPI 4 agrees on a dup's context id with a
+ * non-blocking allreduce on MPI_COMM_WORLD, after which that collective's progress
+ * function runs inside every later MPI call of the process, once per poll of a
+ * worker's receive loop. MPI_Comm_create_group reaches the same communicator with
+ * point-to-point messages. */
+static MPI_Comm private_comm(void)
+{
+    MPI_Group world;
+    MPI_Comm comm = MPI_COMM_NULL;
+    MPI_Comm_group(MPI_COMM_WORLD, &world);
+    if (MPI_Comm_create_group(MPI_COMM_WORLD, world, HPOOL__TAG_TO_WORKER, &comm) != MPI_SUCCESS)
+        comm = MPI_COMM_NULL;
+    MPI_Group_free(&world);
+    return comm != MPI_COMM_NULL ? comm : MPI_COMM_WORLD;
+}
+
 static void stop_mpi(void)
 {
-    if (hpool__g.comm != MPI_COMM_NULL && hpool__g.comm != 0)
+    if (hpool__g.comm != MPI_COMM_NULL && hpool__g.comm != 0 && hpool__g.comm != MPI_COMM_WORLD)
         MPI_Comm_free(&hpool__g.comm);
     if (hpool__g.we_initialized_mpi) {
         int finalized = 0;
@@ -122,7 +139,7 @@ int hpool_init(int *argc, char ***argv, const hpool_init_options *o)
     if (rc != 0)
         return rc;
     hpool__registry_freeze();
-    MPI_Comm_dup(MPI_COMM_WORLD, &hpool__g.comm);
+    hpool__g.comm = private_comm();
     MPI_Comm_rank(hpool__g.comm, &hpool__g.rank);
     MPI_Comm_size(hpool__g.comm, &hpool__g.size);
     hpool__g.worker_timeout_s = o && o->worker_timeout_s > 0 ? o->worker_timeout_s : 30.0;
