@@ -126,8 +126,11 @@ void hpool_task_record_span(hpool_task_ctx *ctx, uint64_t item, double t_start,
  * Start and stop.
  * ---------------------------------------------------------------------------------- */
 typedef struct {
-    /* Thread support to request; hpool needs at least MPI_THREAD_SERIALIZED on rank 0.
-     * 0 means MPI_THREAD_MULTIPLE, falling back to SERIALIZED with a message. */
+    /* Thread support to request; hpool needs at least MPI_THREAD_SERIALIZED on rank 0 and
+     * MPI_THREAD_FUNNELED on workers. 0 means MPI_THREAD_MULTIPLE on rank 0 and
+     * MPI_THREAD_FUNNELED on the workers (whose tasks must then not call MPI from their
+     * OpenMP threads), the rank being read from the launcher's environment
+     * (OMPI_COMM_WORLD_RANK, PMIX_RANK or PMI_RANK; MULTIPLE when none is set). */
     int mpi_thread_level;
     /* Seconds the manager waits for a worker's answer to an executor start (including
      * its initializer), a clock probe or an executor stop before it declares the rank

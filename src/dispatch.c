@@ -70,11 +70,11 @@ static bool carve_map_locked(hpool_executor *ex, hpool__slot *s, int wi)
 
 static int build_call(hpool_executor *ex, hpool__slot *s, int slot_idx, int task)
 {
-    hpool__wire_hdr *h = hpool__buf_begin(&s->send, HPOOL__MSG_CALL, ex->id);
+    hpool__wire_call *h = hpool__buf_begin_call(&s->send, ex->id);
     if (h == NULL)
         return HPOOL_ENOMEM;
-    h->slot = slot_idx;
-    h->chunk_id = s->chunk_id;
+    h->slot = (uint16_t)slot_idx; /* < prefetch <= HPOOL__MAX_WINDOW */
+    h->chunk_id = (uint32_t)s->chunk_id;
     h->task = task;
     h->count = s->map ? s->count : s->n_futs;
     h->first_item = s->map ? s->first : s->futs[0]->seq;

@@ -53,7 +53,7 @@ int hpool__fake_result(hpool__map_chunk *c, int32_t status, const char *msg, voi
                        size_t *len)
 {
     hpool__buf b = {0};
-    hpool__wire_hdr *h = hpool__buf_begin(&b, HPOOL__MSG_RESULT, 0);
+    hpool__wire_result *h = hpool__buf_begin_result(&b, 0);
     if (h == NULL)
         return HPOOL_ENOMEM;
     h->count = c->count;

@@ -222,7 +222,7 @@ static int dispatch(hpool_executor *ex)
 
 /* ---------------------------------------------------------------- receiving */
 static void record_chunk(hpool_executor *ex, const hpool__slot *s, int rank,
-                         const hpool__wire_hdr *h, double t_result)
+                         const hpool__wire_result *h, double t_result)
 {
     if (ex->rec == NULL)
         return;
@@ -236,9 +236,9 @@ static void record_chunk(hpool_executor *ex, const hpool__slot *s, int rank,
         .t_submit = s->t_submit,
         .t_dispatch = s->t_dispatch,
         .t_result = t_result,
-        .t_recv = h->t[0],
-        .t_start = h->t[1],
-        .t_end = h->t[2],
+        .t_recv = h->t_start, /* the worker starts a call item as it receives it */
+        .t_start = h->t_start,
+        .t_end = h->t_end,
     };
     hpool__records_chunk(ex->rec, &c);
 }
@@ -279,14 +279,14 @@ static int complete_futures(hpool__slot *s, int rank, const void *msg, size_t le
 
 static int handle_result(hpool_executor *ex, int src, size_t len)
 {
-    const hpool__wire_hdr *h = (const hpool__wire_hdr *)rx.data;
+    const hpool__wire_result *h = (const hpool__wire_result *)rx.data;
     int wi = src - 1;
-    if (wi < 0 || wi >= ex->n_workers || h->slot < 0 || h->slot >= ex->prefetch)
+    if (wi < 0 || wi >= ex->n_workers || h->slot >= ex->prefetch)
         return HPOOL_EPROTO;
     hpool__worker_state *w = &ex->w[wi];
     hpool__slot *s = &w->slots[h->slot];
     uint32_t want = s->map ? s->count : s->n_futs;
-    if (!s->busy || h->chunk_id != s->chunk_id ||
+    if (!s->busy || h->chunk_id != (uint32_t)s->chunk_id ||
         hpool__wire_validate_result(rx.data, len, want) != 0)
         return HPOOL_EPROTO;
     double t_result = hpool__now();
@@ -297,14 +297,15 @@ static int handle_result(hpool_executor *ex, int src, size_t len)
     ex->chunks_done++;
     ex->items_done += h->count;
     ex->t_last_result = t_result;
-    w->busy_s += h->t[3];
+    double busy = h->t_end - h->t_start;
+    w->busy_s += busy;
     /* Smoothed task time per chunk, for the manager's idle sleep. */
-    ex->chunk_time_ewma += 0.125 * (h->t[3] - ex->chunk_time_ewma);
+    ex->chunk_time_ewma += 0.125 * (busy - ex->chunk_time_ewma);
     /* How late results are picked up: the result's arrival against the worker's end of
      * the call item on rank 0's clock (start offset). Near zero on an idle node; about a
      * scheduler quantum when the manager shares cores with busy workers. */
     if (w->clock.have_start) {
-        double late = t_result - hpool__clock_map_apply(&w->clock, h->t[2]);
+        double late = t_result - hpool__clock_map_apply(&w->clock, h->t_end);
         ex->result_delay_ewma += 0.125 * (fmax(late, 0) - ex->result_delay_ewma);
     }
     if (ex->auto_window) {
@@ -320,14 +321,14 @@ static int handle_result(hpool_executor *ex, int src, size_t len)
     record_chunk(ex, s, src, h, t_result);
     if (h->n_spans > 0 && ex->rec) {
         size_t span_bytes = (size_t)h->n_spans * sizeof(hpool__wire_span);
-        if (span_bytes <= len - HPOOL__WIRE_HDR_SIZE)
+        if (span_bytes <= len - HPOOL__WIRE_RESULT_SIZE)
             hpool__records_spans(ex->rec, src, s->chunk_id,
                                  (const hpool__wire_span *)(rx.data + len - span_bytes),
                                  h->n_spans);
     }
     int rc = 0;
     if (s->map) {
-        hpool__schedule_observe(&s->map->sched, wi, h->count, h->t[3]);
+        hpool__schedule_observe(&s->map->sched, wi, h->count, busy);
         pthread_mutex_lock(&hpool__g.lock);
         hpool__map_chunk_done_locked(s->map, s->map_chunk, rx.data, len, src);
         s->map->inflight--;
