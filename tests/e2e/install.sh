@@ -90,7 +90,7 @@ check "square loads the installed libhpool ($loaded)" \
     [ "$(readlink -f "${loaded:-none}")" = "$(readlink -f "${so:-none}")" ]
 check "hpool_version() matches HPOOL_VERSION" quiet "$TMP/proj/build/version"
 v=$("$TMP/proj/build/version" | awk '{print $4}')
-check "hpool-bench --version says $v" grep -q " $v\$" <<<"$("$prefix/bin/hpool-bench" --version)"
+check "hpool-bench --version says $v" grep -q "^hpool-bench $v\( \|$\)" <<<"$("$prefix/bin/hpool-bench" --version)"
 check "hpool.pc version is $v" [ "$(pkg-config --modversion hpool)" = "$v" ]
 
 # The installed hpool-bench: a shipped config by name, plots from share/hpool/plots.
