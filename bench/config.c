@@ -116,6 +116,7 @@ static void set_defaults(hpool_bench_config *c)
     c->seed = 1;
     c->records = HPOOL_RECORD_CHUNKS;
     c->serial_baseline = true;
+    c->slow_factor = 2.0;
     c->inner_items = 5;
     c->inner_ms = 20.0;
     c->counter = HPOOL_BENCH_COUNTER_ATOMIC;
@@ -257,6 +258,8 @@ void hpool_bench_config_run_params(const hpool_bench_config *cfg, size_t k,
     rp->serial_baseline = cfg->serial_baseline;
     for (size_t i = 0; i < cfg->n_peers; i++)
         rp->peer[cfg->peers[i]] = true;
+    rp->slow_workers = cfg->slow_workers;
+    rp->slow_factor = cfg->slow_factor;
     rp->inner_items = cfg->inner_items;
     rp->inner_ms = cfg->inner_ms;
     rp->counter = cfg->counter;

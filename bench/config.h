@@ -55,7 +55,11 @@ typedef enum {
 } hpool_bench_counter;
 
 /* Other implementations run on the same parameters (bench/peers). */
-typedef enum { HPOOL_BENCH_PEER_PYTHON_PPE = 0, HPOOL_BENCH_PEER_COUNT } hpool_bench_peer;
+typedef enum {
+    HPOOL_BENCH_PEER_PYTHON_PPE = 0,
+    HPOOL_BENCH_PEER_MPI4PY, /* mpi4py.futures.MPIPoolExecutor (bench/peers/mpi4py_peer.py) */
+    HPOOL_BENCH_PEER_COUNT
+} hpool_bench_peer;
 
 /* Keys, for hpool_bench_config_key_line(). Order matches the table in config_schema.c. */
 typedef enum {
@@ -77,6 +81,8 @@ typedef enum {
     HPOOL_BENCH_KEY_RECORDS,
     HPOOL_BENCH_KEY_PEERS,
     HPOOL_BENCH_KEY_SERIAL_BASELINE,
+    HPOOL_BENCH_KEY_SLOW_WORKERS,
+    HPOOL_BENCH_KEY_SLOW_FACTOR,
     HPOOL_BENCH_KEY_INNER_ITEMS,
     HPOOL_BENCH_KEY_INNER_MS,
     HPOOL_BENCH_KEY_COUNTER,
@@ -115,6 +121,8 @@ typedef struct hpool_bench_config {
     hpool_bench_peer peers[HPOOL_BENCH_PEER_COUNT];
     size_t n_peers;      /* 0: no peers */
     bool serial_baseline; /* measure the serial time on rank 0 (default true) */
+    int slow_workers;    /* worker ranks 1..slow_workers run slow_factor times slower */
+    double slow_factor;  /* default 2; also WF's weights (1/slow_factor for those) */
 
     bool has_hybrid_section;
     int inner_items;     /* [hybrid] inner I/O items per task (default 5) */
@@ -143,6 +151,11 @@ typedef struct {
     hpool_record_level records;
     bool serial_baseline;
     bool peer[HPOOL_BENCH_PEER_COUNT]; /* peer[p]: also run peer p on these parameters */
+    int slow_workers;
+    double slow_factor;
+    /* Filled by the experiment, not the config: the schedule model's inputs (FSC, auto):
+     * the measured overhead of one call item and the spread of the items' times. */
+    double overhead_s, item_sd_s;
     int inner_items;
     double inner_ms;
     hpool_bench_counter counter;

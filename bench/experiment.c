@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include "meta.h"
+#include "model.h"
+#include "peer_mpi4py.h"
 #include "render.h"
 #include "report.h"
 #include "results.h"
@@ -73,6 +75,8 @@ typedef struct {
     const hpool_bench_options *o;
     char work[4096];
     double iters_per_ms;
+    double overhead_s;       /* one call item's round trip, measured at start-up */
+    hpool_bench_model model; /* model.tsv rows */
     hpool_bench_rows rows;
     int *run_ids;
     size_t n_runs;
@@ -171,6 +175,13 @@ static int run_combination(experiment *e, size_t k)
         return 1;
     }
     hpool_bench_make_items(&rp, e->iters_per_ms, items, rp.tasks);
+    double item_mean_s;
+    rp.overhead_s = e->overhead_s;
+    hpool_bench_item_stats(items, rp.tasks, e->iters_per_ms, &item_mean_s, &rp.item_sd_s);
+    if (hpool_bench_model_add(&e->model, &rp, item_mean_s) != 0) {
+        free(items);
+        return 1;
+    }
     double serial = serial_time(e, &rp, items);
     int rc = 0;
     for (int rep = -rp.warmup; rep < rp.repeat && rc == 0; rep++) {
@@ -269,7 +280,8 @@ static int run_peers(experiment *e)
 static int write_outputs(experiment *e)
 {
     char err[1024];
-    if (hpool_bench_write_runs(e->work, &e->rows) != 0 ||
+    if (hpool_bench_model_write(e->work, &e->model) != 0 ||
+        hpool_bench_write_runs(e->work, &e->rows) != 0 ||
         hpool_bench_write_summary(e->work, &e->rows) != 0 ||
         hpool_bench_merge_records(e->work, e->run_ids, e->n_runs, err, sizeof err) != 0) {
         fprintf(stderr, "hpool-bench: %s: cannot write results\n", e->work);
@@ -327,6 +339,10 @@ int hpool_bench_run_experiment(const hpool_bench_config *cfg, const hpool_bench_
     e.total = combos * (size_t)(cfg->warmup + cfg->repeat);
     e.run_ids = calloc(e.total + 1, sizeof *e.run_ids);
     e.iters_per_ms = hpool_bench_calibrate();
+    int most_workers = 1;
+    for (size_t i = 0; i < cfg->n_workers; i++)
+        most_workers = cfg->workers[i] > most_workers ? cfg->workers[i] : most_workers;
+    e.overhead_s = hpool_bench_measure_overhead(most_workers);
     e.t_start = now_s();
     char path[4200];
     snprintf(path, sizeof path, "%s/runs.tsv.partial", e.work);
@@ -341,6 +357,8 @@ int hpool_bench_run_experiment(const hpool_bench_config *cfg, const hpool_bench_
         fprintf(stderr, "\r\033[K");
     if (rc == 0 && cfg->n_peers > 0)
         rc = run_peers(&e);
+    if (rc == 0 && hpool_bench_peer_mpi4py_wanted(cfg))
+        rc = hpool_bench_peer_mpi4py_run(cfg, o->peers_dir, e.work, &e.rows);
     if (e.stream)
         fclose(e.stream);
     if (rc == 0)
@@ -355,6 +373,7 @@ int hpool_bench_run_experiment(const hpool_bench_config *cfg, const hpool_bench_
                 e.work);
     }
     hpool_bench_rows_free(&e.rows);
+    hpool_bench_model_free(&e.model);
     json_decref(e.placement);
     free(e.run_ids);
     return rc;
