@@ -116,6 +116,7 @@ static void set_defaults(hpool_bench_config *c)
     c->seed = 1;
     c->records = HPOOL_RECORD_CHUNKS;
     c->serial_baseline = true;
+    c->slow_workers = 1;
     c->slow_factor = 2.0;
     c->inner_items = 5;
     c->inner_ms = 20.0;

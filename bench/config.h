@@ -36,6 +36,7 @@ typedef enum {
     HPOOL_BENCH_WL_RANDOM,
     HPOOL_BENCH_WL_BIMODAL,
     HPOOL_BENCH_WL_MANDELBROT,
+    HPOOL_BENCH_WL_HETEROGENEOUS, /* cpu_sum on workers of unequal speed (slow_workers) */
     HPOOL_BENCH_WL_COUNT
 } hpool_bench_workload;
 
@@ -121,8 +122,8 @@ typedef struct hpool_bench_config {
     hpool_bench_peer peers[HPOOL_BENCH_PEER_COUNT];
     size_t n_peers;      /* 0: no peers */
     bool serial_baseline; /* measure the serial time on rank 0 (default true) */
-    int slow_workers;    /* worker ranks 1..slow_workers run slow_factor times slower */
-    double slow_factor;  /* default 2; also WF's weights (1/slow_factor for those) */
+    int slow_workers;    /* heterogeneous: worker ranks 1..slow_workers (default 1) run */
+    double slow_factor;  /* slow_factor (default 2) times slower; WF's weights follow */
 
     bool has_hybrid_section;
     int inner_items;     /* [hybrid] inner I/O items per task (default 5) */

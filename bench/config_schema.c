@@ -15,7 +15,8 @@
  * ---------------------------------------------------------------------------------- */
 static const char *const workload_names[] = {"empty",      "cpu_sum",    "io_sleep",
                                              "hybrid",     "increasing", "decreasing",
-                                             "random",     "bimodal",    "mandelbrot"};
+                                             "random",     "bimodal",    "mandelbrot",
+                                             "heterogeneous"};
 static const char *const api_names[] = {"map", "submit", "as_completed"};
 /* Our own table rather than hpool_schedule_parse(): the bench reads configs before (and
  * without) the library, and the static assert keeps the two enums in step. */

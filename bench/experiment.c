@@ -235,7 +235,8 @@ static bool peer_wanted(const hpool_bench_run_params *rp)
      * Python twin in bench/peers. */
     return rp->peer[HPOOL_BENCH_PEER_PYTHON_PPE] && rp->api != HPOOL_BENCH_API_AS_COMPLETED &&
            rp->schedule == HPOOL_SCHED_FIXED && rp->threads == 1 &&
-           rp->workload != HPOOL_BENCH_WL_HYBRID && rp->workload != HPOOL_BENCH_WL_MANDELBROT;
+           rp->workload != HPOOL_BENCH_WL_HYBRID && rp->workload != HPOOL_BENCH_WL_MANDELBROT &&
+           rp->workload != HPOOL_BENCH_WL_HETEROGENEOUS;
 }
 
 /* Python's ProcessPoolExecutor on the same parameters, rows into peer_runs.tsv. */

@@ -13,6 +13,7 @@
 #include "meta.h"
 #include "render.h"
 #include "report.h"
+#include "simulate.h"
 #include "workloads.h"
 
 #ifndef HPOOL_SOURCE_DIR
@@ -31,6 +32,7 @@ static void usage(FILE *f, const char *prog)
     fprintf(f,
             "usage: mpirun -n 1+W %s [options] CONFIG.ini ...\n"
             "       %s --plot-only results/NAME\n"
+            "       %s simulate [--run ID] [--overhead S] [--chunksize LIST] chunks.tsv\n"
             "Runs the experiments the INI files describe (see configs/) and writes\n"
             "results/NAME/: runs.tsv summary.tsv chunks.tsv spans.tsv trace.json meta.json\n"
             "plots (*.png, *.svg) and report.md.\n\n"
@@ -44,7 +46,7 @@ static void usage(FILE *f, const char *prog)
             "  --plots-dir DIR      gnuplot scripts (default: the source tree's plots/)\n"
             "  --help, --version\n"
             "exit status: 0 ok, 1 a run failed, 2 bad command line or config\n",
-            prog, prog);
+            prog, prog, prog);
 }
 
 static int parse_cli(int argc, char **argv, cli *c)
@@ -156,6 +158,9 @@ static int run_manager(cli *c, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    /* `hpool-bench simulate`: a replay of recorded chunks, no MPI (and no workers). */
+    if (argc > 1 && strcmp(argv[1], "simulate") == 0)
+        return first_rank_by_env() ? hpool_bench_simulate_main(argc - 1, argv + 1) : 0;
     cli c;
     int rc = parse_cli(argc, argv, &c);
     if (rc != 0 || c.help || c.version || c.plot_only) {

@@ -41,7 +41,8 @@ static bool run_wanted(const hpool_bench_run_params *rp)
 {
     return rp->api != HPOOL_BENCH_API_AS_COMPLETED && rp->schedule == HPOOL_SCHED_FIXED &&
            rp->threads == 1 && rp->workload != HPOOL_BENCH_WL_HYBRID &&
-           rp->workload != HPOOL_BENCH_WL_MANDELBROT;
+           rp->workload != HPOOL_BENCH_WL_MANDELBROT &&
+           rp->workload != HPOOL_BENCH_WL_HETEROGENEOUS;
 }
 
 /* NAME='value' for each variable to keep that is set (values with a quote are dropped). */

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE /* open_memstream, strverscmp */
 #endif
 #include "report.h"
+#include "report_schedules.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -497,6 +498,8 @@ static int compose(FILE *f, const report_ctx *c, char *err, size_t errlen) {
         return -1;
     }
     write_summary(f, c);
+    if (hpool_bench_report_schedules(f, c->dir, err, errlen) != 0)
+        return -1;
     if (write_plots(f, c) < 0) {
         seterr(err, errlen, "report: cannot list %s: %s", c->dir, strerror(errno));
         return -1;

@@ -37,8 +37,9 @@ static int run_map(hpool_executor *ex, const hpool_bench_run_params *rp,
     double *weights = calloc((size_t)rp->workers, sizeof *weights);
     if (weights == NULL)
         return HPOOL_ENOMEM;
+    bool hetero = rp->workload == HPOOL_BENCH_WL_HETEROGENEOUS && rp->slow_factor > 0;
     for (int w = 0; w < rp->workers; w++)
-        weights[w] = w < rp->slow_workers && rp->slow_factor > 0 ? 1.0 / rp->slow_factor : 1.0;
+        weights[w] = hetero && w < rp->slow_workers ? 1.0 / rp->slow_factor : 1.0;
     hpool_map_options mo = {.schedule = rp->schedule, .chunksize = rp->chunksize,
                             .overhead_s = rp->overhead_s, .task_sd_s = rp->item_sd_s,
                             .weights = weights, .n_weights = (size_t)rp->workers};

@@ -3,10 +3,10 @@
  *   random      uniform [0, 2C) from splitmix64(seed, i)
  *   bimodal     5.5C for 10% of items (splitmix64(seed, i) % 10 == 0), 0.5C otherwise
  *   mandelbrot  row i of an N-row image; its cost is what the fractal makes it
- * Heterogeneous workers (slow_workers, slow_factor): worker ranks 1..slow_workers spin
- * for (slow_factor - 1) times the item's own time after running it, a slower core
- * without changing the item's result. The serial baseline and the peers run at full
- * speed.
+ *   heterogeneous  cost C on every item, but worker ranks 1..slow_workers spin for
+ *               (slow_factor - 1) times the item's own time after running it: slower
+ *               cores, same results. The serial baseline runs at full speed; the
+ *               Python peers have no twin of it.
  * bench/peers/ppe.py implements the same formulas. */
 #include "workloads.h"
 
@@ -84,8 +84,10 @@ void hpool_bench_make_items(const hpool_bench_run_params *rp, double iters_per_m
         memset(it, 0, sizeof *it);
         it->index = i;
         it->workload = (uint32_t)rp->workload;
-        it->slow_workers = (uint32_t)(rp->slow_workers > 0 ? rp->slow_workers : 0);
-        it->slow_factor = rp->slow_factor;
+        if (rp->workload == HPOOL_BENCH_WL_HETEROGENEOUS) {
+            it->slow_workers = (uint32_t)(rp->slow_workers > 0 ? rp->slow_workers : 0);
+            it->slow_factor = rp->slow_factor;
+        }
         double f = cost_factor(rp->workload, i, n, rp->seed);
         switch (rp->workload) {
         case HPOOL_BENCH_WL_EMPTY:
