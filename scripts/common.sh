@@ -4,7 +4,7 @@ set -euo pipefail
 HPOOL_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 HPOOL_DEPS=(build-essential cmake pkg-config openmpi-bin libopenmpi-dev libhwloc-dev hwloc valgrind
             clang libclang-rt-14-dev
-            gnuplot-nox libinih-dev libjansson-dev libcmocka-dev python3)
+            gnuplot-nox libinih-dev libjansson-dev libcmocka-dev python3 python3-mpi4py)
 
 hpool_install_deps() {
     local missing=()
