@@ -97,7 +97,8 @@ static void item_times(const chunk *cs, long nc, const double *speed, double *it
             item_s[i] = covered ? sum / (double)covered : 0;
 }
 
-/* speed[w] = its chunks' time / the time of their items at speed 1; fastest = 1. */
+/* speed[w] = its chunks' time / the time of their items as item_s has them (at speed 1
+ * once item_s is corrected for speeds); fastest = 1. A worker without chunks gets 1. */
 static void worker_speeds(const chunk *cs, long nc, const double *item_s, double *prefix,
                           uint64_t n, double *speed, int p)
 {
@@ -116,7 +117,7 @@ static void worker_speeds(const chunk *cs, long nc, const double *item_s, double
     }
     double fastest = INFINITY;
     for (int w = 0; w < p; w++) {
-        speed[w] = base[w] > 0 && took[w] > 0 ? took[w] / base[w] * speed[w] : speed[w];
+        speed[w] = base[w] > 0 && took[w] > 0 ? took[w] / base[w] : 1.0;
         fastest = fmin(fastest, speed[w]);
     }
     for (int w = 0; w < p && fastest > 0 && isfinite(fastest); w++)
