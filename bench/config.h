@@ -84,6 +84,7 @@ typedef enum {
     HPOOL_BENCH_KEY_SERIAL_BASELINE,
     HPOOL_BENCH_KEY_SLOW_WORKERS,
     HPOOL_BENCH_KEY_SLOW_FACTOR,
+    HPOOL_BENCH_KEY_SCHEDULE_MODEL,
     HPOOL_BENCH_KEY_INNER_ITEMS,
     HPOOL_BENCH_KEY_INNER_MS,
     HPOOL_BENCH_KEY_COUNTER,
@@ -124,6 +125,8 @@ typedef struct hpool_bench_config {
     bool serial_baseline; /* measure the serial time on rank 0 (default true) */
     int slow_workers;    /* heterogeneous: worker ranks 1..slow_workers (default 1) run */
     double slow_factor;  /* slow_factor (default 2) times slower; WF's weights follow */
+    char *schedule_model; /* owned; NULL: auto simulates on its own probe chunks; else a
+                           * previous run's chunks.tsv that auto's simulation replays */
 
     bool has_hybrid_section;
     int inner_items;     /* [hybrid] inner I/O items per task (default 5) */
@@ -154,6 +157,10 @@ typedef struct {
     bool peer[HPOOL_BENCH_PEER_COUNT]; /* peer[p]: also run peer p on these parameters */
     int slow_workers;
     double slow_factor;
+    /* auto with schedule_model: the kind the simulation of that chunks.tsv picked, set by
+     * the experiment and run in auto's place (has_auto_pick). */
+    bool has_auto_pick;
+    hpool_schedule_kind auto_pick;
     /* Filled by the experiment, not the config: the schedule model's inputs (FSC, auto):
      * the measured overhead of one call item and the spread of the items' times. */
     double overhead_s, item_sd_s;

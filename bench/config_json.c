@@ -102,6 +102,8 @@ static bool put_scalars(json_t *o, const hpool_bench_config *c)
            put(o, "serial_baseline", json_boolean(c->serial_baseline)) &&
            put(o, "slow_workers", json_integer(c->slow_workers)) &&
            put(o, "slow_factor", json_real(c->slow_factor)) &&
+           put(o, "schedule_model", c->schedule_model ? json_string(c->schedule_model)
+                                                      : json_null()) &&
            put(o, "hybrid", hybrid_json(c->inner_items, c->inner_ms, c->counter));
 }
 

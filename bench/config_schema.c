@@ -109,6 +109,7 @@ const key_spec hpool_bench__keys[HPOOL_BENCH_KEY_COUNT] = {
     [HPOOL_BENCH_KEY_SLOW_WORKERS] = KEY(SEC_EXPERIMENT, "slow_workers", K_INT,
                                          RANGE(0, 65536)),
     [HPOOL_BENCH_KEY_SLOW_FACTOR] = KEY(SEC_EXPERIMENT, "slow_factor", K_FLOAT, .fmax = 1000),
+    [HPOOL_BENCH_KEY_SCHEDULE_MODEL] = KEY(SEC_EXPERIMENT, "schedule_model", K_TEXT),
     [HPOOL_BENCH_KEY_INNER_ITEMS] = KEY(SEC_HYBRID, "inner_items", K_INT, RANGE(1, MILLION)),
     [HPOOL_BENCH_KEY_INNER_MS] = KEY(SEC_HYBRID, "inner_ms", K_FLOAT, .fmax = 1e9),
     [HPOOL_BENCH_KEY_COUNTER] = KEY(SEC_HYBRID, "counter", K_ENUM, NAMES(counter_names)),
@@ -377,6 +378,16 @@ static bool store_value(parser *p, hpool_bench_key id, const char *value,
     case HPOOL_BENCH_KEY_RECORDS: c->records = (hpool_record_level)pv->v[0]; break;
     /* bool_names alternate no/yes, so odd indices are true. */
     case HPOOL_BENCH_KEY_SERIAL_BASELINE: c->serial_baseline = pv->v[0] % 2 == 1; break;
+    case HPOOL_BENCH_KEY_SCHEDULE_MODEL: {
+        char *d = strdup(value);
+        if (!d) {
+            hpool_bench__fail_key(p, &hpool_bench__keys[id], value, false, "out of memory");
+            return false;
+        }
+        free(c->schedule_model);
+        c->schedule_model = d;
+        break;
+    }
     case HPOOL_BENCH_KEY_SLOW_WORKERS: c->slow_workers = (int)pv->v[0]; break;
     case HPOOL_BENCH_KEY_SLOW_FACTOR: c->slow_factor = pv->d; break;
     case HPOOL_BENCH_KEY_INNER_ITEMS: c->inner_items = (int)pv->v[0]; break;

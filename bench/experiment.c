@@ -22,6 +22,7 @@
 #include "report.h"
 #include "results.h"
 #include "runner.h"
+#include "simulate.h"
 #include "workloads.h"
 
 static double now_s(void)
@@ -77,6 +78,7 @@ typedef struct {
     double iters_per_ms;
     double overhead_s;       /* one call item's round trip, measured at start-up */
     hpool_bench_model model; /* model.tsv rows */
+    hpool_bench_profile replay; /* schedule_model's chunks, when given (replay.n > 0) */
     hpool_bench_rows rows;
     int *run_ids;
     size_t n_runs;
@@ -177,6 +179,11 @@ static int run_combination(experiment *e, size_t k)
     hpool_bench_make_items(&rp, e->iters_per_ms, items, rp.tasks);
     double item_mean_s;
     rp.overhead_s = e->overhead_s;
+    if (rp.schedule == HPOOL_SCHED_AUTO && e->replay.n > 0 &&
+        hpool_bench_simulate_pick(&e->replay, rp.tasks, rp.workers,
+                                  e->overhead_s > 0 ? e->overhead_s : e->replay.overhead_s,
+                                  rp.chunksize, &rp.auto_pick) == 0)
+        rp.has_auto_pick = true;
     hpool_bench_item_stats(items, rp.tasks, e->iters_per_ms, &item_mean_s, &rp.item_sd_s);
     if (hpool_bench_model_add(&e->model, &rp, item_mean_s) != 0) {
         free(items);
@@ -344,6 +351,11 @@ int hpool_bench_run_experiment(const hpool_bench_config *cfg, const hpool_bench_
     for (size_t i = 0; i < cfg->n_workers; i++)
         most_workers = cfg->workers[i] > most_workers ? cfg->workers[i] : most_workers;
     e.overhead_s = hpool_bench_measure_overhead(most_workers);
+    char perr[1024];
+    if (cfg->schedule_model &&
+        hpool_bench_profile_load(cfg->schedule_model, &e.replay, perr, sizeof perr) != 0)
+        fprintf(stderr, "hpool-bench: schedule_model: %s (auto simulates its own probes)\n",
+                perr);
     e.t_start = now_s();
     char path[4200];
     snprintf(path, sizeof path, "%s/runs.tsv.partial", e.work);
@@ -375,6 +387,7 @@ int hpool_bench_run_experiment(const hpool_bench_config *cfg, const hpool_bench_
     }
     hpool_bench_rows_free(&e.rows);
     hpool_bench_model_free(&e.model);
+    hpool_bench_profile_free(&e.replay);
     json_decref(e.placement);
     free(e.run_ids);
     return rc;

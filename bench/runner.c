@@ -40,7 +40,8 @@ static int run_map(hpool_executor *ex, const hpool_bench_run_params *rp,
     bool hetero = rp->workload == HPOOL_BENCH_WL_HETEROGENEOUS && rp->slow_factor > 0;
     for (int w = 0; w < rp->workers; w++)
         weights[w] = hetero && w < rp->slow_workers ? 1.0 / rp->slow_factor : 1.0;
-    hpool_map_options mo = {.schedule = rp->schedule, .chunksize = rp->chunksize,
+    hpool_map_options mo = {.schedule = rp->has_auto_pick ? rp->auto_pick : rp->schedule,
+                            .chunksize = rp->chunksize,
                             .overhead_s = rp->overhead_s, .task_sd_s = rp->item_sd_s,
                             .weights = weights, .n_weights = (size_t)rp->workers};
     hpool_map_iter *m;

@@ -233,6 +233,45 @@ size_t hpool_bench_simulate_all(const hpool_bench_profile *pr, double overhead_s
     return count;
 }
 
+int hpool_bench_profile_load(const char *path, hpool_bench_profile *out, char *err,
+                             size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+    hpool_render_table t;
+    int rc = hpool_render_table_load(dir, slash ? slash + 1 : path, &t, err, errlen);
+    if (rc > 0)
+        snprintf(err, errlen, "%s: absent or empty", path);
+    if (rc == 0)
+        rc = hpool_bench_profile_build(&t, NULL, 0, out, err, errlen);
+    hpool_render_table_free(&t);
+    return rc == 0 ? 0 : -1;
+}
+
+int hpool_bench_simulate_pick(const hpool_bench_profile *pr, uint64_t n, int p,
+                              double overhead_s, uint64_t chunksize, hpool_schedule_kind *out)
+{
+    hpool_bench_profile fit = {.n = n, .p = p, .overhead_s = pr->overhead_s};
+    fit.item_s = malloc((size_t)(n ? n : 1) * sizeof *fit.item_s);
+    fit.speed = malloc((size_t)(p > 0 ? p : 1) * sizeof *fit.speed);
+    hpool_bench_sim_row rows[HPOOL_SCHED_COUNT];
+    size_t count = 0;
+    if (fit.item_s && fit.speed && pr->n > 0) {
+        for (uint64_t i = 0; i < n; i++)
+            fit.item_s[i] = pr->item_s[(uint64_t)((double)i * (double)pr->n / (double)n)];
+        for (int w = 0; w < p; w++)
+            fit.speed[w] = w < pr->p ? pr->speed[w] : 1.0;
+        count = hpool_bench_simulate_all(&fit, overhead_s, &chunksize, 1, rows);
+    }
+    hpool_bench_profile_free(&fit);
+    if (count == 0)
+        return -1;
+    *out = rows[0].kind;
+    return 0;
+}
+
 /* ---- The command ------------------------------------------------------------------- */
 
 static void usage(FILE *f)
@@ -343,16 +382,13 @@ int hpool_bench_simulate_main(int argc, char **argv)
     snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
     hpool_render_table t;
     int rc = hpool_render_table_load(dir, slash ? slash + 1 : path, &t, err, sizeof err);
-    if (rc != 0) {
-        if (rc > 0)
-            fprintf(stderr, "hpool-bench simulate: %s: absent or empty\n", path);
-        else
-            fprintf(stderr, "hpool-bench simulate: %s\n", err);
-        return 2;
-    }
+    if (rc > 0)
+        snprintf(err, sizeof err, "%s: absent or empty", path);
     hpool_bench_profile pr;
-    if (hpool_bench_profile_build(&t, run >= 0 ? &run : NULL, run >= 0 ? 1 : 0, &pr, err,
-                                  sizeof err) != 0) {
+    if (rc == 0 && hpool_bench_profile_build(&t, run >= 0 ? &run : NULL, run >= 0 ? 1 : 0,
+                                             &pr, err, sizeof err) != 0)
+        rc = -1;
+    if (rc != 0) {
         fprintf(stderr, "hpool-bench simulate: %s\n", err);
         hpool_render_table_free(&t);
         return 2;

@@ -42,6 +42,17 @@ typedef struct {
 size_t hpool_bench_simulate_all(const hpool_bench_profile *pr, double overhead_s,
                                 const uint64_t *cs, size_t ncs, hpool_bench_sim_row *rows);
 
+/* Loads a chunks.tsv by path and builds its profile (all runs). \return 0, or -1 with
+ * a message naming the file ("absent or empty", or the table's own message). */
+int hpool_bench_profile_load(const char *path, hpool_bench_profile *out, char *err,
+                             size_t errlen);
+
+/* The schedule a simulation of pr, stretched to n items on p workers (item i replays
+ * profile item i*pr.n/n, workers beyond the profile's at speed 1), predicts fastest at
+ * this chunksize and overhead. \return 0, or -1 (memory). */
+int hpool_bench_simulate_pick(const hpool_bench_profile *pr, uint64_t n, int p,
+                              double overhead_s, uint64_t chunksize, hpool_schedule_kind *out);
+
 /* `hpool-bench simulate [options] chunks.tsv`: prints the ranking. \return exit status
  * (0; 1 out of memory; 2 bad command line, or a file that is absent or malformed, the
  * message naming file, line and value). */

@@ -49,6 +49,30 @@ fi
 check "python-ppe peer rows (increasing only)" \
     [ "$(awk -F'\t' '$1 == "python-ppe"' "$R/runs.tsv" | wc -l)" -eq 1 ]
 
+# auto replaying a previous run's chunks.tsv (schedule_model): decided before the map
+# starts, so schedule_used names the pick; a missing file is a config error (exit 2,
+# file and line named) before anything runs.
+cat > "$OUT/replay.ini" <<INI
+[experiment]
+name = replay
+workload = increasing
+tasks = 240
+cost_ms = 0.05
+schedule = auto
+chunksize = 2
+workers = 2
+schedule_model = $R/chunks.tsv
+INI
+timeout 120 $MPI -n 3 "$BENCH" --quiet --no-plot --out "$OUT" "$OUT/replay.ini" > "$OUT/replay.log" 2>&1
+check "replay exit status" [ $? -eq 0 ]
+check "replay: auto ran the simulated pick" \
+    awk -F'\t' '$1 == "hpool" && $6 == "auto" && $7 != "auto" {ok = 1} END {exit !ok}' "$OUT/replay/runs.tsv"
+sed -e "s|^schedule_model = .*|schedule_model = $OUT/none.tsv|" "$OUT/replay.ini" > "$OUT/bad.ini"
+timeout 120 $MPI -n 3 "$BENCH" --quiet --no-plot --out "$OUT" "$OUT/bad.ini" > "$OUT/bad.log" 2>&1
+check "missing schedule_model exits 2" [ $? -eq 2 ]
+check "missing schedule_model: file, line and value named" \
+    grep -q "bad.ini:9: \[experiment\] schedule_model = '$OUT/none.tsv': .*absent" "$OUT/bad.log"
+
 # The simulator as a command, no MPI: 15 ranked schedules.
 "$BENCH" simulate --chunksize 1,2,8 "$R/chunks.tsv" > "$OUT/sim" 2>&1
 check "simulate exit status" [ $? -eq 0 ]
