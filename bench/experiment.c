@@ -1,8 +1,9 @@
 /* One experiment: calibrate, sweep every combination (warm-up runs unrecorded), measure
  * the serial baseline, run the peers, then write the result files and render.
  *
- * Everything is built in OUT/.NAME.incomplete-PID and renamed to OUT/NAME only when
- * complete, so a failed or aborted sweep never replaces an earlier good result. */
+ * Everything is built in OUT/NAME/.incomplete-ID and renamed to OUT/NAME/ID only when
+ * complete, then OUT/NAME/latest is pointed at it (history.h): a failed or aborted sweep
+ * never becomes `latest`, and earlier runs are kept. */
 #include "experiment.h"
 
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "history.h"
 #include "meta.h"
 #include "model.h"
 #include "peer_mpi4py.h"
@@ -23,6 +25,7 @@
 #include "results.h"
 #include "runner.h"
 #include "simulate.h"
+#include "verdict.h"
 #include "workloads.h"
 
 static double now_s(void)
@@ -47,21 +50,6 @@ void hpool_bench_print_plan(const hpool_bench_config *cfg, FILE *out)
                 (unsigned long long)rp.tasks, hpool_bench_schedule_name(rp.schedule),
                 (unsigned long long)rp.chunksize, rp.workers, rp.threads);
     }
-}
-
-static int mkdir_p(const char *path)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
-                return -1;
-            *p = '/';
-        }
-    }
-    return (mkdir(tmp, 0777) != 0 && errno != EEXIST) ? -1 : 0;
 }
 
 /* The serial time only depends on the items: cache it per (workload, tasks). */
@@ -295,8 +283,10 @@ static int write_outputs(experiment *e)
         fprintf(stderr, "hpool-bench: %s: cannot write results\n", e->work);
         return 1;
     }
-    if (e->o->plot &&
-        hpool_bench_render(e->work, e->o->plots_dir, e->o->quiet, err, sizeof err) != 0) {
+    /* plotdata/best.dat first: the chunksize plot marks whether its best is resolved */
+    if (e->o->plot && (hpool_bench_write_best_marker(e->work, err, sizeof err) != 0 ||
+                       hpool_bench_render(e->work, e->o->plots_dir, e->o->quiet, err,
+                                          sizeof err) != 0)) {
         fprintf(stderr, "hpool-bench: plots: %s\n", err);
         return 1;
     }
@@ -307,42 +297,36 @@ static int write_outputs(experiment *e)
     return 0;
 }
 
-/* Swap the finished work dir in for OUT/NAME; the old one is removed only afterwards. */
+/* The finished work dir becomes OUT/NAME/ID and OUT/NAME/latest. */
 static int publish(experiment *e)
 {
-    char dst[4096], old[4200], cmd[8600];
-    snprintf(dst, sizeof dst, "%s/%s", e->o->out_dir, e->cfg->name);
-    snprintf(old, sizeof old, "%s/.%s.old-%d", e->o->out_dir, e->cfg->name, (int)getpid());
-    bool had_old = rename(dst, old) == 0;
-    if (rename(e->work, dst) != 0) {
-        if (had_old)
-            rename(old, dst);
-        fprintf(stderr, "hpool-bench: cannot move %s to %s: %s\n", e->work, dst,
-                strerror(errno));
+    char dst[4096], err[1024];
+    if (hpool_bench_history_publish(e->o->out_dir, e->cfg->name, e->o->run_id, e->work,
+                                    e->o->replace, dst, sizeof dst, err, sizeof err) != 0) {
+        fprintf(stderr, "hpool-bench: %s\n", err);
         return 1;
     }
-    if (had_old) {
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", old);
-        if (system(cmd) != 0)
-            fprintf(stderr, "hpool-bench: could not remove %s\n", old);
-    }
     if (!e->o->quiet)
-        printf("%s: %zu runs, results in %s\n", e->cfg->name, e->n_runs, dst);
+        printf("%s: %zu runs, results in %s (also %s/%s/" HPOOL_BENCH_LATEST ")\n",
+               e->cfg->name, e->n_runs, dst, e->o->out_dir, e->cfg->name);
     return 0;
 }
 
-int hpool_bench_run_experiment(const hpool_bench_config *cfg, const hpool_bench_options *o)
+int hpool_bench_run_experiment(const hpool_bench_config *cfg, const hpool_bench_options *opt)
 {
     experiment e;
     memset(&e, 0, sizeof e);
     e.cfg = cfg;
-    e.o = o;
-    snprintf(e.work, sizeof e.work, "%s/.%s.incomplete-%d", o->out_dir, cfg->name,
-             (int)getpid());
-    if (mkdir_p(e.work) != 0) {
-        fprintf(stderr, "hpool-bench: cannot create %s: %s\n", e.work, strerror(errno));
+    hpool_bench_options with_id = *opt; /* the run's id reaches meta.json with the options */
+    char id[64], err[1024];
+    if (hpool_bench_history_start(opt->out_dir, cfg->name, id, sizeof id, e.work,
+                                  sizeof e.work, err, sizeof err) != 0) {
+        fprintf(stderr, "hpool-bench: %s\n", err);
         return 1;
     }
+    with_id.run_id = id;
+    const hpool_bench_options *o = &with_id;
+    e.o = o;
     size_t combos = hpool_bench_config_run_count(cfg);
     e.total = combos * (size_t)(cfg->warmup + cfg->repeat);
     e.run_ids = calloc(e.total + 1, sizeof *e.run_ids);

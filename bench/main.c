@@ -1,5 +1,6 @@
 /* hpool-bench: run experiments described by INI files under mpirun.
  *   mpirun -n 1+W build/hpool-bench [options] configs/NAME.ini ...
+ *   build/hpool-bench compare|list|prune ...   (kept runs; one process, no MPI)
  * Every rank runs this program; rank 0 runs the sweep, the others serve as workers. */
 #include <getopt.h>
 #include <mpi.h>
@@ -8,12 +9,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "compare.h"
 #include "config.h"
 #include "experiment.h"
+#include "history.h"
+#include "history_cmd.h"
 #include "meta.h"
 #include "render.h"
 #include "report.h"
 #include "simulate.h"
+#include "verdict.h"
 #include "workloads.h"
 
 #ifndef HPOOL_SOURCE_DIR
@@ -32,21 +37,27 @@ static void usage(FILE *f, const char *prog)
     fprintf(f,
             "usage: mpirun -n 1+W %s [options] CONFIG.ini ...\n"
             "       %s --plot-only results/NAME\n"
+            "       %s compare [--fail-if-slower PCT] A B [C ...] | NAME\n"
+            "       %s list [NAME ...]\n"
+            "       %s prune NAME --keep K\n"
             "       %s simulate [--run ID] [--overhead S] [--chunksize LIST] chunks.tsv\n"
-            "Runs the experiments the INI files describe (see configs/) and writes\n"
-            "results/NAME/: runs.tsv summary.tsv chunks.tsv spans.tsv trace.json meta.json\n"
-            "plots (*.png, *.svg) and report.md.\n\n"
+            "Runs the experiments the INI files describe (see configs/). Each run is kept in\n"
+            "results/NAME/<UTC stamp>-<id>/ (runs.tsv summary.tsv chunks.tsv spans.tsv\n"
+            "trace.json meta.json, plots and report.md); results/NAME/latest is the newest.\n"
+            "compare, list, prune and simulate read kept runs (try SUBCOMMAND --help).\n\n"
             "options:\n"
             "  --out DIR            results root (default: results)\n"
             "  --plot / --no-plot   render plots with gnuplot (default: --plot)\n"
-            "  --plot-only DIR      re-render plots and report.md from saved data, run nothing\n"
+            "  --plot-only DIR      re-render plots and report.md of a kept run (a run\n"
+            "                       directory, results/NAME or NAME: its latest), run nothing\n"
+            "  --replace            once the new run is complete, remove NAME's earlier runs\n"
             "  --quiet              no progress line and no per-file messages\n"
             "  --dry-run            print the planned runs and exit\n"
             "  --report-placement   print where each rank and thread runs\n"
             "  --plots-dir DIR      gnuplot scripts (default: the source tree's plots/)\n"
             "  --help, --version\n"
             "exit status: 0 ok, 1 a run failed, 2 bad command line or config\n",
-            prog, prog, prog);
+            prog, prog, prog, prog, prog, prog);
 }
 
 static int parse_cli(int argc, char **argv, cli *c)
@@ -57,6 +68,7 @@ static int parse_cli(int argc, char **argv, cli *c)
         {"quiet", no_argument, NULL, 'q'},         {"dry-run", no_argument, NULL, 'd'},
         {"report-placement", no_argument, NULL, 'r'},
         {"plots-dir", required_argument, NULL, 'g'},
+        {"replace", no_argument, NULL, 'R'},
         {"help", no_argument, NULL, 'h'},          {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0}};
     memset(c, 0, sizeof *c);
@@ -78,6 +90,7 @@ static int parse_cli(int argc, char **argv, cli *c)
         case 'd': c->dry_run = true; break;
         case 'r': c->run.report_placement = true; break;
         case 'g': c->run.plots_dir = optarg; break;
+        case 'R': c->run.replace = true; break;
         case 'h': c->help = true; break;
         case 'V': c->version = true; break;
         default:
@@ -108,9 +121,12 @@ static bool first_rank_by_env(void)
 
 static int plot_only(const cli *c)
 {
-    char err[1024];
-    if (hpool_bench_render(c->plot_only, c->run.plots_dir, c->run.quiet, err, sizeof err) != 0 ||
-        hpool_bench_write_report(c->plot_only, err, sizeof err) != 0) {
+    char err[5000], dir[4096];
+    if (hpool_bench_history_resolve(c->plot_only, c->run.out_dir, dir, sizeof dir, err,
+                                    sizeof err) != 0 ||
+        hpool_bench_write_best_marker(dir, err, sizeof err) != 0 || /* chunksize.gp */
+        hpool_bench_render(dir, c->run.plots_dir, c->run.quiet, err, sizeof err) != 0 ||
+        hpool_bench_write_report(dir, err, sizeof err) != 0) {
         fprintf(stderr, "hpool-bench: %s\n", err);
         return 1;
     }
@@ -156,11 +172,32 @@ static int run_manager(cli *c, int argc, char **argv)
     return rc;
 }
 
+/* Subcommands on kept results: no workers and no MPI, so they also run as a plain
+ * process; under mpirun only the first rank acts. One line per subcommand. */
+typedef int (*subcommand_fn)(int argc, char **argv, const char *plots_dir);
+static const struct {
+    const char *name;
+    subcommand_fn run;
+} SUBCOMMANDS[] = {
+    {"compare", hpool_bench_cmd_compare},
+    {"list", hpool_bench_cmd_list},
+    {"prune", hpool_bench_cmd_prune},
+    {"simulate", hpool_bench_cmd_simulate},
+};
+
+static subcommand_fn find_subcommand(int argc, char **argv)
+{
+    for (size_t i = 0; argc > 1 && i < sizeof SUBCOMMANDS / sizeof SUBCOMMANDS[0]; i++)
+        if (strcmp(argv[1], SUBCOMMANDS[i].name) == 0)
+            return SUBCOMMANDS[i].run;
+    return NULL;
+}
+
 int main(int argc, char **argv)
 {
-    /* `hpool-bench simulate`: a replay of recorded chunks, no MPI (and no workers). */
-    if (argc > 1 && strcmp(argv[1], "simulate") == 0)
-        return first_rank_by_env() ? hpool_bench_simulate_main(argc - 1, argv + 1) : 0;
+    subcommand_fn sub = find_subcommand(argc, argv);
+    if (sub)
+        return first_rank_by_env() ? sub(argc - 1, argv + 1, HPOOL_SOURCE_DIR "/plots") : 0;
     cli c;
     int rc = parse_cli(argc, argv, &c);
     if (rc != 0 || c.help || c.version || c.plot_only) {

@@ -286,12 +286,14 @@ static double predicted_chunksize(const hpool_render_table *model, const srow *r
 
 static void write_panel_row(FILE *f, const sdata *d, const cs_line *ln, size_t ng,
                             const size_t *panel_of, size_t panel, size_t first_block,
-                            size_t nblocks, const hpool_render_table *model) {
+                            size_t nblocks, const hpool_render_table *model, size_t gbest) {
     size_t fixed = SIZE_MAX, best = SIZE_MAX;
+    int holds_gbest = 0;
     for (size_t g = 0; g < ng; g++) {
         if (panel_of[g] != panel || !ln[g].chosen)
             continue;
         const srow *r = &d->rows[ln[g].best];
+        holds_gbest |= ln[g].best == gbest;
         if (best == SIZE_MAX || r->wall_median < d->rows[best].wall_median)
             best = ln[g].best;
         if (is_hpool(r) && strcmp(r->key[F_SCHEDULE], "fixed") == 0)
@@ -300,8 +302,8 @@ static void write_panel_row(FILE *f, const sdata *d, const cs_line *ln, size_t n
     const srow *m = &d->rows[fixed != SIZE_MAX ? fixed : best];
     char title[RENDER_TITLE_MAX];
     row_title(d, m, BIT(F_WORKLOAD), BIT(F_EXPERIMENT), title, sizeof title);
-    fprintf(f, "\"%s\"\t%zu\t%zu\t%.9g\t%.9g\t%.9g\n", title, first_block, nblocks,
-            predicted_chunksize(model, m), m->val[F_CHUNKSIZE], m->wall_median);
+    fprintf(f, "\"%s\"\t%zu\t%zu\t%.9g\t%.9g\t%.9g\t%d\n", title, first_block, nblocks,
+            predicted_chunksize(model, m), m->val[F_CHUNKSIZE], m->wall_median, holds_gbest);
 }
 
 int hpool_bench__write_chunksize(sdata *d, const char *path, const char *panels_path,
@@ -376,7 +378,7 @@ int hpool_bench__write_chunksize(sdata *d, const char *path, const char *panels_
             }
             block++;
         }
-        write_panel_row(pa.f, d, ln, ng, panel_of, p, first, block - first, model);
+        write_panel_row(pa.f, d, ln, ng, panel_of, p, first, block - first, model, gbest);
     }
     free(ln);
     free(panel_of);

@@ -531,3 +531,18 @@ int hpool_bench_render(const char *results_dir, const char *plots_dir, bool quie
     renderer rd = {.results_dir = results_dir, .plots_dir = plots_dir, .quiet = quiet};
     return render_all(&rd, err, errlen);
 }
+
+int hpool_bench_render_script(const char *dir, const char *plots_dir, const char *script,
+                              const char *name, bool quiet, char *err, size_t errlen) {
+    if (err && errlen)
+        err[0] = '\0';
+    renderer rd = {.results_dir = dir, .plots_dir = plots_dir, .quiet = quiet};
+    if (find_in_path("gnuplot", rd.gnuplot) != 0) {
+        seterr(err, errlen, "gnuplot not found in PATH (Debian/Ubuntu: apt-get install "
+                            "gnuplot-nox)");
+        return -1;
+    }
+    gpargs g = {.n = 0};
+    g.s[0] = '\0';
+    return run_script(&rd, script, name, &g, err, errlen);
+}

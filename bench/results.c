@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "render.h"
+#include "table.h"
 
 const char HPOOL_BENCH_RUNS_HEADER[] =
     "impl\texperiment\trun\tworkload\tapi\tschedule\tschedule_used\tchunksize\tworkers\t"

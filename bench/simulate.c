@@ -323,8 +323,9 @@ static void print_table(const char *path, const hpool_bench_profile *pr, double 
                (unsigned long long)rows[i].chunks);
 }
 
-int hpool_bench_simulate_main(int argc, char **argv)
+int hpool_bench_cmd_simulate(int argc, char **argv, const char *plots_dir)
 {
+    (void)plots_dir; /* prints a table; no plots */
     static const struct option opts[] = {{"run", required_argument, NULL, 'r'},
                                          {"overhead", required_argument, NULL, 'o'},
                                          {"chunksize", required_argument, NULL, 'c'},

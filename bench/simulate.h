@@ -56,6 +56,6 @@ int hpool_bench_simulate_pick(const hpool_bench_profile *pr, uint64_t n, int p,
 /* `hpool-bench simulate [options] chunks.tsv`: prints the ranking. \return exit status
  * (0; 1 out of memory; 2 bad command line, or a file that is absent or malformed, the
  * message naming file, line and value). */
-int hpool_bench_simulate_main(int argc, char **argv);
+int hpool_bench_cmd_simulate(int argc, char **argv, const char *plots_dir);
 
 #endif

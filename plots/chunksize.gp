@@ -18,11 +18,19 @@
 #            lowest wall_median of all lines (one row in the whole file)
 # chunksize_panels.dat: one row per panel, in block order:
 #   "panel title"  first_block  nblocks  predicted_cs  measured_best_cs  measured_best_wall
+#   holds_overall_best
 #   predicted_cs: the model's best fixed chunksize (0: none); measured_best: the sweep's
-#   best fixed chunksize of hpool (the panel's best point when fixed was not run).
+#   best fixed chunksize of hpool (the panel's best point when fixed was not run);
+#   holds_overall_best: 1 in the panel with the row flagged 2.
+# Optional: datadir/plotdata/best.dat (bench/verdict.c), a header line, then one row
+#   chunksize  wall_median  resolved  "label"
+# for the overall best; resolved = 1 when its lead over the runner-up is resolved
+# (bench/stats.h), 0 when not, -1 when there is no runner-up.
 # Drawing: log2 x axis, median line with min-max error bars, each line's best point
 # circled; per panel a dashed vertical line at the predicted chunksize and a diamond on
-# the measured best, both named in the panel's title.
+# the measured best, both named in the panel's title. The overall best is labelled in its
+# panel; with best.dat the label comes from it and the point is filled only when its lead
+# is resolved.
 
 hp_here = ""
 do for [hp_i = strlen(ARG0):1:-1] { if (hp_here eq "" && ARG0[hp_i:hp_i] eq "/") { hp_here = ARG0[1:hp_i] } }
@@ -48,6 +56,10 @@ do for [i = 1:npanels] {
     if (pc > 0 && pc < xlo) { xlo = pc }
     if (pc > 0 && pc > xhi) { xhi = pc }
 }
+
+best_label(cs, y) = sprintf("best: chunksize %g, %.3g s", cs, y)
+bf = datadir."/plotdata/best.dat"
+has_best = int(system("test -s '".bf."' && echo 1 || echo 0"))
 
 cols = npanels < 3 ? npanels : 3
 rows = (npanels + cols - 1) / cols
@@ -79,6 +91,7 @@ do for [fmt in "png svg"] {
         pc = real(panel(i, 4))
         bc = real(panel(i, 5))
         bw = real(panel(i, 6))
+        here = int(panel(i, 7))
         ptitle = panel(i, 1)
         ptitle = ptitle[2:strlen(ptitle) - 1]
         if (pc > 0) {
@@ -95,7 +108,13 @@ do for [fmt in "png svg"] {
           '+' using (bc):(bw) every ::0::0 with points pt 12 ps 3 lw 2.5 lc rgb "#D55E00" \
               title "measured best (fixed)", \
           '+' using (pc > 0 ? pc : NaN):(NaN) every ::0::0 with lines dt 2 lw 2 lc rgb "#D55E00" \
-              title "predicted best (model)"
+              title "predicted best (model)", \
+          for [b = first:last] f index b using 1:($5 > 1 && !has_best ? $3 : NaN):(best_label($1, $3)) \
+              with labels offset 0, -2 font hp_font.",9" tc rgb "#222222" notitle, \
+          for [j = 1:(has_best && here)] bf using 1:($3 > 0 ? $2 : NaN) \
+              with points pt 7 ps 2.0 lc rgb "#222222" notitle, \
+          for [j = 1:(has_best && here)] bf using 1:2:(stringcolumn(4)) \
+              with labels offset 0, -2 font hp_font.",9" tc rgb "#222222" notitle
     }
     unset multiplot
     unset output

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "history.h" /* hpool_bench_remove_tree */
 #include "hpool.h"
 
 #ifndef HPOOL_SOURCE_DIR
@@ -111,8 +112,7 @@ static double run_python(uint64_t n, int workers, int reps)
         if (f)
             fclose(f);
     }
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (system(cmd) != 0)
+    if (hpool_bench_remove_tree(dir) != 0)
         fprintf(stderr, "dispatch_rate: could not remove %s\n", dir);
     return best;
 }

@@ -24,7 +24,7 @@ json_ok() { python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$1"; }
 # 1. seed-chunksize: 24 tasks on 4 workers, chunksize 3 and 1, 3 repetitions each.
 timeout 240 $MPI -n 5 "$BENCH" --quiet --out "$OUT" "$HPOOL_SRC/configs/seed-chunksize.ini"
 check "seed-chunksize exit status" [ $? -eq 0 ]
-R="$OUT/seed-chunksize"
+R="$OUT/seed-chunksize/latest"   # each run is kept; latest is the newest
 for f in runs.tsv summary.tsv chunks.tsv trace.json meta.json report.md timeline.png chunksize.png; do
     check "seed-chunksize has $f" [ -s "$R/$f" ]
 done
@@ -69,8 +69,8 @@ check "--report-placement prints the table" grep -q "^host rank thread" <<<"$pla
 check "placement: manager + 2 workers x 2 threads" \
     [ "$(grep -cE '^[^ ]+ +[0-9]+ +(mgr|[0-9]+) ' <<<"$place")" -eq 5 ]
 check "meta.json keeps the placement" \
-    python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); assert len(m["placement"][0]["rows"]) == 5' "$OUT/tiny/meta.json"
-T="$OUT/tiny"
+    python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); assert len(m["placement"][0]["rows"]) == 5' "$OUT/tiny/latest/meta.json"
+T="$OUT/tiny/latest"
 check "tiny runs.tsv: 8 rows" [ "$(rows "$T/runs.tsv")" -eq 8 ]
 check "tiny summary.tsv: 4 rows" [ "$(rows "$T/summary.tsv")" -eq 4 ]
 check "tiny spans.tsv: 12 tasks x 3 inner x 8 runs" [ "$(rows "$T/spans.tsv")" -eq 288 ]

@@ -27,7 +27,7 @@ timeout 240 $MPI -n 3 "$BENCH" --quiet --no-plot --out "$OUT" "$OUT/schedules-sm
 rc=$?
 check "hpool-bench exit status ($rc)" [ $rc -eq 0 ]
 [ $rc -eq 0 ] || cat "$OUT/stdout" >&2
-R="$OUT/schedules-small"
+R="$OUT/schedules-small/latest"
 for s in fixed static ss fsc mfsc guided trapezoid factoring wf awf awf-b awf-c awf-d awf-e af auto; do
     n=$(awk -F'\t' -v s="$s" '$1 == "hpool" && $6 == s' "$R/runs.tsv" | wc -l)
     check "runs.tsv: $s on both workloads" [ "$n" -eq 2 ]
@@ -66,7 +66,7 @@ INI
 timeout 120 $MPI -n 3 "$BENCH" --quiet --no-plot --out "$OUT" "$OUT/replay.ini" > "$OUT/replay.log" 2>&1
 check "replay exit status" [ $? -eq 0 ]
 check "replay: auto ran the simulated pick" \
-    awk -F'\t' '$1 == "hpool" && $6 == "auto" && $7 != "auto" {ok = 1} END {exit !ok}' "$OUT/replay/runs.tsv"
+    awk -F'\t' '$1 == "hpool" && $6 == "auto" && $7 != "auto" {ok = 1} END {exit !ok}' "$OUT/replay/latest/runs.tsv"
 sed -e "s|^schedule_model = .*|schedule_model = $OUT/none.tsv|" "$OUT/replay.ini" > "$OUT/bad.ini"
 timeout 120 $MPI -n 3 "$BENCH" --quiet --no-plot --out "$OUT" "$OUT/bad.ini" > "$OUT/bad.log" 2>&1
 check "missing schedule_model exits 2" [ $? -eq 2 ]
