@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "schedule.h"
 #include "simulate.h"
 #include "table.h"
 
@@ -118,7 +119,54 @@ static bool best_of(const runs *rs, const run_row *g, const char *schedule, uint
 
 /* ---- Predicted vs measured chunksize ----------------------------------------------- */
 
-static void write_chunksize_model(FILE *f, const hpool_render_table *model, const runs *rs)
+/* The items' time spread as the group's fixed-chunking runs measured it, noise of the
+ * machine included: each chunk's time over its items has variance sd^2 / items, so
+ * sum c (t/c - mu)^2 over K chunks estimates (K - 1) sd^2. -1 when unknown. */
+static double measured_sd(const hpool_render_table *chunks, const runs *rs, const run_row *g)
+{
+    static const char *const need[] = {"run", "items", "t_start", "t_end", NULL};
+    char err[256];
+    if (chunks == NULL || hpool_render_table_require(chunks, need, err, sizeof err) != 0)
+        return -1;
+    int c_run = hpool_render_table_col(chunks, "run");
+    int c_items = hpool_render_table_col(chunks, "items");
+    int c_start = hpool_render_table_col(chunks, "t_start");
+    int c_end = hpool_render_table_col(chunks, "t_end");
+    /* The group's fixed-chunking runs, as a table by run id (ids are small). */
+    int max_run = -1;
+    for (size_t r = 0; r < rs->n; r++)
+        max_run = rs->r[r].run > max_run ? rs->r[r].run : max_run;
+    bool *ours = calloc((size_t)max_run + 2, sizeof *ours);
+    if (ours == NULL)
+        return -1;
+    for (size_t r = 0; r < rs->n; r++)
+        if (rs->r[r].run >= 0 && same_group(&rs->r[r], g) &&
+            strcmp(rs->r[r].schedule, "fixed") == 0)
+            ours[rs->r[r].run] = true;
+    double sum_t = 0, sum_sq = 0, items = 0, k = 0;
+    for (size_t i = 0; i < chunks->nrows; i++) {
+        double run, n, t0, t1;
+        if (hpool_render_table_num(chunks, i, c_run, &run, err, sizeof err) != 0 ||
+            hpool_render_table_num(chunks, i, c_items, &n, err, sizeof err) != 0 ||
+            hpool_render_table_num(chunks, i, c_start, &t0, err, sizeof err) != 0 ||
+            hpool_render_table_num(chunks, i, c_end, &t1, err, sizeof err) != 0 || n < 1)
+            continue;
+        if (run < 0 || run > max_run || !ours[(int)run])
+            continue;
+        double t = fmax(0.0, t1 - t0);
+        sum_t += t;
+        sum_sq += t * t / n;
+        items += n;
+        k++;
+    }
+    free(ours);
+    if (k < 2)
+        return -1;
+    return sqrt(fmax(0.0, sum_sq - sum_t * sum_t / items) / (k - 1));
+}
+
+static void write_chunksize_model(FILE *f, const hpool_render_table *model, const runs *rs,
+                                  const hpool_render_table *chunks)
 {
     bool header = false;
     for (size_t i = 0; i < model->nrows; i++) {
@@ -152,10 +200,13 @@ static void write_chunksize_model(FILE *f, const hpool_render_table *model, cons
                        "schedule) from the overhead of one call item measured at start-up (h) "
                        "and the items' time mean and spread from the cost model. \"At "
                        "nearest\" is the measured time at the swept chunksize nearest the "
-                       "prediction, against the best.\n\n"
+                       "prediction, against the best. The last two columns put the spread "
+                       "the runs measured (chunks.tsv, the machine's noise included) into "
+                       "the same formula.\n\n"
                        "| workload | tasks | workers | h (us) | item mean (ms) | item sd (ms) "
-                       "| predicted | measured best | best (s) | at nearest (s) | ratio |\n"
-                       "|---|---|---|---|---|---|---|---|---|---|---|\n");
+                       "| predicted | measured best | best (s) | at nearest (s) | ratio "
+                       "| measured sd (ms) | predicted from it |\n"
+                       "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
             header = true;
         }
         fprintf(f, "| %s | %llu | %d | %.1f | %.3g | ", g.workload,
@@ -165,11 +216,17 @@ static void write_chunksize_model(FILE *f, const hpool_render_table *model, cons
         else
             fprintf(f, "unknown | ");
         if (predicted > 0)
-            fprintf(f, "%llu | %llu | %.4g | %.4g (cs %llu) | %.2f |\n",
+            fprintf(f, "%llu | %llu | %.4g | %.4g (cs %llu) | %.2f |",
                     (unsigned long long)predicted, (unsigned long long)best_cs, best, near,
                     (unsigned long long)near_cs, best > 0 ? near / best : 0);
         else
-            fprintf(f, "- | %llu | %.4g | - | - |\n", (unsigned long long)best_cs, best);
+            fprintf(f, "- | %llu | %.4g | - | - |", (unsigned long long)best_cs, best);
+        double msd = measured_sd(chunks, rs, &g);
+        if (msd >= 0 && v[2] > 0)
+            fprintf(f, " %.3g | %llu |\n", msd * 1e3,
+                    (unsigned long long)hpool__schedule_fsc_chunk(g.tasks, g.workers, v[2], msd));
+        else
+            fprintf(f, " - | - |\n");
     }
     if (header)
         fputc('\n', f);
@@ -328,7 +385,7 @@ int hpool_bench_report_schedules(FILE *f, const char *dir, char *err, size_t err
     int rc = r_chunks < 0 || r_model < 0 ? -1 : load_runs(&t_runs, &rs, err, errlen);
     if (rc == 0) {
         if (r_model == 0)
-            write_chunksize_model(f, &t_model, &rs);
+            write_chunksize_model(f, &t_model, &rs, r_chunks == 0 ? &t_chunks : NULL);
         write_rankings(f, &rs, r_chunks == 0 ? &t_chunks : NULL,
                        r_model == 0 ? &t_model : NULL);
     }
