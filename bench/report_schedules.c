@@ -324,17 +324,25 @@ static void write_group(FILE *f, const runs *rs, const run_row *g,
         else
             fprintf(f, " - | - | - |\n");
     }
-    /* What auto picked: the schedule its runs ended in, and their time. */
+    /* What auto picked in each of its runs (it decides per run, on that run's probes),
+     * and its time at its best chunksize. */
     uint64_t acs;
     double awall, aimb;
-    const char *picked = NULL;
-    for (size_t i = 0; i < rs->n && !picked; i++)
-        if (same_group(&rs->r[i], g) && strcmp(rs->r[i].schedule, "auto") == 0)
-            picked = rs->r[i].used;
     fprintf(f, "\nMeasured best: **%s** (%.4g s).", m[0].name, m[0].wall);
-    if (picked && best_of(rs, g, "auto", &acs, &awall, &aimb))
-        fprintf(f, " auto picked **%s** (%.4g s, %.2fx the best).", picked, awall,
-                m[0].wall > 0 ? awall / m[0].wall : 0);
+    if (best_of(rs, g, "auto", &acs, &awall, &aimb)) {
+        fprintf(f, " auto picked");
+        for (int k = 0; k < HPOOL_SCHED_COUNT; k++) {
+            const char *name = hpool_schedule_name((hpool_schedule_kind)k);
+            int times = 0;
+            for (size_t i = 0; i < rs->n; i++)
+                times += same_group(&rs->r[i], g) && strcmp(rs->r[i].schedule, "auto") == 0 &&
+                         strcmp(rs->r[i].used, name) == 0;
+            if (times > 0)
+                fprintf(f, " **%s** x%d", name, times);
+        }
+        fprintf(f, " (median %.4g s at chunksize %llu, %.2fx the best).", awall,
+                (unsigned long long)acs, m[0].wall > 0 ? awall / m[0].wall : 0);
+    }
     if (ns > 0)
         fprintf(f, " Simulation's best: **%s** (predicted %.4g s).",
                 hpool_schedule_name(sim[0].kind), sim[0].finish_s);
