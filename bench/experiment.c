@@ -23,11 +23,14 @@
 #include "machine_load.h"
 #include "meta.h"
 #include "otf2_writer.h"
+#include "model.h"
+#include "peer_mpi4py.h"
 #include "render.h"
 #include "report.h"
 #include "results.h"
 #include "runner.h"
 #include "trace_merge.h"
+#include "simulate.h"
 #include "verdict.h"
 #include "workloads.h"
 
@@ -69,6 +72,9 @@ typedef struct {
     const hpool_bench_options *o;
     char work[4096];
     double iters_per_ms;
+    double overhead_s;       /* one call item's round trip, measured at start-up */
+    hpool_bench_model model; /* model.tsv rows */
+    hpool_bench_profile replay; /* schedule_model's chunks, when given (replay.n > 0) */
     hpool_bench_rows rows;
     int *run_ids;
     size_t n_runs;
@@ -203,6 +209,18 @@ static int run_combination(experiment *e, size_t k)
         return 1;
     }
     hpool_bench_make_items(&rp, e->iters_per_ms, items, rp.tasks);
+    double item_mean_s;
+    rp.overhead_s = e->overhead_s;
+    if (rp.schedule == HPOOL_SCHED_AUTO && e->replay.n > 0 &&
+        hpool_bench_simulate_pick(&e->replay, rp.tasks, rp.workers,
+                                  e->overhead_s > 0 ? e->overhead_s : e->replay.overhead_s,
+                                  rp.chunksize, &rp.auto_pick) == 0)
+        rp.has_auto_pick = true;
+    hpool_bench_item_stats(items, rp.tasks, e->iters_per_ms, &item_mean_s, &rp.item_sd_s);
+    if (hpool_bench_model_add(&e->model, &rp, item_mean_s) != 0) {
+        free(items);
+        return 1;
+    }
     double serial = serial_time(e, &rp, items);
     int rc = 0;
     for (int rep = -rp.warmup; rep < rp.repeat && rc == 0; rep++) {
@@ -269,7 +287,8 @@ static bool peer_wanted(const hpool_bench_run_params *rp)
      * Python twin in bench/peers. */
     return rp->peer[HPOOL_BENCH_PEER_PYTHON_PPE] && rp->api != HPOOL_BENCH_API_AS_COMPLETED &&
            rp->schedule == HPOOL_SCHED_FIXED && rp->threads == 1 &&
-           rp->workload != HPOOL_BENCH_WL_HYBRID && rp->workload != HPOOL_BENCH_WL_MANDELBROT;
+           rp->workload != HPOOL_BENCH_WL_HYBRID && rp->workload != HPOOL_BENCH_WL_MANDELBROT &&
+           rp->workload != HPOOL_BENCH_WL_HETEROGENEOUS;
 }
 
 /* Start argv[] with posix_spawnp and wait for it. The child runs on the whole host's
@@ -369,7 +388,8 @@ static int run_peers(experiment *e)
 static int write_outputs(experiment *e)
 {
     char err[1024];
-    if (hpool_bench_write_runs(e->work, &e->rows) != 0 ||
+    if (hpool_bench_model_write(e->work, &e->model) != 0 ||
+        hpool_bench_write_runs(e->work, &e->rows) != 0 ||
         hpool_bench_write_summary(e->work, &e->rows) != 0 ||
         hpool_bench_merge_records(e->work, e->run_ids, e->n_runs, err, sizeof err) != 0 ||
         hpool_bench_merge_traces(e->work, e->run_ids, e->n_runs, e->cfg->trace_gzip,
@@ -425,6 +445,15 @@ int hpool_bench_run_experiment(const hpool_bench_config *cfg, const hpool_bench_
     e.total = combos * (size_t)(cfg->warmup + cfg->repeat);
     e.run_ids = calloc(e.total + 1, sizeof *e.run_ids);
     e.iters_per_ms = hpool_bench_calibrate();
+    int most_workers = 1;
+    for (size_t i = 0; i < cfg->n_workers; i++)
+        most_workers = cfg->workers[i] > most_workers ? cfg->workers[i] : most_workers;
+    e.overhead_s = hpool_bench_measure_overhead(most_workers);
+    char perr[1024];
+    if (cfg->schedule_model &&
+        hpool_bench_profile_load(cfg->schedule_model, &e.replay, perr, sizeof perr) != 0)
+        fprintf(stderr, "hpool-bench: schedule_model: %s (auto simulates its own probes)\n",
+                perr);
     e.t_start = now_s();
     char path[4200];
     snprintf(path, sizeof path, "%s/runs.tsv.partial", e.work);
@@ -443,6 +472,8 @@ int hpool_bench_run_experiment(const hpool_bench_config *cfg, const hpool_bench_
         fprintf(stderr, "\r\033[K");
     if (rc == 0 && cfg->n_peers > 0)
         rc = run_peers(&e);
+    if (rc == 0 && hpool_bench_peer_mpi4py_wanted(cfg))
+        rc = hpool_bench_peer_mpi4py_run(cfg, o->peers_dir, e.work, &e.rows);
     if (e.stream)
         fclose(e.stream);
     if (rc == 0)
@@ -459,6 +490,8 @@ int hpool_bench_run_experiment(const hpool_bench_config *cfg, const hpool_bench_
                 e.work);
     }
     hpool_bench_rows_free(&e.rows);
+    hpool_bench_model_free(&e.model);
+    hpool_bench_profile_free(&e.replay);
     json_decref(e.placement);
     json_decref(e.loads);
     free(e.run_ids);

@@ -19,6 +19,7 @@
 #include "otf2_writer.h"
 #include "render.h"
 #include "report.h"
+#include "simulate.h"
 #include "verdict.h"
 #include "workloads.h"
 
@@ -37,10 +38,11 @@ static void usage(FILE *f, const char *prog)
             "       %s compare [--fail-if-slower PCT] A B [C ...] | NAME\n"
             "       %s list [NAME ...]\n"
             "       %s prune NAME --keep K\n"
+            "       %s simulate [--run ID] [--overhead S] [--chunksize LIST] chunks.tsv\n"
             "Runs the experiments the INI files describe (see configs/). Each run is kept in\n"
             "results/NAME/<UTC stamp>-<id>/ (runs.tsv summary.tsv chunks.tsv spans.tsv\n"
             "trace.json meta.json, plots and report.md); results/NAME/latest is the newest.\n"
-            "compare, list and prune read kept runs (try SUBCOMMAND --help).\n\n"
+            "compare, list, prune and simulate read kept runs (try SUBCOMMAND --help).\n\n"
             "options:\n"
             "  --out DIR            results root (default: results)\n"
             "  --plot / --no-plot   render plots with gnuplot (default: --plot)\n"
@@ -55,7 +57,7 @@ static void usage(FILE *f, const char *prog)
             "  --plots-dir DIR      gnuplot scripts (default: the source tree's plots/)\n"
             "  --help, --version\n"
             "exit status: 0 ok, 1 a run failed, 2 bad command line or config\n",
-            prog, prog, prog, prog, prog);
+            prog, prog, prog, prog, prog, prog);
 }
 
 static int parse_cli(int argc, char **argv, cli *c)
@@ -183,6 +185,7 @@ static const struct {
     {"compare", hpool_bench_cmd_compare},
     {"list", hpool_bench_cmd_list},
     {"prune", hpool_bench_cmd_prune},
+    {"simulate", hpool_bench_cmd_simulate},
 };
 
 static subcommand_fn find_subcommand(int argc, char **argv)

@@ -389,12 +389,25 @@ static int summary_plot(renderer *rd, sdata *d, const char *name, char *err,
     gpargs g = {.n = 0};
     int rc;
     if (strcmp(name, "chunksize") == 0) {
-        rc = hpool_bench__write_chunksize(d, path, err, errlen);
+        char panels[PATH_MAX];
+        hpool_render_table model;
+        memset(&model, 0, sizeof model);
+        int mrc = mkpath(panels, err, errlen, "%s/chunksize_panels.dat", dir) < 0
+                      ? -1
+                      : hpool_render_table_load(rd->results_dir, "model.tsv", &model, err,
+                                                errlen);
+        rc = mrc < 0 ? -1
+                     : hpool_bench__write_chunksize(d, path, panels, mrc == 0 ? &model : NULL,
+                                                    err, errlen);
+        hpool_render_table_free(&model);
     } else if (strcmp(name, "scaling") == 0) {
         rc = hpool_bench__write_scaling(d, path, err, errlen);
     } else {
         size_t ns = 0;
-        rc = hpool_bench__write_schedules(d, path, &ns, err, errlen);
+        char imb[PATH_MAX];
+        rc = mkpath(imb, err, errlen, "%s/schedules_imbalance.dat", dir) < 0
+                 ? -1
+                 : hpool_bench__write_schedules(d, path, imb, &ns, err, errlen);
         gp_int(&g, "nsched", (long)ns);
     }
     if (rc < 0)

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE /* open_memstream, strverscmp */
 #endif
 #include "report.h"
+#include "report_schedules.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -448,30 +449,40 @@ static const hpool_bench_combo *best_combo(const hpool_bench_combos *cs, const c
     return best;
 }
 
-static void write_peer_comparison(FILE *f, const hpool_render_table *s, const char **wls,
-                                  size_t nwl, const hpool_bench_combos *cs) {
+/* hpool against one peer on every workload both ran. */
+static void write_peer_table(FILE *f, const hpool_render_table *s, const char **wls,
+                             size_t nwl, const hpool_bench_combos *cs, const char *peer,
+                             const char *what) {
     bool header = false;
     for (size_t w = 0; w < nwl; w++) {
-        long h = best_row(s, wls[w], "hpool"), p = best_row(s, wls[w], "python-ppe");
+        long h = best_row(s, wls[w], "hpool"), p = best_row(s, wls[w], peer);
         if (h < 0 || p < 0)
             continue;
         if (!header)
-            fputs("\nhpool against Python's ProcessPoolExecutor (best of each; the "
-                  "difference judged on python-ppe / hpool):\n\n"
-                  "| workload | hpool median (s) | python-ppe median (s) | hpool speed-up | "
-                  "resolved? |\n"
-                  "|---|---|---|---|---|\n",
-                  f);
+            fprintf(f,
+                    "\nhpool against %s (best of each; the difference judged on %s / "
+                    "hpool):\n\n"
+                    "| workload | hpool median (s) | %s median (s) | hpool speed-up | "
+                    "resolved? |\n"
+                    "|---|---|---|---|---|\n",
+                    what, peer, peer);
         header = true;
         double hv = cellnum(s, (size_t)h, "wall_median");
         double pv = cellnum(s, (size_t)p, "wall_median");
         char verdict[512];
-        verdict_text(best_combo(cs, "hpool", wls[w]), best_combo(cs, "python-ppe", wls[w]),
-                     verdict, sizeof verdict);
+        verdict_text(best_combo(cs, "hpool", wls[w]), best_combo(cs, peer, wls[w]), verdict,
+                     sizeof verdict);
         fprintf(f, "| ");
         md_cell(f, wls[w]);
         fprintf(f, " | %.4g | %.4g | %.3gx | %s |\n", hv, pv, hv > 0 ? pv / hv : NAN, verdict);
     }
+}
+
+/* hpool beside each peer that ran (bench/peers): Python's pool and mpi4py.futures. */
+static void write_peer_comparison(FILE *f, const hpool_render_table *s, const char **wls,
+                                  size_t nwl, const hpool_bench_combos *cs) {
+    write_peer_table(f, s, wls, nwl, cs, "python-ppe", "Python's ProcessPoolExecutor");
+    write_peer_table(f, s, wls, nwl, cs, "mpi4py", "mpi4py.futures.MPIPoolExecutor");
 }
 
 static int write_best(FILE *f, const report_ctx *c) {
@@ -670,6 +681,8 @@ static int compose(FILE *f, const report_ctx *c, char *err, size_t errlen) {
         return -1;
     }
     write_summary(f, c);
+    if (hpool_bench_report_schedules(f, c->dir, err, errlen) != 0)
+        return -1;
     if (write_plots(f, c) < 0) {
         seterr(err, errlen, "report: cannot list %s: %s", c->dir, strerror(errno));
         return -1;

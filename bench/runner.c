@@ -32,9 +32,21 @@ static void check_result(const hpool_bench_item *it, const void *res, size_t len
 static int run_map(hpool_executor *ex, const hpool_bench_run_params *rp,
                    const hpool_bench_item *items, hpool_bench_run_result *out)
 {
-    hpool_map_options mo = {.schedule = rp->schedule, .chunksize = rp->chunksize};
+    /* The schedule model's inputs: FSC and auto take the measured overhead and the items'
+     * spread; WF's fixed weights are the speeds the config sets (slow workers). */
+    double *weights = calloc((size_t)rp->workers, sizeof *weights);
+    if (weights == NULL)
+        return HPOOL_ENOMEM;
+    bool hetero = rp->workload == HPOOL_BENCH_WL_HETEROGENEOUS && rp->slow_factor > 0;
+    for (int w = 0; w < rp->workers; w++)
+        weights[w] = hetero && w < rp->slow_workers ? 1.0 / rp->slow_factor : 1.0;
+    hpool_map_options mo = {.schedule = rp->has_auto_pick ? rp->auto_pick : rp->schedule,
+                            .chunksize = rp->chunksize,
+                            .overhead_s = rp->overhead_s, .task_sd_s = rp->item_sd_s,
+                            .weights = weights, .n_weights = (size_t)rp->workers};
     hpool_map_iter *m;
     int rc = hpool_map(ex, HPOOL_BENCH_TASK, items, sizeof *items, rp->tasks, &mo, &m);
+    free(weights); /* copied by hpool_map */
     if (rc != 0)
         return rc;
     const void *res;

@@ -288,7 +288,16 @@ typedef enum {
     HPOOL_SCHED_TRAPEZOID, /* TSS: ceil(N/2P) decreasing linearly to chunksize */
     HPOOL_SCHED_FACTORING, /* FAC2: batches of P chunks of ceil(R/2P) */
     HPOOL_SCHED_AWF,       /* factoring weighted by each worker's measured rate */
-    HPOOL_SCHED_AUTO,      /* factoring, adapting from measured rates */
+    HPOOL_SCHED_AUTO,      /* probes, then the kind a simulation of all of them picks */
+    HPOOL_SCHED_SS,        /* self-scheduling: one item (chunksize items) a chunk */
+    HPOOL_SCHED_FSC,       /* fixed size chunking: Kruskal-Weiss optimum from h and sigma */
+    HPOOL_SCHED_MFSC,      /* modified FSC: FAC2's chunk count at one fixed size */
+    HPOOL_SCHED_WF,        /* weighted factoring: fixed weights (hpool_map_options) */
+    HPOOL_SCHED_AWF_B,     /* AWF, weights updated at each batch */
+    HPOOL_SCHED_AWF_C,     /* AWF, weights updated at each chunk, no batches */
+    HPOOL_SCHED_AWF_D,     /* AWF-B with the scheduling overhead in the weights */
+    HPOOL_SCHED_AWF_E,     /* AWF-C with the scheduling overhead in the weights */
+    HPOOL_SCHED_AF,        /* adaptive factoring: per-worker mean and variance */
     HPOOL_SCHED_COUNT
 } hpool_schedule_kind;
 const char *hpool_schedule_name(hpool_schedule_kind k);
@@ -307,6 +316,12 @@ typedef struct {
     size_t buffersize;            /* at most this many items carved but not consumed; 0: no limit */
     hpool_map_gen_fn gen;         /* generator form, with items == NULL */
     void *gen_user;
+    /* Model inputs of the schedules that need them; 0 / NULL: measured during the map
+     * where they can be (FSC, auto), equal weights (WF). */
+    double overhead_s;            /* FSC, auto: scheduling overhead h of one chunk */
+    double task_sd_s;             /* FSC: standard deviation of one item's time */
+    const double *weights;        /* WF: relative speed of worker 0..n_weights-1 (copied) */
+    size_t n_weights;
 } hpool_map_options;
 
 typedef struct hpool_map_iter hpool_map_iter;

@@ -5,7 +5,7 @@ set -euo pipefail
 HPOOL_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 HPOOL_DEPS=(build-essential cmake pkg-config openmpi-bin libopenmpi-dev libhwloc-dev hwloc valgrind
             clang libclang-rt-14-dev
-            gnuplot-nox libinih-dev libjansson-dev libcmocka-dev python3
+            gnuplot-nox libinih-dev libjansson-dev libcmocka-dev python3 python3-mpi4py
             zlib1g-dev libotf2-trace-dev otf2-tools python3-otf2
             mpich libmpich-dev
             slurmctld slurmd slurm-client slurm-wlm-basic-plugins munge)

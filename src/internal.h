@@ -19,6 +19,10 @@
 #include "hpool.h"
 #include "schedule.h"
 
+/* Moved from schedule.h (whose state is now sized at run time); the arrays below that
+ * still use it belong to the executor's restructuring (issue 13). */
+#define HPOOL__MAX_WORKERS 1024 /* interim (issue 13): the core branch sizes these from the communicator */
+
 #define HPOOL__MAX_TASKS 256
 #define HPOOL__MSG_MAX 512 /* longest error message carried in a future */
 #define HPOOL__MAX_WINDOW 64 /* most call items in flight per worker (adaptive prefetch) */

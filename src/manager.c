@@ -328,7 +328,12 @@ static int handle_result(hpool_executor *ex, int src, size_t len)
     }
     int rc = 0;
     if (s->map) {
-        hpool__schedule_observe(&s->map->sched, wi, h->count, busy);
+        /* The chunk's transit (send to receipt, end to result pickup): its overhead h. */
+        double transit = w->clock.have_start
+            ? fmax(0, hpool__clock_map_apply(&w->clock, h->t_start) - s->t_dispatch) +
+                  fmax(0, t_result - hpool__clock_map_apply(&w->clock, h->t_end))
+            : NAN;
+        hpool__schedule_observe_chunk(&s->map->sched, wi, h->count, busy, transit);
         pthread_mutex_lock(&hpool__g.lock);
         hpool__map_chunk_done_locked(s->map, s->map_chunk, rx.data, len, src);
         s->map->inflight--;

@@ -102,12 +102,13 @@ hpool__map_chunk *hpool__map_carve_locked(hpool_map_iter *m, int worker, uint64_
 {
     hpool__schedule after;
     uint64_t size = plan_locked(m, worker, &after);
-    if (size == 0)
+    if (size == 0 || !hpool__schedule_may_prefetch(&m->sched, worker, size, m->n - m->carved))
         return NULL;
     hpool__map_chunk *c = calloc(1, sizeof *c);
     if (c == NULL)
         return NULL;
     m->sched = after;
+    hpool__schedule_dispatched(&m->sched, worker, size);
     m->sched_used = m->sched.resolved;
     c->first = m->carved;
     c->count = (uint32_t)size;
@@ -294,8 +295,14 @@ int hpool_map(hpool_executor *ex, const char *task, const void *items, size_t it
                                staged, item_size);
         }
     }
-    hpool__schedule_init(&m->sched, o->schedule, n, hpool_executor_workers(ex),
-                         o->chunksize ? o->chunksize : 1);
+    if (hpool__schedule_init(&m->sched, o->schedule, n, hpool_executor_workers(ex),
+                             o->chunksize ? o->chunksize : 1) != 0) {
+        free(m->ring);
+        free(m);
+        return hpool__fail(HPOOL_ENOMEM, "hpool_map: no memory for the schedule");
+    }
+    hpool__schedule_set_model(&m->sched, o->overhead_s, o->task_sd_s);
+    hpool__schedule_set_weights(&m->sched, o->weights, o->n_weights);
     m->sched_used = m->sched.resolved;
     stage_input(m);
     pthread_mutex_lock(&hpool__g.lock);
@@ -311,6 +318,7 @@ int hpool_map(hpool_executor *ex, const char *task, const void *items, size_t it
     }
     pthread_mutex_unlock(&hpool__g.lock);
     if (rc != 0) {
+        hpool__schedule_free(&m->sched);
         free(m->ring);
         free(m);
         return rc;
@@ -515,6 +523,7 @@ int hpool_map_close(hpool_map_iter *m)
         n = c->next_done;
         free_chunk(c);
     }
+    hpool__schedule_free(&m->sched);
     free(m->ring);
     free(m);
     return 0;

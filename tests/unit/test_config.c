@@ -209,6 +209,9 @@ static void test_minimal_defaults(void **state)
     assert_false(c.otf2);
     assert_int_equal(c.trace_max_events, 200000);
     assert_false(c.trace_gzip);
+    assert_int_equal(c.slow_workers, 1); /* the heterogeneous workload's defaults */
+    assert_true(c.slow_factor == 2.0);
+    assert_null(c.schedule_model);
     assert_false(c.has_hybrid_section);
     assert_int_equal(c.hybrid_line, 0);
     assert_int_equal(c.inner_items, 5);
