@@ -21,6 +21,7 @@
 
 #include "config.h"
 #include "config_int.h"
+#include "simulate.h"
 
 #include <ini.h>
 #include <stdlib.h>
@@ -67,6 +68,28 @@ static void sb_workloads(sbuf *b, const hpool_bench_config *c)
                             hpool_bench_workload_name(c->workload[i]));
 }
 
+/* schedule_model: only with auto, and a chunks.tsv that can be replayed (read here, so
+ * that a bad one stops the experiment before any run). */
+static void check_schedule_model(parser *p)
+{
+    hpool_bench_config *c = p->cfg;
+    int line = c->key_line[HPOOL_BENCH_KEY_SCHEDULE_MODEL];
+    bool auto_listed = false;
+    for (size_t i = 0; i < c->n_schedule; i++)
+        auto_listed |= c->schedule[i] == HPOOL_SCHED_AUTO;
+    char why[600] = "";
+    hpool_bench_profile pr;
+    if (!auto_listed)
+        snprintf(why, sizeof why, "only auto uses it, and schedule does not list auto");
+    else if (hpool_bench_profile_load(c->schedule_model, &pr, why, sizeof why) == 0)
+        hpool_bench_profile_free(&pr);
+    if (why[0]) {
+        sbuf *b = hpool_bench__fail_begin(p, line);
+        hpool_bench__sb_add(b, "[experiment] schedule_model = '%s': %s", c->schedule_model,
+                            why);
+    }
+}
+
 /* Rules that involve several keys, checked after the whole file is read. */
 static void check_whole(parser *p)
 {
@@ -87,6 +110,8 @@ static void check_whole(parser *p)
                "neither)");
         return;
     }
+    if (c->schedule_model)
+        check_schedule_model(p);
     if (p->section_line[SEC_HYBRID] && !has_workload(c, HPOOL_BENCH_WL_HYBRID)) {
         sbuf *b = hpool_bench__fail_begin(p, p->section_line[SEC_HYBRID]);
         hpool_bench__sb_add(b, "[hybrid]: section given, but workload = '");
@@ -116,6 +141,9 @@ static void set_defaults(hpool_bench_config *c)
     c->seed = 1;
     c->records = HPOOL_RECORD_CHUNKS;
     c->serial_baseline = true;
+    c->trace_max_events = 200000;
+    c->slow_workers = 1;
+    c->slow_factor = 2.0;
     c->inner_items = 5;
     c->inner_ms = 20.0;
     c->counter = HPOOL_BENCH_COUNTER_ATOMIC;
@@ -254,9 +282,17 @@ void hpool_bench_config_run_params(const hpool_bench_config *cfg, size_t k,
     rp->warmup = cfg->warmup;
     rp->seed = cfg->seed;
     rp->records = cfg->records;
+    /* The runs share the merged trace's events; 0 (all) is -1 for the executor. */
+    size_t runs = hpool_bench_config_run_count(cfg) * (size_t)(cfg->repeat > 0 ? cfg->repeat : 1);
+    rp->trace_max_events = cfg->trace_max_events == 0 ? -1
+                           : cfg->trace_max_events / (int64_t)runs > 100
+                               ? cfg->trace_max_events / (int64_t)runs
+                               : 100;
     rp->serial_baseline = cfg->serial_baseline;
     for (size_t i = 0; i < cfg->n_peers; i++)
         rp->peer[cfg->peers[i]] = true;
+    rp->slow_workers = cfg->slow_workers;
+    rp->slow_factor = cfg->slow_factor;
     rp->inner_items = cfg->inner_items;
     rp->inner_ms = cfg->inner_ms;
     rp->counter = cfg->counter;
@@ -273,5 +309,6 @@ void hpool_bench_config_free(hpool_bench_config *cfg)
         return;
     free(cfg->path);
     free(cfg->description);
+    free(cfg->schedule_model);
     memset(cfg, 0, sizeof *cfg);
 }

@@ -36,6 +36,7 @@ typedef enum {
     HPOOL_BENCH_WL_RANDOM,
     HPOOL_BENCH_WL_BIMODAL,
     HPOOL_BENCH_WL_MANDELBROT,
+    HPOOL_BENCH_WL_HETEROGENEOUS, /* cpu_sum on workers of unequal speed (slow_workers) */
     HPOOL_BENCH_WL_COUNT
 } hpool_bench_workload;
 
@@ -55,7 +56,11 @@ typedef enum {
 } hpool_bench_counter;
 
 /* Other implementations run on the same parameters (bench/peers). */
-typedef enum { HPOOL_BENCH_PEER_PYTHON_PPE = 0, HPOOL_BENCH_PEER_COUNT } hpool_bench_peer;
+typedef enum {
+    HPOOL_BENCH_PEER_PYTHON_PPE = 0,
+    HPOOL_BENCH_PEER_MPI4PY, /* mpi4py.futures.MPIPoolExecutor (bench/peers/mpi4py_peer.py) */
+    HPOOL_BENCH_PEER_COUNT
+} hpool_bench_peer;
 
 /* Keys, for hpool_bench_config_key_line(). Order matches the table in config_schema.c. */
 typedef enum {
@@ -77,9 +82,15 @@ typedef enum {
     HPOOL_BENCH_KEY_RECORDS,
     HPOOL_BENCH_KEY_PEERS,
     HPOOL_BENCH_KEY_SERIAL_BASELINE,
+    HPOOL_BENCH_KEY_SLOW_WORKERS,
+    HPOOL_BENCH_KEY_SLOW_FACTOR,
+    HPOOL_BENCH_KEY_SCHEDULE_MODEL,
     HPOOL_BENCH_KEY_INNER_ITEMS,
     HPOOL_BENCH_KEY_INNER_MS,
     HPOOL_BENCH_KEY_COUNTER,
+    HPOOL_BENCH_KEY_OTF2,
+    HPOOL_BENCH_KEY_TRACE_MAX_EVENTS,
+    HPOOL_BENCH_KEY_TRACE_GZIP,
     HPOOL_BENCH_KEY_COUNT
 } hpool_bench_key;
 
@@ -115,6 +126,13 @@ typedef struct hpool_bench_config {
     hpool_bench_peer peers[HPOOL_BENCH_PEER_COUNT];
     size_t n_peers;      /* 0: no peers */
     bool serial_baseline; /* measure the serial time on rank 0 (default true) */
+    bool otf2;           /* an OTF2 trace of every recorded run (default false) */
+    int64_t trace_max_events; /* events of the merged trace.json; 0: all (default 200000) */
+    bool trace_gzip;     /* trace.json.gz instead of trace.json (default false) */
+    int slow_workers;    /* heterogeneous: worker ranks 1..slow_workers (default 1) run */
+    double slow_factor;  /* slow_factor (default 2) times slower; WF's weights follow */
+    char *schedule_model; /* owned; NULL: auto simulates on its own probe chunks; else a
+                           * previous run's chunks.tsv that auto's simulation replays */
 
     bool has_hybrid_section;
     int inner_items;     /* [hybrid] inner I/O items per task (default 5) */
@@ -141,8 +159,18 @@ typedef struct {
     int prefetch, repeat, warmup;
     uint64_t seed;
     hpool_record_level records;
+    int64_t trace_max_events; /* this run's trace.json (hpool_executor_options) */
     bool serial_baseline;
     bool peer[HPOOL_BENCH_PEER_COUNT]; /* peer[p]: also run peer p on these parameters */
+    int slow_workers;
+    double slow_factor;
+    /* auto with schedule_model: the kind the simulation of that chunks.tsv picked, set by
+     * the experiment and run in auto's place (has_auto_pick). */
+    bool has_auto_pick;
+    hpool_schedule_kind auto_pick;
+    /* Filled by the experiment, not the config: the schedule model's inputs (FSC, auto):
+     * the measured overhead of one call item and the spread of the items' times. */
+    double overhead_s, item_sd_s;
     int inner_items;
     double inner_ms;
     hpool_bench_counter counter;

@@ -100,6 +100,13 @@ static bool put_scalars(json_t *o, const hpool_bench_config *c)
            put(o, "records", json_string(hpool_bench_records_name(c->records))) &&
            put(o, "peers", peers_json(c)) &&
            put(o, "serial_baseline", json_boolean(c->serial_baseline)) &&
+           put(o, "otf2", json_boolean(c->otf2)) &&
+           put(o, "trace_max_events", json_integer((json_int_t)c->trace_max_events)) &&
+           put(o, "trace_gzip", json_boolean(c->trace_gzip)) &&
+           put(o, "slow_workers", json_integer(c->slow_workers)) &&
+           put(o, "slow_factor", json_real(c->slow_factor)) &&
+           put(o, "schedule_model", c->schedule_model ? json_string(c->schedule_model)
+                                                      : json_null()) &&
            put(o, "hybrid", hybrid_json(c->inner_items, c->inner_ms, c->counter));
 }
 

@@ -15,21 +15,24 @@
  * ---------------------------------------------------------------------------------- */
 static const char *const workload_names[] = {"empty",      "cpu_sum",    "io_sleep",
                                              "hybrid",     "increasing", "decreasing",
-                                             "random",     "bimodal",    "mandelbrot"};
+                                             "random",     "bimodal",    "mandelbrot",
+                                             "heterogeneous"};
 static const char *const api_names[] = {"map", "submit", "as_completed"};
 /* Our own table rather than hpool_schedule_parse(): the bench reads configs before (and
  * without) the library, and the static assert keeps the two enums in step. */
-static const char *const schedule_names[] = {"fixed",     "static", "guided", "trapezoid",
-                                             "factoring", "awf",    "auto"};
+static const char *const schedule_names[] = {
+    "fixed", "static", "guided", "trapezoid", "factoring", "awf",   "auto", "ss",
+    "fsc",   "mfsc",   "wf",     "awf-b",     "awf-c",     "awf-d", "awf-e", "af"};
 static const char *const records_names[] = {"none", "chunks", "spans"};
 static const char *const counter_names[] = {"atomic", "critical", "unsafe"};
-static const char *const peer_names[] = {"python-ppe"};
+static const char *const peer_names[] = {"python-ppe", "mpi4py"};
 static const char *const bool_names[] = {"no", "yes", "false", "true", "0", "1"};
 
 _Static_assert(COUNT_OF(workload_names) == HPOOL_BENCH_WL_COUNT, "workload table");
 _Static_assert(COUNT_OF(api_names) == HPOOL_BENCH_API_COUNT, "api table");
 _Static_assert(COUNT_OF(schedule_names) == HPOOL_SCHED_COUNT, "schedule table");
-_Static_assert(HPOOL_SCHED_FIXED == 0 && HPOOL_SCHED_AUTO == 6, "schedule order");
+_Static_assert(HPOOL_SCHED_FIXED == 0 && HPOOL_SCHED_AUTO == 6 && HPOOL_SCHED_AF == 15,
+               "schedule order");
 _Static_assert(HPOOL_RECORD_NONE == 0 && HPOOL_RECORD_CHUNKS == 1 &&
                    HPOOL_RECORD_SPANS == 2, "records order");
 _Static_assert(COUNT_OF(counter_names) == HPOOL_BENCH_COUNTER_COUNT, "counter table");
@@ -103,6 +106,16 @@ const key_spec hpool_bench__keys[HPOOL_BENCH_KEY_COUNT] = {
                                   .noun = "peer"),
     [HPOOL_BENCH_KEY_SERIAL_BASELINE] = KEY(SEC_EXPERIMENT, "serial_baseline", K_BOOL,
                                             NAMES(bool_names), .noun = "value"),
+    [HPOOL_BENCH_KEY_OTF2] = KEY(SEC_EXPERIMENT, "otf2", K_BOOL, NAMES(bool_names),
+                                 .noun = "value"),
+    [HPOOL_BENCH_KEY_TRACE_MAX_EVENTS] = KEY(SEC_EXPERIMENT, "trace_max_events", K_INT,
+                                             RANGE(0, BILLION)),
+    [HPOOL_BENCH_KEY_TRACE_GZIP] = KEY(SEC_EXPERIMENT, "trace_gzip", K_BOOL,
+                                       NAMES(bool_names), .noun = "value"),
+    [HPOOL_BENCH_KEY_SLOW_WORKERS] = KEY(SEC_EXPERIMENT, "slow_workers", K_INT,
+                                         RANGE(0, 65536)),
+    [HPOOL_BENCH_KEY_SLOW_FACTOR] = KEY(SEC_EXPERIMENT, "slow_factor", K_FLOAT, .fmax = 1000),
+    [HPOOL_BENCH_KEY_SCHEDULE_MODEL] = KEY(SEC_EXPERIMENT, "schedule_model", K_TEXT),
     [HPOOL_BENCH_KEY_INNER_ITEMS] = KEY(SEC_HYBRID, "inner_items", K_INT, RANGE(1, MILLION)),
     [HPOOL_BENCH_KEY_INNER_MS] = KEY(SEC_HYBRID, "inner_ms", K_FLOAT, .fmax = 1e9),
     [HPOOL_BENCH_KEY_COUNTER] = KEY(SEC_HYBRID, "counter", K_ENUM, NAMES(counter_names)),
@@ -371,6 +384,21 @@ static bool store_value(parser *p, hpool_bench_key id, const char *value,
     case HPOOL_BENCH_KEY_RECORDS: c->records = (hpool_record_level)pv->v[0]; break;
     /* bool_names alternate no/yes, so odd indices are true. */
     case HPOOL_BENCH_KEY_SERIAL_BASELINE: c->serial_baseline = pv->v[0] % 2 == 1; break;
+    case HPOOL_BENCH_KEY_OTF2: c->otf2 = pv->v[0] % 2 == 1; break;
+    case HPOOL_BENCH_KEY_TRACE_MAX_EVENTS: c->trace_max_events = pv->v[0]; break;
+    case HPOOL_BENCH_KEY_TRACE_GZIP: c->trace_gzip = pv->v[0] % 2 == 1; break;
+    case HPOOL_BENCH_KEY_SCHEDULE_MODEL: {
+        char *d = strdup(value);
+        if (!d) {
+            hpool_bench__fail_key(p, &hpool_bench__keys[id], value, false, "out of memory");
+            return false;
+        }
+        free(c->schedule_model);
+        c->schedule_model = d;
+        break;
+    }
+    case HPOOL_BENCH_KEY_SLOW_WORKERS: c->slow_workers = (int)pv->v[0]; break;
+    case HPOOL_BENCH_KEY_SLOW_FACTOR: c->slow_factor = pv->d; break;
     case HPOOL_BENCH_KEY_INNER_ITEMS: c->inner_items = (int)pv->v[0]; break;
     case HPOOL_BENCH_KEY_INNER_MS: c->inner_ms = pv->d; break;
     case HPOOL_BENCH_KEY_COUNTER: c->counter = (hpool_bench_counter)pv->v[0]; break;

@@ -1,4 +1,4 @@
-/* Runs one experiment (a loaded config) end to end on rank 0 and leaves results/NAME. */
+/* Runs one experiment (a loaded config) end to end on rank 0 and keeps it in results/NAME. */
 #ifndef HPOOL_BENCH_EXPERIMENT_H
 #define HPOOL_BENCH_EXPERIMENT_H
 
@@ -15,6 +15,9 @@ typedef struct {
     bool quiet;
     bool progress;         /* progress line on stderr */
     bool report_placement;
+    bool otf2;             /* --otf2: as the config key otf2 = true */
+    bool replace;          /* --replace: remove the earlier runs of NAME once published */
+    const char *run_id;    /* set by hpool_bench_run_experiment: OUT/NAME/<run_id> */
     int world_size;
     int argc;
     char **argv;
@@ -23,8 +26,9 @@ typedef struct {
 /* Prints the planned runs (--dry-run). */
 void hpool_bench_print_plan(const hpool_bench_config *cfg, FILE *out);
 
-/* \return 0, or 1 with a message on stderr (the previous results/NAME stays untouched;
- * what this run produced is left in results/.NAME.incomplete-PID). */
+/* Runs it and publishes OUT/NAME/<UTC stamp>-<id>, pointing OUT/NAME/latest at it.
+ * \return 0, or 1 with a message on stderr (earlier runs and `latest` stay untouched;
+ * what this run produced is left in OUT/NAME/.incomplete-<id>). */
 int hpool_bench_run_experiment(const hpool_bench_config *cfg, const hpool_bench_options *o);
 
 #endif

@@ -86,6 +86,8 @@ int hpool_bench__load_srows(const hpool_render_table *t, srow **out, char *err, 
         s->wall_median = num(t, r, hpool_render_table_col(t, "wall_median"));
         s->wall_max = num(t, r, hpool_render_table_col(t, "wall_max"));
         s->speedup = num(t, r, hpool_render_table_col(t, "speedup_median"));
+        int ic = hpool_render_table_col(t, "imbalance_median");
+        s->imbalance = ic >= 0 ? num(t, r, ic) : NAN;
     }
     *out = rows;
     return 0;
@@ -231,36 +233,158 @@ static size_t chunksize_slice(const sdata *d, size_t g) {
     return best_per_value(d, m, F_CHUNKSIZE);
 }
 
-int hpool_bench__write_chunksize(sdata *d, const char *path, char *err, size_t errlen) {
+/* One panel per (experiment, workload), at most CHUNKSIZE_PANEL_LINES lines in it: hpool's
+ * fixed chunking and the peers (fixed by nature) always, then the hpool schedules whose
+ * best point is lowest. More lines than that do not read at a glance. */
+#define CHUNKSIZE_PANEL_LINES 5
+
+typedef struct {
+    size_t best;  /* row of the group's lowest wall_median (plotted points only) */
+    bool always;  /* hpool fixed, or a peer */
+    bool chosen;
+} cs_line;
+
+static bool is_hpool(const srow *r);
+
+/* Picks the panel's lines (groups of panel `pg` under the PANEL grouping saved in
+ * panel_of) into chosen. */
+static void choose_lines(const sdata *d, cs_line *ln, size_t ng, const size_t *panel_of,
+                         size_t panel) {
+    size_t n = 0;
+    for (size_t g = 0; g < ng; g++)
+        if (panel_of[g] == panel && ln[g].always && n < CHUNKSIZE_PANEL_LINES) {
+            ln[g].chosen = true;
+            n++;
+        }
+    while (n < CHUNKSIZE_PANEL_LINES) {
+        size_t pick = SIZE_MAX;
+        for (size_t g = 0; g < ng; g++)
+            if (panel_of[g] == panel && !ln[g].chosen &&
+                (pick == SIZE_MAX ||
+                 d->rows[ln[g].best].wall_median < d->rows[ln[pick].best].wall_median))
+                pick = g;
+        if (pick == SIZE_MAX)
+            break;
+        ln[pick].chosen = true;
+        n++;
+    }
+}
+
+/* The model's predicted chunksize for a workload at (tasks, workers); 0 when none. */
+static double predicted_chunksize(const hpool_render_table *model, const srow *r) {
+    for (size_t i = 0; model && i < model->nrows; i++) {
+        const char *wl = hpool_render_table_cell(model, i, 0);
+        const char *tasks = hpool_render_table_cell(model, i, 1);
+        const char *workers = hpool_render_table_cell(model, i, 2);
+        const char *pred = hpool_render_table_cell(model, i, 6);
+        if (wl && tasks && workers && pred && strcmp(wl, r->key[F_WORKLOAD]) == 0 &&
+            strtod(tasks, NULL) == r->val[F_TASKS] && strtod(workers, NULL) == r->val[F_WORKERS])
+            return strtod(pred, NULL);
+    }
+    return 0;
+}
+
+static void write_panel_row(FILE *f, const sdata *d, const cs_line *ln, size_t ng,
+                            const size_t *panel_of, size_t panel, size_t first_block,
+                            size_t nblocks, const hpool_render_table *model, size_t gbest) {
+    size_t fixed = SIZE_MAX, best = SIZE_MAX;
+    int holds_gbest = 0;
+    for (size_t g = 0; g < ng; g++) {
+        if (panel_of[g] != panel || !ln[g].chosen)
+            continue;
+        const srow *r = &d->rows[ln[g].best];
+        holds_gbest |= ln[g].best == gbest;
+        if (best == SIZE_MAX || r->wall_median < d->rows[best].wall_median)
+            best = ln[g].best;
+        if (is_hpool(r) && strcmp(r->key[F_SCHEDULE], "fixed") == 0)
+            fixed = ln[g].best;
+    }
+    const srow *m = &d->rows[fixed != SIZE_MAX ? fixed : best];
+    char title[RENDER_TITLE_MAX];
+    row_title(d, m, BIT(F_WORKLOAD), BIT(F_EXPERIMENT), title, sizeof title);
+    fprintf(f, "\"%s\"\t%zu\t%zu\t%.9g\t%.9g\t%.9g\t%d\n", title, first_block, nblocks,
+            predicted_chunksize(model, m), m->val[F_CHUNKSIZE], m->wall_median, holds_gbest);
+}
+
+int hpool_bench__write_chunksize(sdata *d, const char *path, const char *panels_path,
+                                 const hpool_render_table *model, char *err, size_t errlen) {
     size_t ng = group_rows(d, LINE_KEY);
+    cs_line *ln = calloc(ng ? ng : 1, sizeof *ln);
+    size_t *panel_of = calloc(ng ? ng : 1, sizeof *panel_of);
+    if (!ln || !panel_of) {
+        free(ln);
+        free(panel_of);
+        seterr(err, errlen, "out of memory");
+        return -1;
+    }
     /* The overall best is taken among plotted points only. */
     size_t gbest = SIZE_MAX;
     for (size_t g = 0; g < ng; g++) {
-        size_t b = best_of(d, chunksize_slice(d, g));
-        if (gbest == SIZE_MAX || d->rows[b].wall_median < d->rows[gbest].wall_median)
-            gbest = b;
+        ln[g].best = best_of(d, chunksize_slice(d, g));
+        const srow *b = &d->rows[ln[g].best];
+        ln[g].always = !is_hpool(b) || strcmp(b->key[F_SCHEDULE], "fixed") == 0;
     }
-    afile a;
-    if (afile_open(&a, path, err, errlen) < 0)
-        return -1;
-    fprintf(a.f, "# hpool plot data for plots/chunksize.gp (format: see that script)\n");
+    /* Panels: (experiment, workload) of each line group, in order of first appearance. */
+    size_t npanels = 0;
     for (size_t g = 0; g < ng; g++) {
-        size_t m = chunksize_slice(d, g), best = best_of(d, m);
-        const srow *b = &d->rows[best];
-        char title[RENDER_TITLE_MAX];
-        row_title(d, b, BIT(F_IMPL) | BIT(F_WORKLOAD) | BIT(F_SCHEDULE),
-                  BIT(F_EXPERIMENT) | BIT(F_API) | BIT(F_WORKERS) | BIT(F_THREADS) |
-                      BIT(F_TASKS), title, sizeof title);
-        fprintf(a.f, "%s\"%s (best %g: %.3g s)\"\n", g ? "\n\n" : "", title,
-                b->val[F_CHUNKSIZE], b->wall_median);
-        for (size_t k = 0; k < m; k++) {
-            const srow *r = &d->rows[d->idx[k]];
-            int flag = d->idx[k] == gbest ? 2 : d->idx[k] == best ? 1 : 0;
-            fprintf(a.f, "%.9g\t%.9g\t%.9g\t%.9g\t%d\n", r->val[F_CHUNKSIZE], r->wall_min,
-                    r->wall_median, r->wall_max, flag);
+        panel_of[g] = npanels;
+        for (size_t h = 0; h < g; h++) {
+            if (same_key(&d->rows[ln[g].best], &d->rows[ln[h].best],
+                         BIT(F_EXPERIMENT) | BIT(F_WORKLOAD))) {
+                panel_of[g] = panel_of[h];
+                break;
+            }
         }
+        if (panel_of[g] == npanels)
+            npanels++;
     }
-    return afile_commit(&a, err, errlen);
+    for (size_t p = 0; p < npanels; p++)
+        choose_lines(d, ln, ng, panel_of, p);
+    for (size_t g = 0; g < ng; g++)
+        if (ln[g].chosen && (gbest == SIZE_MAX ||
+                             d->rows[ln[g].best].wall_median < d->rows[gbest].wall_median))
+            gbest = ln[g].best;
+    afile a = {.f = NULL}, pa = {.f = NULL};
+    if (afile_open(&a, path, err, errlen) < 0 || afile_open(&pa, panels_path, err, errlen) < 0) {
+        if (a.f) { /* the first opened, the second not: no half pair left behind */
+            fclose(a.f);
+            unlink(a.tmp);
+        }
+        free(ln);
+        free(panel_of);
+        return -1;
+    }
+    fprintf(a.f, "# hpool plot data for plots/chunksize.gp (format: see that script)\n");
+    fprintf(pa.f, "# hpool plot data for plots/chunksize.gp: one row per panel (see that script)\n");
+    size_t block = 0;
+    for (size_t p = 0; p < npanels; p++) {
+        size_t first = block;
+        for (size_t g = 0; g < ng; g++) {
+            if (panel_of[g] != p || !ln[g].chosen)
+                continue;
+            size_t m = chunksize_slice(d, g), best = best_of(d, m);
+            const srow *b = &d->rows[best];
+            char title[RENDER_TITLE_MAX];
+            row_title(d, b, BIT(F_IMPL) | BIT(F_WORKLOAD) | BIT(F_SCHEDULE),
+                      BIT(F_EXPERIMENT) | BIT(F_API) | BIT(F_WORKERS) | BIT(F_THREADS) |
+                          BIT(F_TASKS), title, sizeof title);
+            fprintf(a.f, "%s\"%s (best %g: %.3g s)\"\n", block ? "\n\n" : "", title,
+                    b->val[F_CHUNKSIZE], b->wall_median);
+            for (size_t k = 0; k < m; k++) {
+                const srow *r = &d->rows[d->idx[k]];
+                int flag = d->idx[k] == gbest ? 2 : d->idx[k] == best ? 1 : 0;
+                fprintf(a.f, "%.9g\t%.9g\t%.9g\t%.9g\t%d\n", r->val[F_CHUNKSIZE], r->wall_min,
+                        r->wall_median, r->wall_max, flag);
+            }
+            block++;
+        }
+        write_panel_row(pa.f, d, ln, ng, panel_of, p, first, block - first, model, gbest);
+    }
+    free(ln);
+    free(panel_of);
+    int rc = afile_commit(&a, err, errlen);
+    int rp = afile_commit(&pa, err, errlen);
+    return rc < 0 || rp < 0 ? -1 : 0;
 }
 
 /* ------------------------------------------------------------------------------------
@@ -326,8 +450,10 @@ static const char *bar_name(const srow *r) {
 
 /* Bars in a fixed order (simple to adaptive schedules, then peers), unknown names last. */
 static size_t bar_order(const sdata *d, const char **out) {
-    static const char *const known[] = {"fixed",     "static", "guided", "trapezoid",
-                                        "factoring", "awf",    "auto",   NULL};
+    static const char *const known[] = {"fixed",  "static", "ss",    "fsc",   "mfsc",
+                                        "guided", "trapezoid", "factoring", "wf", "awf",
+                                        "awf-b",  "awf-c",  "awf-d", "awf-e", "af",
+                                        "auto",   NULL};
     size_t k = 0;
     for (const char *const *s = known; *s; s++) {
         for (size_t i = 0; i < d->n; i++) {
@@ -347,24 +473,63 @@ static size_t bar_order(const sdata *d, const char **out) {
     return k;
 }
 
-static void write_bar(FILE *f, const sdata *d, size_t g, const char *bar) {
+/* The bar's row (lowest wall_median at the largest workers, threads, tasks), or SIZE_MAX. */
+static size_t bar_row(const sdata *d, size_t g, const char *bar) {
     size_t m = 0;
     for (size_t i = 0; i < d->n; i++)
         if (d->group[i] == g && strcmp(bar_name(&d->rows[i]), bar) == 0)
             d->idx[m++] = i;
-    if (m == 0) {
-        fprintf(f, "\tNaN\tNaN\tNaN");
-        return;
-    }
+    if (m == 0)
+        return SIZE_MAX;
     m = keep_max(d, m, F_WORKERS);
     m = keep_max(d, m, F_THREADS);
     m = keep_max(d, m, F_TASKS);
-    const srow *b = &d->rows[best_of(d, m)];
+    return best_of(d, m);
+}
+
+static void write_bar(FILE *f, const sdata *d, size_t g, const char *bar) {
+    size_t r = bar_row(d, g, bar);
+    if (r == SIZE_MAX) {
+        fprintf(f, "\tNaN\tNaN\tNaN");
+        return;
+    }
+    const srow *b = &d->rows[r];
     fprintf(f, "\t%.9g\t%.9g\t%.9g", b->wall_median, b->wall_min, b->wall_max);
 }
 
-int hpool_bench__write_schedules(sdata *d, const char *path, size_t *nbars, char *err,
-                           size_t errlen) {
+/* plotdata/schedules_imbalance.dat: the same clusters and bars, one value each: the
+ * bar row's median load imbalance (max / mean per-worker busy time). */
+static int write_imbalance(sdata *d, const char *path, const char **bars, size_t nb,
+                           size_t ng, char *err, size_t errlen) {
+    afile a;
+    if (afile_open(&a, path, err, errlen) < 0)
+        return -1;
+    fprintf(a.f, "# hpool plot data for plots/schedules.gp, lower panel (see that script)\n");
+    fprintf(a.f, "cluster");
+    for (size_t b = 0; b < nb; b++)
+        fprintf(a.f, "\t\"%s\"", bars[b]);
+    fputc('\n', a.f);
+    for (size_t g = 0; g < ng; g++) {
+        size_t first = 0;
+        while (d->group[first] != g)
+            first++;
+        char title[RENDER_TITLE_MAX];
+        row_title(d, &d->rows[first], BIT(F_WORKLOAD), BIT(F_EXPERIMENT), title, sizeof title);
+        fprintf(a.f, "\"%s\"", title);
+        for (size_t b = 0; b < nb; b++) {
+            size_t r = bar_row(d, g, bars[b]);
+            if (r == SIZE_MAX || isnan(d->rows[r].imbalance))
+                fprintf(a.f, "\tNaN");
+            else
+                fprintf(a.f, "\t%.9g", d->rows[r].imbalance);
+        }
+        fputc('\n', a.f);
+    }
+    return afile_commit(&a, err, errlen);
+}
+
+int hpool_bench__write_schedules(sdata *d, const char *path, const char *imbalance_path,
+                                 size_t *nbars, char *err, size_t errlen) {
     const char **bars = calloc(d->n ? d->n : 1, sizeof *bars);
     if (!bars) {
         seterr(err, errlen, "out of memory");
@@ -393,7 +558,10 @@ int hpool_bench__write_schedules(sdata *d, const char *path, size_t *nbars, char
             write_bar(a.f, d, g, bars[b]);
         fputc('\n', a.f);
     }
-    free(bars);
     *nbars = nb;
-    return afile_commit(&a, err, errlen);
+    int rc = afile_commit(&a, err, errlen);
+    if (rc == 0)
+        rc = write_imbalance(d, imbalance_path, bars, nb, ng, err, errlen);
+    free(bars);
+    return rc;
 }

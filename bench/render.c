@@ -389,12 +389,25 @@ static int summary_plot(renderer *rd, sdata *d, const char *name, char *err,
     gpargs g = {.n = 0};
     int rc;
     if (strcmp(name, "chunksize") == 0) {
-        rc = hpool_bench__write_chunksize(d, path, err, errlen);
+        char panels[PATH_MAX];
+        hpool_render_table model;
+        memset(&model, 0, sizeof model);
+        int mrc = mkpath(panels, err, errlen, "%s/chunksize_panels.dat", dir) < 0
+                      ? -1
+                      : hpool_render_table_load(rd->results_dir, "model.tsv", &model, err,
+                                                errlen);
+        rc = mrc < 0 ? -1
+                     : hpool_bench__write_chunksize(d, path, panels, mrc == 0 ? &model : NULL,
+                                                    err, errlen);
+        hpool_render_table_free(&model);
     } else if (strcmp(name, "scaling") == 0) {
         rc = hpool_bench__write_scaling(d, path, err, errlen);
     } else {
         size_t ns = 0;
-        rc = hpool_bench__write_schedules(d, path, &ns, err, errlen);
+        char imb[PATH_MAX];
+        rc = mkpath(imb, err, errlen, "%s/schedules_imbalance.dat", dir) < 0
+                 ? -1
+                 : hpool_bench__write_schedules(d, path, imb, &ns, err, errlen);
         gp_int(&g, "nsched", (long)ns);
     }
     if (rc < 0)
@@ -517,4 +530,19 @@ int hpool_bench_render(const char *results_dir, const char *plots_dir, bool quie
     }
     renderer rd = {.results_dir = results_dir, .plots_dir = plots_dir, .quiet = quiet};
     return render_all(&rd, err, errlen);
+}
+
+int hpool_bench_render_script(const char *dir, const char *plots_dir, const char *script,
+                              const char *name, bool quiet, char *err, size_t errlen) {
+    if (err && errlen)
+        err[0] = '\0';
+    renderer rd = {.results_dir = dir, .plots_dir = plots_dir, .quiet = quiet};
+    if (find_in_path("gnuplot", rd.gnuplot) != 0) {
+        seterr(err, errlen, "gnuplot not found in PATH (Debian/Ubuntu: apt-get install "
+                            "gnuplot-nox)");
+        return -1;
+    }
+    gpargs g = {.n = 0};
+    g.s[0] = '\0';
+    return run_script(&rd, script, name, &g, err, errlen);
 }

@@ -27,4 +27,9 @@
 int hpool_bench_render(const char *results_dir, const char *plots_dir, bool quiet, char *err,
                        size_t errlen);
 
+/* Runs one plots_dir/script with datadir=dir, writing dir/name.png and .svg (used by
+ * `hpool-bench compare` for plots/compare.gp). \return 0, or -1 with a message in err. */
+int hpool_bench_render_script(const char *dir, const char *plots_dir, const char *script,
+                              const char *name, bool quiet, char *err, size_t errlen);
+
 #endif

@@ -63,6 +63,7 @@ typedef struct {
     const char *key[F_COUNT]; /* cells of the key columns */
     double val[F_COUNT];      /* numeric value of chunksize, workers, threads, tasks */
     double wall_min, wall_median, wall_max, speedup;
+    double imbalance; /* imbalance_median; NaN when the summary has no such column */
 } srow;
 
 typedef struct {
@@ -77,9 +78,14 @@ int hpool_bench__load_srows(const hpool_render_table *t, srow **out, char *err, 
 /* Does field f take more than one value across all rows? */
 bool hpool_bench__varies(const sdata *d, int f);
 /* Each writes its data file at path (plotdata/chunksize.dat, scaling.dat, schedules.dat). */
-int hpool_bench__write_chunksize(sdata *d, const char *path, char *err, size_t errlen);
+/* chunksize.dat and its panels file; model (model.tsv, may be NULL) gives the predicted
+ * chunksize marked in each panel. */
+int hpool_bench__write_chunksize(sdata *d, const char *path, const char *panels_path,
+                                 const hpool_render_table *model, char *err, size_t errlen);
 int hpool_bench__write_scaling(sdata *d, const char *path, char *err, size_t errlen);
-int hpool_bench__write_schedules(sdata *d, const char *path, size_t *nbars, char *err,
+/* schedules.dat (wall time) and imbalance_path (load imbalance of the same bars). */
+int hpool_bench__write_schedules(sdata *d, const char *path, const char *imbalance_path,
+                                 size_t *nbars, char *err,
                                  size_t errlen);
 
 #endif

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE /* open_memstream, strverscmp */
 #endif
 #include "report.h"
+#include "report_schedules.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -20,7 +21,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "combos.h"
+#include "machine_load.h"
 #include "render.h"
+#include "time_breakdown.h"
+#include "verdict.h"
 
 __attribute__((format(printf, 3, 4))) static void seterr(char *err, size_t errlen,
                                                          const char *fmt, ...) {
@@ -177,7 +182,8 @@ static void meta_rows(FILE *f, const report_ctx *c, json_t *obj, const char *pre
     const char *k;
     json_t *v;
     json_object_foreach(obj, k, v) {
-        if (v == c->meta_name || v == c->meta_desc)
+        if (v == c->meta_name || v == c->meta_desc ||
+            (depth == 0 && strcmp(k, "placement") == 0)) /* its own table below */
             continue;
         char key[256];
         snprintf(key, sizeof key, "%s%s%s", prefix, *prefix ? "." : "", k);
@@ -206,6 +212,66 @@ static void meta_rows(FILE *f, const report_ctx *c, json_t *obj, const char *pre
     }
 }
 
+/* HPOOL_PLACE_* bits (hpool.h) by name. */
+static void placement_flags(FILE *f, json_int_t flags) {
+    static const char *const names[] = {"oversubscribed", "shared-core", "smt", "unbound"};
+    bool any = false;
+    for (int b = 0; b < 4; b++)
+        if (flags & ((json_int_t)1 << b)) {
+            fprintf(f, "%s%s", any ? ", " : "", names[b]);
+            any = true;
+        }
+    if (!any)
+        fputs("-", f);
+}
+
+/* meta.json's placement: a table per (workers, threads) shape, its warnings as a list. */
+static void write_placement(FILE *f, json_t *placement) {
+    if (!json_is_array(placement) || json_array_size(placement) == 0)
+        return;
+    fputs("### Placement\n\nWhere each rank and OpenMP thread ran (`mgr` = the manager); "
+          "cpu and core are hwloc's logical indices.\n\n",
+          f);
+    size_t i, j;
+    json_t *t, *row;
+    json_array_foreach(placement, i, t) {
+        fprintf(f, "%lld workers x %lld threads:\n\n| host | rank | thread | cpu | core | flags |\n"
+                   "|---|---|---|---|---|---|\n",
+                (long long)json_integer_value(json_object_get(t, "workers")),
+                (long long)json_integer_value(json_object_get(t, "threads")));
+        json_array_foreach(json_object_get(t, "rows"), j, row) {
+            json_int_t thread = json_integer_value(json_object_get(row, "thread"));
+            fputs("| ", f);
+            const char *host = json_string_value(json_object_get(row, "host"));
+            md_cell(f, host ? host : "?");
+            fprintf(f, " | %lld | ", (long long)json_integer_value(json_object_get(row, "rank")));
+            if (thread < 0)
+                fputs("mgr", f);
+            else
+                fprintf(f, "%lld", (long long)thread);
+            fprintf(f, " | %lld | %lld | ",
+                    (long long)json_integer_value(json_object_get(row, "cpu")),
+                    (long long)json_integer_value(json_object_get(row, "core")));
+            placement_flags(f, json_integer_value(json_object_get(row, "flags")));
+            fputs(" |\n", f);
+        }
+        const char *w = json_string_value(json_object_get(t, "warnings"));
+        fputs(w && *w ? "\nWarnings:\n\n" : "\nNo placement warnings.\n", f);
+        for (const char *p = w; p && *p;) {
+            size_t n = strcspn(p, "\n");
+            if (n > 0) {
+                fputs("- ", f);
+                char line[1024];
+                snprintf(line, sizeof line, "%.*s", (int)(n < sizeof line ? n : sizeof line - 1), p);
+                md_cell(f, line);
+                fputc('\n', f);
+            }
+            p += n + (p[n] == '\n');
+        }
+        fputc('\n', f);
+    }
+}
+
 static void write_experiment(FILE *f, const report_ctx *c) {
     const char *desc = json_string_value(c->meta_desc);
     if (desc && *desc)
@@ -222,6 +288,7 @@ static void write_experiment(FILE *f, const report_ctx *c) {
     fputs("| parameter | value |\n|---|---|\n", f);
     meta_rows(f, c, c->meta, "", 0);
     fputc('\n', f);
+    write_placement(f, json_object_get(c->meta, "placement"));
 }
 
 /* ------------------------------------------------------------------------------------
@@ -299,25 +366,123 @@ static size_t distinct(const hpool_render_table *s, const char *col, const char 
     return n;
 }
 
-static void write_peer_comparison(FILE *f, const hpool_render_table *s, const char **wls,
-                                  size_t nwl) {
+/* "resolved ..." / "not resolved at N repeats ..." for b against a (stats.h). */
+static void verdict_text(const hpool_bench_combo *a, const hpool_bench_combo *b, char *out,
+                         size_t len) {
+    hpool_stats_cmp cmp;
+    if (!a || !b || hpool_stats_compare(a->wall, a->n, b->wall, b->n, &cmp) != 0)
+        snprintf(out, len, "no repetitions in runs.tsv to judge by");
+    else
+        hpool_stats_describe(&cmp, out, len);
+}
+
+/* The best against the runner-up: is the lead more than the noise of the repeats? */
+static void write_best_verdict(FILE *f, const hpool_bench_combos *cs) {
+    hpool_bench_verdict v;
+    if (hpool_bench_verdict_best(cs, NULL, NULL, &v) != 0 || v.best < 0)
+        return;
+    if (v.runner_up < 0) {
+        fputs("\nOnly one configuration, so nothing to rank it against.\n", f);
+        return;
+    }
+    const hpool_bench_combo *r = &cs->c[v.runner_up];
+    char label[256], verdict[512];
+    hpool_bench_combo_label(&r->key, label, sizeof label);
+    hpool_stats_describe(&v.cmp, verdict, sizeof verdict);
+    fprintf(f, "\nRunner-up: **%s**, median %.4g s (min %.4g, max %.4g over %zu reps). "
+               "The best's lead over it (runner-up / best = %.3f) is **%s**.\n",
+            label, r->median, r->min, r->max, r->n, v.cmp.ratio, verdict);
+    if (!v.cmp.resolved)
+        fprintf(f, "The two are within the noise of the repeats: either may be the faster; "
+                   "\"best\" above only means the lower median of this run.\n");
+}
+
+/* Best of each schedule (hpool rows), each against the best schedule. */
+static void write_schedule_comparison(FILE *f, const hpool_bench_combos *cs) {
+    const char *scheds[64];
+    size_t ns = 0;
+    for (size_t i = 0; i < cs->n && ns < 64; i++) {
+        bool seen = strcmp(cs->c[i].key.impl, "hpool") != 0;
+        for (size_t k = 0; k < ns && !seen; k++)
+            seen = strcmp(scheds[k], cs->c[i].key.schedule) == 0;
+        if (!seen)
+            scheds[ns++] = cs->c[i].key.schedule;
+    }
+    if (ns < 2)
+        return;
+    long best[64];
+    long top = -1;
+    for (size_t k = 0; k < ns; k++) {
+        best[k] = -1;
+        for (size_t i = 0; i < cs->n; i++)
+            if (strcmp(cs->c[i].key.impl, "hpool") == 0 &&
+                strcmp(cs->c[i].key.schedule, scheds[k]) == 0 &&
+                (best[k] < 0 || cs->c[i].median < cs->c[best[k]].median))
+                best[k] = (long)i;
+        if (top < 0 || cs->c[best[k]].median < cs->c[top].median)
+            top = best[k];
+    }
+    fputs("\nSchedules (hpool, best configuration of each, against the best schedule):\n\n"
+          "| schedule | best configuration | median (s) | against the best schedule |\n"
+          "|---|---|---|---|\n",
+          f);
+    for (size_t k = 0; k < ns; k++) {
+        char label[256], verdict[512] = "the best schedule";
+        hpool_bench_combo_label(&cs->c[best[k]].key, label, sizeof label);
+        if (best[k] != top)
+            verdict_text(&cs->c[top], &cs->c[best[k]], verdict, sizeof verdict);
+        fprintf(f, "| %s | ", scheds[k]);
+        md_cell(f, label);
+        fprintf(f, " | %.4g | %s |\n", cs->c[best[k]].median, verdict);
+    }
+}
+
+/* Fastest combination of impl on workload, or NULL. */
+static const hpool_bench_combo *best_combo(const hpool_bench_combos *cs, const char *impl,
+                                           const char *workload) {
+    const hpool_bench_combo *best = NULL;
+    for (size_t i = 0; i < cs->n; i++)
+        if (strcmp(cs->c[i].key.impl, impl) == 0 &&
+            strcmp(cs->c[i].key.workload, workload) == 0 &&
+            (!best || cs->c[i].median < best->median))
+            best = &cs->c[i];
+    return best;
+}
+
+/* hpool against one peer on every workload both ran. */
+static void write_peer_table(FILE *f, const hpool_render_table *s, const char **wls,
+                             size_t nwl, const hpool_bench_combos *cs, const char *peer,
+                             const char *what) {
     bool header = false;
     for (size_t w = 0; w < nwl; w++) {
-        long h = best_row(s, wls[w], "hpool"), p = best_row(s, wls[w], "python-ppe");
+        long h = best_row(s, wls[w], "hpool"), p = best_row(s, wls[w], peer);
         if (h < 0 || p < 0)
             continue;
         if (!header)
-            fputs("\nhpool against Python's ProcessPoolExecutor (best of each):\n\n"
-                  "| workload | hpool median (s) | python-ppe median (s) | hpool speed-up |\n"
-                  "|---|---|---|---|\n",
-                  f);
+            fprintf(f,
+                    "\nhpool against %s (best of each; the difference judged on %s / "
+                    "hpool):\n\n"
+                    "| workload | hpool median (s) | %s median (s) | hpool speed-up | "
+                    "resolved? |\n"
+                    "|---|---|---|---|---|\n",
+                    what, peer, peer);
         header = true;
         double hv = cellnum(s, (size_t)h, "wall_median");
         double pv = cellnum(s, (size_t)p, "wall_median");
+        char verdict[512];
+        verdict_text(best_combo(cs, "hpool", wls[w]), best_combo(cs, peer, wls[w]), verdict,
+                     sizeof verdict);
         fprintf(f, "| ");
         md_cell(f, wls[w]);
-        fprintf(f, " | %.4g | %.4g | %.3gx |\n", hv, pv, hv > 0 ? pv / hv : NAN);
+        fprintf(f, " | %.4g | %.4g | %.3gx | %s |\n", hv, pv, hv > 0 ? pv / hv : NAN, verdict);
     }
+}
+
+/* hpool beside each peer that ran (bench/peers): Python's pool and mpi4py.futures. */
+static void write_peer_comparison(FILE *f, const hpool_render_table *s, const char **wls,
+                                  size_t nwl, const hpool_bench_combos *cs) {
+    write_peer_table(f, s, wls, nwl, cs, "python-ppe", "Python's ProcessPoolExecutor");
+    write_peer_table(f, s, wls, nwl, cs, "mpi4py", "mpi4py.futures.MPIPoolExecutor");
 }
 
 static int write_best(FILE *f, const report_ctx *c) {
@@ -331,9 +496,16 @@ static int write_best(FILE *f, const report_ctx *c) {
     fputs("Lowest median wall time: ", f);
     describe_row(f, s, (size_t)best);
     fputs(".\n", f);
+    hpool_bench_combos cs = {0};
+    char err[512];
+    if (hpool_bench_combos_load(c->dir, &cs, err, sizeof err) < 0)
+        fprintf(f, "\nruns.tsv could not be read (%s), so no verdict on the best.\n", err);
+    write_best_verdict(f, &cs);
     const char **wls = calloc(s->nrows, sizeof *wls);
-    if (!wls)
+    if (!wls) {
+        hpool_bench_combos_free(&cs);
         return -1;
+    }
     size_t nwl = distinct(s, "workload", wls);
     for (size_t w = 0; nwl > 1 && w < nwl; w++) {
         fputs(w == 0 ? "\nPer workload:\n\n" : "", f);
@@ -341,7 +513,9 @@ static int write_best(FILE *f, const report_ctx *c) {
         describe_row(f, s, (size_t)best_row(s, wls[w], NULL));
         fputc('\n', f);
     }
-    write_peer_comparison(f, s, wls, nwl);
+    write_schedule_comparison(f, &cs);
+    write_peer_comparison(f, s, wls, nwl, &cs);
+    hpool_bench_combos_free(&cs);
     free(wls);
     fputc('\n', f);
     return 0;
@@ -359,7 +533,10 @@ static void write_summary(FILE *f, const report_ctx *c) {
         return;
     }
     fputs("One row per parameter combination; times in seconds, medians over the "
-          "repetitions (`spread` = (max - min) / median).\n\n|",
+          "repetitions (`spread` = (max - min) / median). Start-up (`startup_median`: "
+          "executor create until every worker started and the clocks are synchronised) and "
+          "the clock sync at the end (`final_sync_median`) are measured on their own and "
+          "are not part of wall, tasks/s, speedup or efficiency.\n\n|",
           f);
     for (size_t i = 0; i < s->ncols; i++) {
         fputc(' ', f);
@@ -409,7 +586,8 @@ static void plot_caption(FILE *f, const char *name) {
         "start.",
         "Timeline of another configuration (first repetition).",
         "Median wall time against chunksize (min-max bars); circles mark each line's "
-        "best chunksize.",
+        "best chunksize. The overall best is filled only when its lead over the runner-up "
+        "is resolved (see Best configuration); its label says so when it is not.",
         "Speedup and parallel efficiency against the number of workers.",
         "Median wall time per schedule, one cluster per workload.",
         ""};
@@ -492,11 +670,19 @@ static int compose(FILE *f, const report_ctx *c, char *err, size_t errlen) {
     fprintf(f, "# hpool benchmark report: %s\n\n", experiment_name(c));
     write_experiment(f, c);
     write_data_state(f, c);
+    if (c->present[T_RUNS])
+        hpool_bench_write_load_note(f, &c->t[T_RUNS]);
     if (write_best(f, c) < 0) {
         seterr(err, errlen, "report: out of memory");
         return -1;
     }
+    if (hpool_bench_write_time_breakdown(f, c->dir) < 0) {
+        seterr(err, errlen, "report: out of memory");
+        return -1;
+    }
     write_summary(f, c);
+    if (hpool_bench_report_schedules(f, c->dir, err, errlen) != 0)
+        return -1;
     if (write_plots(f, c) < 0) {
         seterr(err, errlen, "report: cannot list %s: %s", c->dir, strerror(errno));
         return -1;

@@ -8,12 +8,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "render.h"
+#include "table.h"
 
 const char HPOOL_BENCH_RUNS_HEADER[] =
     "impl\texperiment\trun\tworkload\tapi\tschedule\tschedule_used\tchunksize\tworkers\t"
     "threads\ttasks\trep\twall_s\ttasks_per_s\tserial_s\tspeedup\tefficiency\timbalance\t"
-    "manager_cpu_s\tbytes_moved\tchunks\n";
+    "manager_cpu_s\tbytes_moved\tchunks\tload1\tother_cpu_s\tmachine_busy\tstartup_s\tfinal_sync_s\n";
 
 int hpool_bench_rows_add(hpool_bench_rows *r, const hpool_bench_row *row)
 {
@@ -39,12 +39,13 @@ void hpool_bench_row_write(FILE *f, const hpool_bench_row *w)
 {
     fprintf(f,
             "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%llu\t%d\t%d\t%llu\t%d\t%.6f\t%.3f\t%.6f\t%.4f\t%.4f\t"
-            "%.4f\t%.6f\t%llu\t%llu\n",
+            "%.4f\t%.6f\t%llu\t%llu\t%.2f\t%.3f\t%d\t%.6f\t%.6f\n",
             w->impl, w->experiment, w->run, w->workload, w->api, w->schedule, w->schedule_used,
             (unsigned long long)w->chunksize, w->workers, w->threads,
             (unsigned long long)w->tasks, w->rep, w->wall_s, w->tasks_per_s, w->serial_s,
             w->speedup, w->efficiency, w->imbalance, w->manager_cpu_s,
-            (unsigned long long)w->bytes_moved, (unsigned long long)w->chunks);
+            (unsigned long long)w->bytes_moved, (unsigned long long)w->chunks, w->load1,
+            w->other_cpu_s, w->machine_busy, w->startup_s, w->final_sync_s);
 }
 
 static FILE *open_tmp(const char *dir, const char *name, char *tmp, size_t n)
@@ -118,7 +119,7 @@ static void write_combo(FILE *f, const hpool_bench_rows *r, const size_t *idx, s
         wmax = fmax(wmax, r->rows[idx[i]].wall_s);
     }
     double wmed = field_median(r, idx, n, offsetof(hpool_bench_row, wall_s), scratch);
-    fprintf(f, "%s\t%s\t%s\t%s\t%s\t%llu\t%d\t%d\t%llu\t%zu\t%.6f\t%.6f\t%.6f\t%.4f\t%.3f\t%.4f\t%.4f\t%.4f\t%.6f\n",
+    fprintf(f, "%s\t%s\t%s\t%s\t%s\t%llu\t%d\t%d\t%llu\t%zu\t%.6f\t%.6f\t%.6f\t%.4f\t%.3f\t%.4f\t%.4f\t%.4f\t%.6f\t%.6f\t%.6f\n",
             a->impl, a->experiment, a->workload, a->api, a->schedule,
             (unsigned long long)a->chunksize, a->workers, a->threads,
             (unsigned long long)a->tasks, n, wmin, wmed, wmax,
@@ -127,7 +128,9 @@ static void write_combo(FILE *f, const hpool_bench_rows *r, const size_t *idx, s
             field_median(r, idx, n, offsetof(hpool_bench_row, speedup), scratch),
             field_median(r, idx, n, offsetof(hpool_bench_row, efficiency), scratch),
             field_median(r, idx, n, offsetof(hpool_bench_row, imbalance), scratch),
-            field_median(r, idx, n, offsetof(hpool_bench_row, manager_cpu_s), scratch));
+            field_median(r, idx, n, offsetof(hpool_bench_row, manager_cpu_s), scratch),
+            field_median(r, idx, n, offsetof(hpool_bench_row, startup_s), scratch),
+            field_median(r, idx, n, offsetof(hpool_bench_row, final_sync_s), scratch));
 }
 
 int hpool_bench_write_summary(const char *dir, const hpool_bench_rows *r)
@@ -138,7 +141,8 @@ int hpool_bench_write_summary(const char *dir, const hpool_bench_rows *r)
         return -1;
     fputs("impl\texperiment\tworkload\tapi\tschedule\tchunksize\tworkers\tthreads\ttasks\treps\t"
           "wall_min\twall_median\twall_max\tspread\ttasks_per_s_median\tspeedup_median\t"
-          "efficiency_median\timbalance_median\tmanager_cpu_median\n",
+          "efficiency_median\timbalance_median\tmanager_cpu_median\tstartup_median\t"
+          "final_sync_median\n",
           f);
     size_t *idx = malloc((r->n ? r->n : 1) * sizeof *idx);
     double *scratch = malloc((r->n ? r->n : 1) * sizeof *scratch);
@@ -200,6 +204,11 @@ int hpool_bench_rows_load(hpool_bench_rows *r, const char *dir, const char *file
         w.manager_cpu_s = NUM("manager_cpu_s");
         w.bytes_moved = (uint64_t)NUM("bytes_moved");
         w.chunks = (uint64_t)NUM("chunks");
+        w.load1 = NUM("load1");
+        w.other_cpu_s = NUM("other_cpu_s");
+        w.machine_busy = (int)NUM("machine_busy");
+        w.startup_s = NUM("startup_s"); /* absent in a peer's rows: 0 */
+        w.final_sync_s = NUM("final_sync_s");
 #undef NUM
 #undef CELL
         rc = hpool_bench_rows_add(r, &w);
@@ -252,61 +261,11 @@ static int merge_tsv(const char *dir, const char *name, const int *ids, size_t n
     return close_rename(f, tmp, dir, name);
 }
 
-/* Shift a run's events by `offset` µs and append them; returns the run's end in µs. */
-static double append_trace(json_t *all, json_t *run, double offset)
-{
-    double end = offset;
-    size_t i;
-    json_t *ev;
-    json_array_foreach(json_object_get(run, "traceEvents"), i, ev)
-    {
-        json_t *ts = json_object_get(ev, "ts");
-        if (ts) {
-            double t = json_number_value(ts) + offset;
-            json_object_set_new(ev, "ts", json_real(t));
-            end = fmax(end, t + json_number_value(json_object_get(ev, "dur")));
-        }
-        json_array_append(all, ev);
-    }
-    return end;
-}
-
-static int merge_traces(const char *dir, const int *ids, size_t n)
-{
-    json_t *all = json_array();
-    double offset = 0;
-    char src[4096];
-    for (size_t i = 0; i < n; i++) {
-        snprintf(src, sizeof src, "%s/runs/%d/trace.json", dir, ids[i]);
-        json_t *run = json_load_file(src, 0, NULL);
-        if (run == NULL)
-            continue;
-        /* Runs are laid out one after another, 10 ms apart, on one time axis. */
-        offset = append_trace(all, run, offset) + 1e4;
-        json_decref(run);
-    }
-    json_t *doc = json_pack("{s:o, s:s, s:{s:i, s:b}}", "traceEvents", all, "displayTimeUnit",
-                            "ms", "otherData", "runs", (int)n, "complete", 1);
-    char tmp[4096];
-    FILE *f = open_tmp(dir, "trace.json", tmp, sizeof tmp);
-    int rc = f ? json_dumpf(doc, f, JSON_COMPACT) : -1;
-    json_decref(doc);
-    if (f == NULL)
-        return -1;
-    if (rc != 0) {
-        fclose(f);
-        unlink(tmp);
-        return -1;
-    }
-    return close_rename(f, tmp, dir, "trace.json");
-}
-
 int hpool_bench_merge_records(const char *dir, const int *run_ids, size_t n_runs, char *err,
                               size_t errlen)
 {
     if (merge_tsv(dir, "chunks.tsv", run_ids, n_runs) != 0 ||
-        merge_tsv(dir, "spans.tsv", run_ids, n_runs) != 0 ||
-        merge_traces(dir, run_ids, n_runs) != 0) {
+        merge_tsv(dir, "spans.tsv", run_ids, n_runs) != 0) {
         snprintf(err, errlen, "%s: cannot write the merged timeline files", dir);
         return -1;
     }

@@ -19,6 +19,9 @@ typedef struct {
     int rep;
     double wall_s, tasks_per_s, serial_s, speedup, efficiency, imbalance, manager_cpu_s;
     uint64_t bytes_moved, chunks;
+    double load1, other_cpu_s; /* machine_load.h; 0 for peers */
+    int machine_busy;
+    double startup_s, final_sync_s; /* hpool only (0 for peers); never part of wall_s */
 } hpool_bench_row;
 
 typedef struct {
@@ -39,8 +42,8 @@ void hpool_bench_row_write(FILE *f, const hpool_bench_row *row);
 int hpool_bench_write_runs(const char *dir, const hpool_bench_rows *r);
 int hpool_bench_write_summary(const char *dir, const hpool_bench_rows *r);
 
-/* Concatenate dir/runs/<id>/{chunks,spans}.tsv into dir/, and their trace.json into one
- * trace laid out run after run. */
+/* Concatenate dir/runs/<id>/{chunks,spans}.tsv into dir/ (trace_merge.h merges their
+ * trace.json). */
 int hpool_bench_merge_records(const char *dir, const int *run_ids, size_t n_runs, char *err,
                               size_t errlen);
 

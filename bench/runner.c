@@ -32,9 +32,21 @@ static void check_result(const hpool_bench_item *it, const void *res, size_t len
 static int run_map(hpool_executor *ex, const hpool_bench_run_params *rp,
                    const hpool_bench_item *items, hpool_bench_run_result *out)
 {
-    hpool_map_options mo = {.schedule = rp->schedule, .chunksize = rp->chunksize};
+    /* The schedule model's inputs: FSC and auto take the measured overhead and the items'
+     * spread; WF's fixed weights are the speeds the config sets (slow workers). */
+    double *weights = calloc((size_t)rp->workers, sizeof *weights);
+    if (weights == NULL)
+        return HPOOL_ENOMEM;
+    bool hetero = rp->workload == HPOOL_BENCH_WL_HETEROGENEOUS && rp->slow_factor > 0;
+    for (int w = 0; w < rp->workers; w++)
+        weights[w] = hetero && w < rp->slow_workers ? 1.0 / rp->slow_factor : 1.0;
+    hpool_map_options mo = {.schedule = rp->has_auto_pick ? rp->auto_pick : rp->schedule,
+                            .chunksize = rp->chunksize,
+                            .overhead_s = rp->overhead_s, .task_sd_s = rp->item_sd_s,
+                            .weights = weights, .n_weights = (size_t)rp->workers};
     hpool_map_iter *m;
     int rc = hpool_map(ex, HPOOL_BENCH_TASK, items, sizeof *items, rp->tasks, &mo, &m);
+    free(weights); /* copied by hpool_map */
     if (rc != 0)
         return rc;
     const void *res;
@@ -125,10 +137,18 @@ static json_t *placement_json(hpool_executor *ex, const hpool_bench_run_params *
                            "rank", rows[i].rank, "thread", rows[i].thread, "cpu", rows[i].cpu,
                            "core", rows[i].core, "numa", rows[i].numa, "cpuset",
                            rows[i].cpuset, "flags", (int)rows[i].flags));
-    char table[16384];
-    hpool_placement_format(rows, n, table, sizeof table);
-    return json_pack("{s:i, s:i, s:s, s:s, s:o}", "workers", rp->workers, "threads",
-                     rp->threads, "warnings", warnings, "table", table, "rows", arr);
+    /* As long as the table is: one row per thread of every rank. */
+    size_t need = hpool_placement_format(rows, n, NULL, 0) + 1;
+    char *table = malloc(need);
+    if (table == NULL) {
+        json_decref(arr);
+        return NULL;
+    }
+    hpool_placement_format(rows, n, table, need);
+    json_t *o = json_pack("{s:i, s:i, s:s, s:s, s:o}", "workers", rp->workers, "threads",
+                          rp->threads, "warnings", warnings, "table", table, "rows", arr);
+    free(table);
+    return o;
 }
 
 int hpool_bench_run_once(const hpool_bench_run_params *rp, const hpool_bench_item *items,
@@ -143,6 +163,7 @@ int hpool_bench_run_once(const hpool_bench_run_params *rp, const hpool_bench_ite
         .record_level = record_dir ? rp->records : HPOOL_RECORD_NONE,
         .record_dir = rp->records != HPOOL_RECORD_NONE ? record_dir : NULL,
         .record_run = run_id,
+        .trace_max_events = rp->trace_max_events,
     };
     hpool_executor *ex;
     int rc = hpool_executor_create(&ex, &o);
@@ -152,6 +173,14 @@ int hpool_bench_run_once(const hpool_bench_run_params *rp, const hpool_bench_ite
     }
     if (placement)
         *placement = placement_json(ex, rp);
+    /* Start-up (START, acks, clock sync) is reported on its own (startup_s), never timed
+     * as part of the run. */
+    rc = hpool_executor_wait_ready(ex, HPOOL_FOREVER);
+    if (rc != 0) {
+        snprintf(err, errlen, "executor start: %s", hpool_last_error());
+        hpool_executor_destroy(ex);
+        return rc;
+    }
     double t0 = now_s();
     if (rp->api == HPOOL_BENCH_API_MAP)
         rc = run_map(ex, rp, items, out);
@@ -164,6 +193,8 @@ int hpool_bench_run_once(const hpool_bench_run_params *rp, const hpool_bench_ite
     hpool_executor_stats st;
     if (src == 0 && hpool_executor_get_stats(ex, &st) == 0) {
         out->manager_cpu_s = st.manager_cpu_s;
+        out->startup_s = st.startup_s;
+        out->final_sync_s = st.final_sync_s;
         out->bytes_moved = st.bytes_sent + st.bytes_received;
         out->chunks = st.chunks;
         double max = 0, sum = 0;

@@ -8,6 +8,8 @@
 typedef struct {
     double wall_s;
     double manager_cpu_s;
+    double startup_s;      /* executor create -> workers started, clocks synced (not in wall_s) */
+    double final_sync_s;   /* the clock sync at the end (not in wall_s) */
     double imbalance;      /* max / mean worker busy time */
     uint64_t bytes_moved;
     uint64_t chunks;

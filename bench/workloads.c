@@ -3,6 +3,10 @@
  *   random      uniform [0, 2C) from splitmix64(seed, i)
  *   bimodal     5.5C for 10% of items (splitmix64(seed, i) % 10 == 0), 0.5C otherwise
  *   mandelbrot  row i of an N-row image; its cost is what the fractal makes it
+ *   heterogeneous  cost C on every item, but worker ranks 1..slow_workers spin for
+ *               (slow_factor - 1) times the item's own time after running it: slower
+ *               cores, same results. The serial baseline runs at full speed; the
+ *               Python peers have no twin of it.
  * bench/peers/ppe.py implements the same formulas. */
 #include "workloads.h"
 
@@ -80,6 +84,10 @@ void hpool_bench_make_items(const hpool_bench_run_params *rp, double iters_per_m
         memset(it, 0, sizeof *it);
         it->index = i;
         it->workload = (uint32_t)rp->workload;
+        if (rp->workload == HPOOL_BENCH_WL_HETEROGENEOUS) {
+            it->slow_workers = (uint32_t)(rp->slow_workers > 0 ? rp->slow_workers : 0);
+            it->slow_factor = rp->slow_factor;
+        }
         double f = cost_factor(rp->workload, i, n, rp->seed);
         switch (rp->workload) {
         case HPOOL_BENCH_WL_EMPTY:
@@ -239,7 +247,15 @@ static int bench_task(hpool_task_ctx *ctx, const void *arg, size_t len)
                                sizeof(hpool_bench_item));
     hpool_bench_item it;
     memcpy(&it, arg, sizeof it);
+    bool slow = it.slow_factor > 1.0 && hpool_task_rank(ctx) >= 1 &&
+                (uint32_t)hpool_task_rank(ctx) <= it.slow_workers;
+    double t0 = slow ? now_s() : 0;
     uint64_t r = run_item(ctx, &it);
+    if (slow) {
+        double until = now_s() + (now_s() - t0) * (it.slow_factor - 1.0);
+        while (now_s() < until) {
+        }
+    }
     return hpool_task_return(ctx, &r, sizeof r);
 }
 

@@ -22,6 +22,9 @@ typedef struct {
     uint32_t counter;    /* hpool_bench_counter */
     uint32_t width;      /* mandelbrot: pixels per row; rows = tasks */
     uint64_t rows;
+    uint32_t slow_workers; /* heterogeneous workers: ranks 1..slow_workers take */
+    uint32_t reserved;
+    double slow_factor;    /* slow_factor times as long for the same item */
 } hpool_bench_item;
 
 /* Registers the bench task on this rank (every rank, before hpool_init). */

@@ -23,7 +23,16 @@
 extern "C" {
 #endif
 
-#define HPOOL_VERSION "0.1.0"
+/* The version of this header. hpool_version() gives the library's, which must match when
+ * a program runs against the library it was compiled for (CMake reads these lines). */
+#define HPOOL_VERSION_MAJOR 0
+#define HPOOL_VERSION_MINOR 1
+#define HPOOL_VERSION_PATCH 0
+#define HPOOL__VERSION_STR2(x) #x
+#define HPOOL__VERSION_STR(x) HPOOL__VERSION_STR2(x)
+#define HPOOL_VERSION                                                                       \
+    HPOOL__VERSION_STR(HPOOL_VERSION_MAJOR)                                                 \
+    "." HPOOL__VERSION_STR(HPOOL_VERSION_MINOR) "." HPOOL__VERSION_STR(HPOOL_VERSION_PATCH)
 #define HPOOL_FOREVER (-1.0)
 
 /* X-macro: the one place where an error code is added. Generates the enum, and the
@@ -63,6 +72,10 @@ const char *hpool_errname(int code);
 /* Message of the last failed call in this thread ("" if none). Valid until the next
  * failing call in the same thread. */
 const char *hpool_last_error(void);
+
+/* The library's version, "MAJOR.MINOR.PATCH", as built: compare with HPOOL_VERSION to
+ * check that a program runs against the library it was compiled for. */
+const char *hpool_version(void);
 
 /* ------------------------------------------------------------------------------------
  * Tasks: registered by name on every rank, run on worker ranks.
@@ -114,8 +127,11 @@ void hpool_task_record_span(hpool_task_ctx *ctx, uint64_t item, double t_start,
  * Start and stop.
  * ---------------------------------------------------------------------------------- */
 typedef struct {
-    /* Thread support to request; hpool needs at least MPI_THREAD_SERIALIZED on rank 0.
-     * 0 means MPI_THREAD_MULTIPLE, falling back to SERIALIZED with a message. */
+    /* Thread support to request; hpool needs at least MPI_THREAD_SERIALIZED on rank 0 and
+     * MPI_THREAD_FUNNELED on workers. 0 means MPI_THREAD_MULTIPLE on rank 0 and
+     * MPI_THREAD_FUNNELED on the workers (whose tasks must then not call MPI from their
+     * OpenMP threads), the rank being read from the launcher's environment
+     * (OMPI_COMM_WORLD_RANK, PMIX_RANK or PMI_RANK; MULTIPLE when none is set). */
     int mpi_thread_level;
     /* Seconds the manager waits for a worker's answer to an executor start (including
      * its initializer), a clock probe or an executor stop before it declares the rank
@@ -162,6 +178,9 @@ typedef struct {
     const char *record_dir;   /* write chunks.tsv/spans.tsv/trace.json here, or NULL */
     const char *label;        /* free text stored with the records */
     int record_run;           /* value of the `run` column in the records */
+    int64_t trace_max_events; /* chunk + span events trace.json keeps (the start, the end,
+                               * faults and stragglers; chunks.tsv has all): 0: 200000,
+                               * < 0: no limit */
 } hpool_executor_options;
 
 /* Runs on the worker ranks still alive (a rank lost under an earlier executor stays
@@ -186,12 +205,20 @@ typedef struct {
     uint64_t bytes_sent;       /* call-item bytes sent to workers */
     uint64_t bytes_received;   /* result bytes received */
     double manager_cpu_s;      /* CPU time of the manager thread while this executor ran */
-    double wall_s;             /* from create to the last result */
+    double wall_s;             /* from the end of start-up to the last result */
+    double startup_s;          /* create -> workers started and clocks synced (not in wall_s) */
+    double final_sync_s;       /* the clock sync at the end (not in wall_s) */
+    double sync_cpu_s;         /* manager CPU of both syncs (part of manager_cpu_s) */
     int workers;               /* worker ranks it ran on (hpool_executor_worker_stats) */
     int lost_workers;          /* workers lost during the run (crash, hang, bad message) */
 } hpool_executor_stats;
 /* After shutdown completes. \return 0; HPOOL_ESTATE before. */
 int hpool_executor_get_stats(hpool_executor *ex, hpool_executor_stats *st);
+/* Wait until the executor's workers have started and their clocks are synchronised, so
+ * that what follows is timed without the start-up (hpool-bench does this). timeout_s < 0:
+ * no limit. \return 0; HPOOL_ETIMEDOUT; HPOOL_EBROKEN; HPOOL_ESTATE (destroyed, or called
+ * on the manager thread). */
+int hpool_executor_wait_ready(hpool_executor *ex, double timeout_s);
 
 /* One worker of an executor, after shutdown completes. */
 typedef struct {
@@ -278,7 +305,16 @@ typedef enum {
     HPOOL_SCHED_TRAPEZOID, /* TSS: ceil(N/2P) decreasing linearly to chunksize */
     HPOOL_SCHED_FACTORING, /* FAC2: batches of P chunks of ceil(R/2P) */
     HPOOL_SCHED_AWF,       /* factoring weighted by each worker's measured rate */
-    HPOOL_SCHED_AUTO,      /* factoring, adapting from measured rates */
+    HPOOL_SCHED_AUTO,      /* probes, then the kind a simulation of all of them picks */
+    HPOOL_SCHED_SS,        /* self-scheduling: one item (chunksize items) a chunk */
+    HPOOL_SCHED_FSC,       /* fixed size chunking: Kruskal-Weiss optimum from h and sigma */
+    HPOOL_SCHED_MFSC,      /* modified FSC: FAC2's chunk count at one fixed size */
+    HPOOL_SCHED_WF,        /* weighted factoring: fixed weights (hpool_map_options) */
+    HPOOL_SCHED_AWF_B,     /* AWF, weights updated at each batch */
+    HPOOL_SCHED_AWF_C,     /* AWF, weights updated at each chunk, no batches */
+    HPOOL_SCHED_AWF_D,     /* AWF-B with the scheduling overhead in the weights */
+    HPOOL_SCHED_AWF_E,     /* AWF-C with the scheduling overhead in the weights */
+    HPOOL_SCHED_AF,        /* adaptive factoring: per-worker mean and variance */
     HPOOL_SCHED_COUNT
 } hpool_schedule_kind;
 const char *hpool_schedule_name(hpool_schedule_kind k);
@@ -300,6 +336,12 @@ typedef struct {
     size_t buffersize;            /* at most this many items carved but not consumed; 0: no limit */
     hpool_map_gen_fn gen;         /* generator form, with items == NULL */
     void *gen_user;
+    /* Model inputs of the schedules that need them; 0 / NULL: measured during the map
+     * where they can be (FSC, auto), equal weights (WF). */
+    double overhead_s;            /* FSC, auto: scheduling overhead h of one chunk */
+    double task_sd_s;             /* FSC: standard deviation of one item's time */
+    const double *weights;        /* WF: relative speed of worker 0..n_weights-1 (copied) */
+    size_t n_weights;
 } hpool_map_options;
 
 typedef struct hpool_map_iter hpool_map_iter;
@@ -331,8 +373,8 @@ hpool_schedule_kind hpool_map_schedule_used(const hpool_map_iter *m);
  * HPOOL_BIND=none in the environment turns hpool's binding off (rows are still reported);
  * so does OMP_PROC_BIND, which hands binding to the OpenMP runtime. See docs/PLACEMENT.md.
  * ---------------------------------------------------------------------------------- */
-#define HPOOL_HOST_MAX 64
-#define HPOOL_CPUSET_MAX 64
+/* A host name as long as the kernel allows (HOST_NAME_MAX = 64 on Linux) and its NUL. */
+#define HPOOL_HOST_MAX 65
 
 typedef enum {
     HPOOL_BIND_NONE = 0,  /* not bound by hpool: cpu is where the thread last ran */
@@ -358,7 +400,8 @@ typedef struct {
     int numa;                      /* OS index of its NUMA node, -1 if unknown */
     int cpuset_pus;                /* PUs in the rank's cpuset (as the launcher bound it) */
     int host_pus;                  /* PUs of the host usable by the job */
-    char cpuset[HPOOL_CPUSET_MAX]; /* the rank's cpuset as a list, e.g. "0-3,8" */
+    const char *cpuset;            /* the rank's cpuset as a list, e.g. "0-3,8"; owned by
+                                      the table (whole, however long) */
     hpool_bind_kind binding;
     unsigned flags;                /* HPOOL_PLACE_* that concern this row */
 } hpool_placement;

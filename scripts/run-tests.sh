@@ -8,9 +8,17 @@
 #   3. TSan build: the multi-rank tests at 3 ranks (rank 0's manager and user threads),
 #      with the justified suppressions of tests/sanitizers/tsan.supp;
 #   4. valgrind memcheck on the unit tests: no leaks, no errors;
-#   5. the fuzz targets for a bounded time (clang's libFuzzer), when clang is present.
+#   5. the fuzz targets for a bounded time (clang's libFuzzer), when clang is present;
+#   6. MPICH: a build against MPICH (checked to link libmpich only), its unit tests, the
+#      multi-rank tests at 2 and 5 ranks under mpiexec.mpich and the install test (TCP-only
+#      runs skipped with the reason printed: MPICH's own hang in MPI_Finalize);
+#   7. install: the Debian package (cpack -G DEB) installed with dpkg, the README example
+#      built against it with CMake and pkg-config and run, then the package removed (the
+#      same test against `cmake --install --prefix` runs in stage 1, tests/e2e/install.sh);
+#   8. Slurm: a one-node cluster started for the test (scripts/slurm-local.sh), sbatch of
+#      the example batch script, direct launch with srun under Open MPI and MPICH.
 # Extra arguments go to the plain stage's ctest (e.g. -R map). HPOOL_QUICK=1 runs only
-# stage 1.
+# stage 1. The launcher's flags come from scripts/common.sh.
 source "$(dirname "$0")/common.sh"
 hpool_install_deps
 hpool_mpi_env
@@ -18,16 +26,16 @@ cd "$HPOOL_SRC"
 status=0
 stage() { echo "=== $*" >&2; }
 
-stage "1/5 plain build, full suite"
+stage "1/8 plain build, full suite"
 hpool_build build-test -DHPOOL_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
 (cd build-test && ctest --output-on-failure -j 2 "$@") || status=1
 [ "${HPOOL_QUICK:-0}" = 1 ] && exit $status
 
 SUPP="$HPOOL_SRC/tests/sanitizers"
-stage "2/5 ASan + UBSan"
+stage "2/8 ASan + UBSan"
 hpool_build build-test-asan -DHPOOL_WERROR=ON -DHPOOL_ASAN=ON -DCMAKE_BUILD_TYPE=Debug \
     -DHPOOL_MPI_RANKS=3 -DHPOOL_MPI_TCP_FLAGS= \
-    -DMPIEXEC_PREFLAGS="--oversubscribe -x ASAN_OPTIONS -x UBSAN_OPTIONS -x LSAN_OPTIONS -x LD_PRELOAD"
+    -DMPIEXEC_PREFLAGS="${HPOOL_LAUNCH_FLAGS[*]} $(hpool_launch_export ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS LD_PRELOAD)"
 # Multi-rank tests with leak checking: keep_plugins.so keeps Open MPI's plugins mapped
 # until exit so that every leak names its library (see tests/sanitizers/keep_plugins.c),
 # the full unwind attributes allocations made through libc to their caller, and
@@ -42,14 +50,15 @@ cc -shared -fPIC -O1 -o build-test-asan/keep_plugins.so tests/sanitizers/keep_pl
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
         ctest --output-on-failure -j 2 -L mpi) || status=1
 
-stage "3/5 TSan"
+stage "3/8 TSan"
 hpool_build build-test-tsan -DHPOOL_WERROR=ON -DHPOOL_TSAN=ON -DCMAKE_BUILD_TYPE=Debug \
-    -DHPOOL_MPI_RANKS=3 -DHPOOL_MPI_TCP_FLAGS= -DMPIEXEC_PREFLAGS="--oversubscribe -x TSAN_OPTIONS"
+    -DHPOOL_MPI_RANKS=3 -DHPOOL_MPI_TCP_FLAGS= \
+    -DMPIEXEC_PREFLAGS="${HPOOL_LAUNCH_FLAGS[*]} $(hpool_launch_export TSAN_OPTIONS)"
 (cd build-test-tsan &&
     TSAN_OPTIONS="suppressions=$SUPP/tsan.supp halt_on_error=1 second_deadlock_stack=1" \
         ctest --output-on-failure -j 2 -L mpi) || status=1
 
-stage "4/5 valgrind memcheck on the unit tests"
+stage "4/8 valgrind memcheck on the unit tests"
 for src in tests/unit/test_*.c; do   # the single-process tests only
     t="build-test/tests/$(basename "$src" .c)"
     [ -x "$t" ] || continue
@@ -58,12 +67,21 @@ for src in tests/unit/test_*.c; do   # the single-process tests only
         || { echo "valgrind: $t" >&2; cat "build-test/$(basename "$t").vg" >&2; status=1; }
 done
 
-stage "5/5 fuzzing (bounded)"
+stage "5/8 fuzzing (bounded)"
 if [ -x tests/fuzz/run-fuzz.sh ] && command -v clang >/dev/null; then
     bash tests/fuzz/run-fuzz.sh || status=1
 else
     echo "fuzzing skipped: clang or tests/fuzz/run-fuzz.sh missing" >&2
 fi
+
+stage "6/8 MPICH: unit tests, multi-rank tests at 2 and 5 ranks under mpiexec.mpich"
+bash scripts/mpich-tests.sh || status=1
+
+stage "7/8 install: Debian package (cpack -G DEB, dpkg -i), README example against it"
+bash scripts/install-deb-test.sh build-test || status=1
+
+stage "8/8 Slurm: one-node cluster, sbatch, srun --mpi=pmix / pmi2"
+bash tests/slurm/slurm.sh build-test || status=1
 
 if [ $status -eq 0 ]; then echo "ALL STAGES PASSED"; else echo "SOME STAGES FAILED"; fi
 exit $status

@@ -8,8 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "clock.h"
+#include "hpool.h" /* HPOOL_HOST_MAX */
 #include "proc.h"
 
 double hpool__now(void)
@@ -26,13 +28,16 @@ double hpool__thread_cpu(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* Test-only hook: HPOOL_TEST_CLOCK_SKEW="RANK:OFFSET_S:DRIFT" makes worker RANK report
- * now*(1+DRIFT)+OFFSET_S, so a test can check that the manager recovers the offset and
- * keeps the timeline causal. `now` is the absolute CLOCK_MONOTONIC reading (seconds since
- * boot), the same on every rank of one node: the true manager - worker offset at manager
- * time t is therefore exactly -(OFFSET_S + DRIFT*t), which a test on rank 0 can compute
- * from its own clock (tests/mpi/test_clock.c). Drift is deliberately not relative to some
- * per-process start, which no other rank could know. Parsed once; ignored when malformed. */
+/* Test-only hook: HPOOL_TEST_CLOCK_SKEW="WHO:OFFSET_S:DRIFT[,WHO:OFFSET_S:DRIFT...]" makes
+ * a worker report now*(1+DRIFT)+OFFSET_S, so a test can check that the manager recovers
+ * the offset and keeps the timeline causal. WHO is a rank, or @HOSTNAME for every worker
+ * rank on that host (a host whose clock differs from rank 0's, as on a real cluster); a
+ * rank's own entry wins over its host's. `now` is the absolute CLOCK_MONOTONIC reading
+ * (seconds since boot), the same on every rank of one machine: the true manager - worker
+ * offset at manager time t is therefore exactly -(OFFSET_S + DRIFT*t), which a test on
+ * rank 0 can compute from its own clock (tests/mpi/test_clock.c). Drift is deliberately
+ * not relative to some per-process start, which no other rank could know. Parsed once;
+ * malformed entries are ignored. */
 static struct {
     bool parsed, active;
     double offset, drift;
@@ -42,14 +47,30 @@ static void parse_skew(void)
 {
     skew.parsed = true;
     const char *s = getenv("HPOOL_TEST_CLOCK_SKEW");
-    if (s == NULL)
+    if (s == NULL || hpool__proc_rank() == 0)
         return;
-    int rank;
-    double off, drift;
-    if (sscanf(s, "%d:%lf:%lf", &rank, &off, &drift) == 3 && rank == hpool__proc_rank()) {
+    char host[HPOOL_HOST_MAX] = "";
+    gethostname(host, sizeof host - 1);
+    bool by_rank = false;
+    while (*s) {
+        size_t len = strcspn(s, ",");
+        char entry[256];
+        snprintf(entry, sizeof entry, "%.*s", (int)(len < 255 ? len : 255), s);
+        s += len + (s[len] == ',');
+        char *colon = strchr(entry, ':');
+        double off, drift;
+        if (colon == NULL || sscanf(colon + 1, "%lf:%lf", &off, &drift) != 2)
+            continue;
+        *colon = '\0';
+        bool rank_entry = entry[0] != '@';
+        bool match = rank_entry ? atoi(entry) == hpool__proc_rank() && entry[0] != '\0'
+                                : strcmp(entry + 1, host) == 0;
+        if (!match || (by_rank && !rank_entry))
+            continue;
         skew.active = true;
         skew.offset = off;
         skew.drift = drift;
+        by_rank = by_rank || rank_entry;
     }
 }
 

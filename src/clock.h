@@ -1,8 +1,8 @@
 /* Worker-to-manager clock mapping (see clock.c and docs/FORMATS.md, clock.tsv).
  *
  * Every worker timestamp is read on the worker's own clock. At executor start and end the
- * manager ping-pongs each worker HPOOL__CLOCK_ROUNDS times and keeps the round with the
- * smallest round trip: the worker read its clock somewhere inside that round trip, so
+ * manager ping-pongs each worker (one per host, clocksync.h) HPOOL__CLOCK_ROUNDS times
+ * (fewer on a loaded node, see below) and keeps the round with the smallest round trip: the worker read its clock somewhere inside that round trip, so
  * taking the middle bounds the error of the offset by rtt/2. Between the two measurements
  * the offset is interpolated linearly (clock drift); the error of a mapped time is then at
  * most max(rtt_start, rtt_end)/2, plus whatever part of the drift is not linear. */
@@ -11,7 +11,13 @@
 
 #include <stdbool.h>
 
+/* Ping-pong rounds per sync: up to 16, which find a quick round trip on an idle node;
+ * but once 4 are done, no new round starts after 20 ms of rounds with that worker. A node
+ * so loaded that 16 round trips take longer (each waits for the scheduler) would spend
+ * tens to hundreds of ms of start-up on them, for a bound that is rtt/2 either way. */
 #define HPOOL__CLOCK_ROUNDS 16
+#define HPOOL__CLOCK_MIN_ROUNDS 4
+#define HPOOL__CLOCK_BUDGET_S 20e-3
 
 double hpool__now(void);          /* monotonic seconds, this process */
 double hpool__thread_cpu(void);   /* CPU seconds of the calling thread */

@@ -122,6 +122,7 @@ static int fill_executor(hpool_executor *ex, const hpool_executor_options *o, in
     if (o->label)
         ex->label = strdup(o->label);
     ex->record_run = o->record_run;
+    ex->trace_max_events = o->trace_max_events;
     ex->task_timeout_s = o->task_timeout_s > 0 ? o->task_timeout_s : 0;
     ex->retry_limit = o->retry_limit == 0 ? HPOOL__RETRY_DEFAULT
                                           : (o->retry_limit < 0 ? 0 : o->retry_limit);

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "clocksync.h"
 #include "errors.h"
 #include "future.h"
 #include "hpool.h"
@@ -35,6 +36,7 @@ struct hpool_executor {
     char *record_dir;
     char *label;
     int record_run;
+    int64_t trace_max_events;
     double t_created;
 
     /* lock */
@@ -48,6 +50,7 @@ struct hpool_executor {
     hpool_worker_stats *worker_stats; /* n_workers of them, set when drained */
     struct hpool__placement *placement;       /* placement.c: published, then immutable */
     struct hpool__placement *placement_build; /* placement.c: filled from START_ACKs */
+    hpool__sync_times sync; /* clocksync.c: start-up and final sync, kept out of wall_s */
 };
 
 /* ---- the manager's view; lock held ---- */

@@ -105,12 +105,13 @@ static hpool__map_chunk *carve_locked(hpool_map_iter *m, int worker)
 {
     hpool__schedule after;
     uint64_t size = plan_locked(m, worker, &after);
-    if (size == 0)
+    if (size == 0 || !hpool__schedule_may_prefetch(&m->sched, worker, size, m->n - m->carved))
         return NULL;
     hpool__map_chunk *c = calloc(1, sizeof *c);
     if (c == NULL)
         return NULL;
     m->sched = after;
+    hpool__schedule_dispatched(&m->sched, worker, size);
     m->sched_used = m->sched.resolved;
     c->map = m;
     c->first = m->carved;
@@ -305,9 +306,9 @@ static void chunk_done_locked(hpool__map_chunk *c, void *msg, size_t len, int ra
 }
 
 void hpool__map_on_result_locked(hpool__map_chunk *c, void *msg, size_t len, int rank,
-                                 int worker, double task_s)
+                                 int worker, double task_s, double transit_s)
 {
-    hpool__schedule_observe(&c->map->sched, worker, c->count, task_s);
+    hpool__schedule_observe_chunk(&c->map->sched, worker, c->count, task_s, transit_s);
     chunk_done_locked(c, msg, len, rank);
 }
 
@@ -316,7 +317,7 @@ static int failed_result(const hpool__map_chunk *c, int32_t status, const char *
                          size_t *len)
 {
     hpool__buf b = {0};
-    hpool__wire_hdr *h = hpool__buf_begin(&b, HPOOL__MSG_RESULT, 0);
+    hpool__wire_result *h = hpool__buf_begin_result(&b, 0);
     if (h == NULL)
         return HPOOL_ENOMEM;
     h->count = c->count;
@@ -450,7 +451,14 @@ int hpool__map_new(const char *task, const void *items, size_t item_size, size_t
                                staged, item_size);
         }
     }
-    hpool__schedule_init(&m->sched, o->schedule, n, workers, o->chunksize ? o->chunksize : 1);
+    if (hpool__schedule_init(&m->sched, o->schedule, n, workers,
+                             o->chunksize ? o->chunksize : 1) != 0) {
+        free(m->ring);
+        free(m);
+        return hpool__fail(HPOOL_ENOMEM, "hpool_map: no memory for the schedule");
+    }
+    hpool__schedule_set_model(&m->sched, o->overhead_s, o->task_sd_s);
+    hpool__schedule_set_weights(&m->sched, o->weights, o->n_weights);
     m->sched_used = m->sched.resolved;
     stage_input(m);
     *out = m;
@@ -650,6 +658,7 @@ void hpool__map_free(hpool_map_iter *m)
         n = c->next_done;
         free_chunk(c);
     }
+    hpool__schedule_free(&m->sched);
     free(m->ring);
     free(m);
 }

@@ -106,9 +106,11 @@ void hpool__maps_detach_locked(hpool__map_set *set);
  * chunk (range in ->first, ->count), counted in flight; NULL when no map can now. */
 hpool__map_chunk *hpool__map_on_dispatch_locked(hpool__map_set *set, int worker);
 /* A chunk's RESULT message (ownership moves) arrived from `rank`, worker index `worker`,
- * after task_s seconds of work (the schedule learns the worker's rate). */
+ * after task_s seconds of work and transit_s seconds on the way (send to receipt plus end
+ * to pickup; NAN without a clock map): the schedule learns the worker's rate and the
+ * per-chunk overhead. */
 void hpool__map_on_result_locked(hpool__map_chunk *c, void *msg, size_t len, int rank,
-                                 int worker, double task_s);
+                                 int worker, double task_s, double transit_s);
 /* The chunk's worker was lost. If `retry` allows it and the chunk has retries left, it
  * goes to `again` (to be sent again, still counted in flight) and true is returned;
  * otherwise (or when `again` cannot take it) every item fails with `code` and `why`. */

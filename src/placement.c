@@ -31,6 +31,8 @@ static hpool__placement *tables; /* every table not yet freed; the library lock 
 
 static void table_free(hpool__placement *t)
 {
+    for (size_t i = 0; i < t->n; i++)
+        free((char *)t->rows[i].cpuset); /* the table's own copies */
     free(t->rows);
     free(t->warnings);
     free(t);
@@ -98,28 +100,38 @@ int hpool__placement_add(hpool_executor *ex, int rank, const void *block, size_t
         return HPOOL_EPROTO;
     memcpy(&ph, block, sizeof ph);
     if (ph.magic != HPOOL__PLACE_MAGIC || ph.rec_size != sizeof(hpool__wire_place) ||
-        ph.count > HPOOL__PLACE_MAX_ROWS || len != sizeof ph + (size_t)ph.count * ph.rec_size)
+        ph.count > HPOOL__PLACE_MAX_ROWS)
+        return HPOOL_EPROTO;
+    size_t rows_len = (size_t)ph.count * ph.rec_size;
+    /* rows, then the cpuset text and its NUL, ending the block exactly */
+    if (len - sizeof ph < rows_len || len - sizeof ph - rows_len != (size_t)ph.cpuset_len + 1)
+        return HPOOL_EPROTO;
+    const unsigned char *p = (const unsigned char *)block + sizeof ph;
+    const char *cpuset = (const char *)p + rows_len;
+    if (memchr(cpuset, '\0', (size_t)ph.cpuset_len + 1) != cpuset + ph.cpuset_len)
         return HPOOL_EPROTO;
     hpool__placement *t = build_table(ex);
     if (t == NULL || table_reserve(t, ph.count) != 0)
         return HPOOL_ENOMEM;
-    const unsigned char *p = (const unsigned char *)block + sizeof ph;
     for (uint32_t i = 0; i < ph.count; i++) {
         hpool__wire_place w;
         memcpy(&w, p + (size_t)i * sizeof w, sizeof w); /* the message may be unaligned */
         if (w.thread != (int32_t)i || w.cpu < -1 || w.core < -1 || w.numa < -1 ||
             w.cpuset_pus < 0 || w.host_pus < 0 || w.binding < HPOOL_BIND_NONE ||
             w.binding > HPOOL_BIND_OPENMP || !text_ok(w.host, sizeof w.host) ||
-            w.host[0] == '\0' || !text_ok(w.cpuset, sizeof w.cpuset))
+            w.host[0] == '\0')
             return HPOOL_EPROTO; /* rows of this worker are not counted (t->n unchanged) */
     }
     for (uint32_t i = 0; i < ph.count; i++) {
         hpool__wire_place w;
         memcpy(&w, p + (size_t)i * sizeof w, sizeof w);
-        hpool_placement *r = &t->rows[t->n++];
+        hpool_placement *r = &t->rows[t->n];
         memset(r, 0, sizeof *r);
+        r->cpuset = strdup(cpuset);
+        if (r->cpuset == NULL)
+            return HPOOL_ENOMEM; /* rows added so far stay, each with its own copy */
+        t->n++;
         memcpy(r->host, w.host, sizeof r->host);
-        memcpy(r->cpuset, w.cpuset, sizeof r->cpuset);
         r->rank = rank;
         r->thread = w.thread;
         r->cpu = w.cpu;
@@ -283,7 +295,12 @@ int hpool__placement_finish(hpool_executor *ex)
     hpool__placement *t = build_table(ex);
     if (t == NULL || table_reserve(t, 1) != 0)
         return HPOOL_ENOMEM;
-    hpool__topo_manager_row(&t->rows[t->n++]);
+    hpool_placement *mgr = &t->rows[t->n];
+    hpool__topo_manager_row(mgr);
+    mgr->cpuset = strdup(mgr->cpuset);
+    if (mgr->cpuset == NULL)
+        return HPOOL_ENOMEM;
+    t->n++;
     qsort(t->rows, t->n, sizeof *t->rows, by_rank_thread);
     char *text = NULL;
     size_t text_len = 0;
@@ -319,6 +336,57 @@ int hpool__placement_finish(hpool_executor *ex)
     hpool__notify_locked();
     hpool__unlock();
     return 0;
+}
+
+/* ---------------------------------------------------------------- start-up waits */
+/* The table above is published when every worker acknowledged START; the executor is
+ * ready a moment later, when the clocks are synchronised too (clocksync.h). */
+void hpool__startup_mark_ready(hpool_executor *ex)
+{
+    hpool__lock();
+    ex->sync.ready = true;
+    hpool__notify_locked();
+    hpool__unlock();
+}
+
+static bool ready_or_end(const void *what)
+{
+    const hpool_executor *ex = what;
+    return ex->destroyed || ex->broken || ex->sync.ready || ex->drained;
+}
+
+int hpool_executor_wait_ready(hpool_executor *ex, double timeout_s)
+{
+    static const char fn[] = "hpool_executor_wait_ready";
+    if (ex == NULL)
+        return hpool__fail(HPOOL_EINVAL, "%s: executor is NULL", fn);
+    double deadline = hpool__deadline(timeout_s);
+    int rc = 0;
+    hpool__lock();
+    for (;;) {
+        if (ex->destroyed) {
+            rc = hpool__fail(HPOOL_ESTATE, "%s: executor was destroyed", fn);
+            break;
+        }
+        if (ex->broken) {
+            rc = hpool__fail(HPOOL_EBROKEN, "%s: %s", fn, ex->broken_msg);
+            break;
+        }
+        if (ex->sync.ready || ex->drained)
+            break;
+        /* The manager thread does the start: waiting on it there answers ESTATE. */
+        rc = hpool__wait_locked(ready_or_end, ex, deadline, fn);
+        if (rc == HPOOL_ETIMEDOUT && !ready_or_end(ex)) {
+            rc = hpool__fail(HPOOL_ETIMEDOUT, "%s: workers not started within %g s", fn,
+                             timeout_s);
+            break;
+        }
+        if (rc != 0 && rc != HPOOL_ETIMEDOUT)
+            break;
+        rc = 0;
+    }
+    hpool__unlock();
+    return rc;
 }
 
 /* ---------------------------------------------------------------- public API */
@@ -421,9 +489,9 @@ size_t hpool_placement_format(const hpool_placement *rows, size_t n, char *buf, 
         else
             snprintf(th, sizeof th, "%d", r->thread);
         unsigned b = (unsigned)r->binding;
-        put(buf, cap, &len, "%-*.*s %4d %6s %4d %4d %4d %-6s %-8.*s", hw, HPOOL_HOST_MAX,
+        put(buf, cap, &len, "%-*.*s %4d %6s %4d %4d %4d %-6s %-8s", hw, HPOOL_HOST_MAX,
             r->host, r->rank, th, r->cpu, r->core, r->numa, b < 3 ? bind[b] : "?",
-            HPOOL_CPUSET_MAX, r->cpuset);
+            r->cpuset ? r->cpuset : "?");
         if (r->flags == 0)
             put(buf, cap, &len, " -");
         if (r->flags & HPOOL_PLACE_OVERSUBSCRIBED)

@@ -19,5 +19,7 @@ int hpool__placement_add(struct hpool_executor *ex, int rank, const void *block,
  * STARTING phase, for a worker lost during START. HPOOL_ENOMEM: nothing published (the
  * caller breaks the executor, so that threads waiting for the table are released). */
 int hpool__placement_finish(struct hpool_executor *ex);
+/* The start sync is over (or was cut short by a break): wake hpool_executor_wait_ready. */
+void hpool__startup_mark_ready(struct hpool_executor *ex);
 
 #endif

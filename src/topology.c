@@ -11,8 +11,8 @@
  *    Ranks that share such a cpuset (e.g. --bind-to package) start at different cores,
  *    offset by their local rank, so they do not stack on the first cores.
  *  - Nothing bound (the cpuset is the whole host): split the host's cores in equal blocks
- *    between the worker ranks of the host, known from the launcher's local-rank variables.
- *    Without them, leave the threads unbound rather than pile every rank on core 0.
+ *    between the worker ranks of the host, known from MPI at hpool_init (ranks that share
+ *    memory, MPI_COMM_TYPE_SHARED; rank 0, the manager, does not count as a worker).
  *  - Threads take one core each while there are cores, then second PUs (SMT), then wrap
  *    (oversubscribed). OMP_PROC_BIND set by the user, or HPOOL_BIND=none, means hpool does
  *    not bind at all and only reports.
@@ -35,8 +35,70 @@
 #include "task_ctx.h" /* hpool__team_publish/observe */
 #include "topology.h"
 
-_Static_assert(sizeof(((hpool__wire_place *)0)->host) == HPOOL_HOST_MAX, "host size");
-_Static_assert(sizeof(((hpool__wire_place *)0)->cpuset) == HPOOL_CPUSET_MAX, "cpuset size");
+#include <limits.h>
+#ifdef HOST_NAME_MAX
+_Static_assert(HPOOL_HOST_MAX >= HOST_NAME_MAX + 1, "a host name the kernel allows must fit");
+#endif
+
+/* ---------------------------------------------------------------- hosts, from MPI */
+static struct {
+    bool known;          /* hpool__topo_init ran */
+    int local_index;     /* among the worker ranks of this host */
+    int local_workers;   /* worker ranks on this host */
+    int *host_of;        /* rank 0: world size entries, the lowest world rank of each host */
+    int size;
+} hosts;
+
+int hpool__topo_init(MPI_Comm comm)
+{
+    int rank, size;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &size);
+    MPI_Comm node;
+    /* key = world rank: local rank 0 of each host is its lowest world rank, so world rank
+     * 0 (the manager) is local rank 0 of its host. */
+    if (MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node) !=
+        MPI_SUCCESS)
+        return HPOOL_EMPI;
+    int local, local_size, first = rank;
+    MPI_Comm_rank(node, &local);
+    MPI_Comm_size(node, &local_size);
+    MPI_Bcast(&first, 1, MPI_INT, 0, node);
+    MPI_Comm_free(&node);
+    int manager_here = first == 0;
+    hosts.local_index = local - manager_here;
+    hosts.local_workers = local_size - manager_here;
+    hosts.size = size;
+    free(hosts.host_of);
+    hosts.host_of = NULL;
+    /* hwloc's load takes milliseconds of CPU per rank: done here, before the gather that
+     * rank 0 waits for, so that it is over before the first executor starts (on a node
+     * shared by many ranks it would otherwise be that executor's start-up). */
+    hpool__topo_ensure();
+    if (rank == 0) {
+        hosts.host_of = malloc((size_t)size * sizeof *hosts.host_of);
+        /* Without it rank 0 cannot take part; hpool_init fails and the program is expected
+         * to end the job (MPI_Abort), which releases the workers in the gather. */
+        if (hosts.host_of == NULL)
+            return HPOOL_ENOMEM;
+    }
+    if (MPI_Gather(&first, 1, MPI_INT, hosts.host_of, 1, MPI_INT, 0, comm) != MPI_SUCCESS)
+        return HPOOL_EMPI;
+    hosts.known = true;
+    return 0;
+}
+
+int hpool__topo_host_of(int rank)
+{
+    return hosts.host_of && rank >= 0 && rank < hosts.size ? hosts.host_of[rank] : -1;
+}
+
+void hpool__topo_fini(void)
+{
+    free(hosts.host_of);
+    hosts.host_of = NULL;
+    hosts.known = false;
+}
 
 /* ---------------------------------------------------------------- this process's topology */
 static struct {
@@ -47,15 +109,16 @@ static struct {
     hwloc_bitmap_t allowed;  /* PUs of the host this job may use */
     int proc_pus, host_pus;
     char host[HPOOL_HOST_MAX];
-    char cpuset_text[HPOOL_CPUSET_MAX];
+    char *cpuset_text; /* the launcher's binding as a list, however long */
 } tp = {.once = PTHREAD_ONCE_INIT};
 
 static void load_topology(void)
 {
+    /* HPOOL_HOST_MAX holds any name the kernel allows, so gethostname cannot fail on
+     * length (static assert above). */
     if (gethostname(tp.host, sizeof tp.host) != 0 || tp.host[0] == '\0')
         snprintf(tp.host, sizeof tp.host, "unknown-host");
     tp.host[sizeof tp.host - 1] = '\0';
-    snprintf(tp.cpuset_text, sizeof tp.cpuset_text, "?");
     tp.proc_pus = tp.host_pus = 0;
     if (hwloc_topology_init(&tp.topo) != 0)
         return;
@@ -94,15 +157,19 @@ static void load_topology(void)
         hwloc_bitmap_copy(tp.proc_set, tp.allowed);
     tp.proc_pus = hwloc_bitmap_weight(tp.proc_set);
     tp.host_pus = hwloc_bitmap_weight(tp.allowed);
-    int need = hwloc_bitmap_list_snprintf(tp.cpuset_text, sizeof tp.cpuset_text, tp.proc_set);
-    if (need >= (int)sizeof tp.cpuset_text) /* mark the cut instead of showing a wrong list */
-        memcpy(tp.cpuset_text + sizeof tp.cpuset_text - 4, "...", 4);
+    if (hwloc_bitmap_list_asprintf(&tp.cpuset_text, tp.proc_set) < 0)
+        tp.cpuset_text = NULL; /* then reported as "?" */
     tp.ok = tp.proc_pus > 0 && tp.host_pus > 0;
 }
 
 void hpool__topo_ensure(void)
 {
     pthread_once(&tp.once, load_topology);
+}
+
+const char *hpool__topo_cpuset_text(void)
+{
+    return tp.cpuset_text ? tp.cpuset_text : "?";
 }
 
 /* Core (logical index) and NUMA node (OS index) of PU `cpu`; -1 when unknown. */
@@ -177,29 +244,15 @@ int hpool__topo_default_threads(void)
     return p >= 1 ? p : 1;
 }
 
-/* This rank's index among the worker ranks of its host, from the launcher's environment.
- * World rank 0 (the manager, not a worker) counts as local when world rank == local rank,
- * which holds on the first host under by-slot/by-core mapping (the default); if the guess
- * is wrong one block stays unused, which wastes cores but never stacks ranks. */
+/* This rank's index among the worker ranks of its host and their number (hpool__topo_init,
+ * from MPI): rank 0, the manager, is not counted. False before hpool_init. */
 static bool local_workers(int *index, int *count)
 {
-    static const char *const vars[][2] = {
-        {"OMPI_COMM_WORLD_LOCAL_RANK", "OMPI_COMM_WORLD_LOCAL_SIZE"}, /* Open MPI */
-        {"MPI_LOCALRANKID", "MPI_LOCALNRANKS"},                       /* MPICH, Intel MPI */
-        {"MV2_COMM_WORLD_LOCAL_RANK", "MV2_COMM_WORLD_LOCAL_SIZE"},   /* MVAPICH2 */
-        {"PMI_LOCAL_RANK", "PMI_LOCAL_SIZE"},
-    };
-    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
-        long lr, ls;
-        if (!parse_int(getenv(vars[i][0]), &lr) || !parse_int(getenv(vars[i][1]), &ls) ||
-            lr < 0 || ls < 1 || lr >= ls)
-            continue;
-        int manager_here = hpool__proc_rank() == (int)lr && lr > 0;
-        *index = (int)lr - manager_here;
-        *count = (int)ls - manager_here;
-        return *count >= 1 && *index >= 0 && *index < *count;
-    }
-    return false;
+    if (!hosts.known || hosts.local_workers < 1 || hosts.local_index < 0)
+        return false;
+    *index = hosts.local_index;
+    *count = hosts.local_workers;
+    return true;
 }
 
 typedef struct {
@@ -369,7 +422,6 @@ int hpool__topo_bind_team(int threads, hpool__buf *block)
     for (int t = 0; t < team; t++) {
         hpool__wire_place *r = &rows[t];
         memcpy(r->host, tp.host, sizeof r->host);
-        memcpy(r->cpuset, tp.cpuset_text, sizeof r->cpuset);
         r->cpuset_pus = tp.proc_pus;
         r->host_pus = tp.host_pus;
         if (tp.ok && team > tp.proc_pus)
@@ -381,10 +433,15 @@ int hpool__topo_bind_team(int threads, hpool__buf *block)
                 r->core >= 0 && rows[u].core == r->core)
                 r->flags |= HPOOL_PLACE_SMT;
     }
-    hpool__wire_place_hdr ph = {HPOOL__PLACE_MAGIC, (uint32_t)team, sizeof *rows, 0};
+    const char *cpuset = hpool__topo_cpuset_text();
+    size_t cpuset_len = strlen(cpuset);
+    hpool__wire_place_hdr ph = {HPOOL__PLACE_MAGIC, (uint32_t)team, sizeof *rows,
+                                (uint32_t)cpuset_len};
     int rc = hpool__buf_put_raw(block, &ph, sizeof ph);
     if (rc == 0 && team > 0)
         rc = hpool__buf_put_raw(block, rows, (size_t)team * sizeof *rows);
+    if (rc == 0)
+        rc = hpool__buf_put_raw(block, cpuset, cpuset_len + 1);
     free(rows);
     return rc;
 }
@@ -405,6 +462,8 @@ int hpool__topo_ack_payload(const char *msg, const hpool__buf *block, hpool__buf
         /* Binding ran out of memory: say "no rows" rather than send a malformed ack. */
         hpool__wire_place_hdr ph = {HPOOL__PLACE_MAGIC, 0, sizeof(hpool__wire_place), 0};
         rc = hpool__buf_put_raw(out, &ph, sizeof ph);
+        if (rc == 0)
+            rc = hpool__buf_put_raw(out, "", 1); /* an empty cpuset text */
     }
     return rc;
 }
@@ -414,7 +473,7 @@ void hpool__topo_manager_row(hpool_placement *r)
 {
     memset(r, 0, sizeof *r);
     memcpy(r->host, tp.host, sizeof r->host);
-    memcpy(r->cpuset, tp.cpuset_text, sizeof r->cpuset);
+    r->cpuset = hpool__topo_cpuset_text(); /* static: the table copies it */
     r->rank = hpool__proc_rank();
     r->thread = -1;
     r->cpu = current_cpu();

@@ -5,13 +5,19 @@
  * START_ACK payload (after the header):
  *   the initializer's message, NUL-terminated, padded with zeros to 8 bytes;
  *   hpool__wire_place_hdr;
- *   count records of rec_size bytes (hpool__wire_place).
- * rec_size is sent so that a size mismatch is detected rather than misread. */
+ *   count records of rec_size bytes (hpool__wire_place);
+ *   the rank's cpuset as a list, cpuset_len bytes and a NUL (as long as the list is).
+ * rec_size is sent so that a size mismatch is detected rather than misread.
+ *
+ * Hosts come from MPI, not from launcher variables: hpool__topo_init splits the job with
+ * MPI_Comm_split_type(MPI_COMM_TYPE_SHARED), which every MPI implements the same way. */
 #ifndef HPOOL_TOPOLOGY_H
 #define HPOOL_TOPOLOGY_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include <mpi.h>
 
 #include "hpool.h" /* hpool_placement */
 #include "wire.h"
@@ -23,12 +29,11 @@ typedef struct {
     uint32_t magic;
     uint32_t count;
     uint32_t rec_size;
-    uint32_t reserved;
+    uint32_t cpuset_len; /* bytes of the cpuset text after the rows, without its NUL */
 } hpool__wire_place_hdr;
 
 typedef struct {
-    char host[64];
-    char cpuset[64];
+    char host[HPOOL_HOST_MAX];
     int32_t thread;
     int32_t cpu;
     int32_t core;
@@ -51,8 +56,21 @@ int hpool__topo_bind_team(int threads, hpool__buf *block);
 int hpool__topo_ack_payload(const char *msg, const hpool__buf *block, hpool__buf *out);
 
 /* ---- shared by both sides (topology.c) ---- */
+/* Collective over comm at hpool_init, on every rank: which ranks share a host (and so one
+ * CLOCK_MONOTONIC), this rank's index among the worker ranks of its host, and on worker
+ * ranks the hwloc topology, read now so that an executor's START does not wait for it.
+ * HPOOL_ENOMEM or HPOOL_EMPI. */
+int hpool__topo_init(MPI_Comm comm);
+/* Rank 0 only, after hpool__topo_init: a host's id for `rank` (the lowest world rank on
+ * that host), or -1 when unknown. Ranks with equal ids share a host. */
+int hpool__topo_host_of(int rank);
+/* Free what hpool__topo_init kept. */
+void hpool__topo_fini(void);
 /* Read this process's topology (once; later calls do nothing). */
 void hpool__topo_ensure(void);
+/* This rank's cpuset as the launcher gave it, as a list ("?" when unknown); lives as long
+ * as the process. Call hpool__topo_ensure first. */
+const char *hpool__topo_cpuset_text(void);
 /* Fill r with the row of the calling thread, rank 0's manager thread (never bound by hpool).
  * Call hpool__topo_ensure first. */
 void hpool__topo_manager_row(hpool_placement *r);

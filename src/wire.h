@@ -5,8 +5,13 @@
  * messages of a direction in order (MPI's non-overtaking rule): a STOP never passes the
  * CALLs sent before it.
  *
- * Every message starts with hpool__wire_hdr. Payloads start at a 16-byte boundary so that
- * records inside are aligned as the user's structs expect. */
+ * Every message starts with the same 8 bytes (hpool__wire_prefix: magic, type, slot,
+ * executor). CALL and RESULT, the messages sent per call item, then have headers of
+ * their own that carry exactly their fields (hpool__wire_call, 32 bytes; and
+ * hpool__wire_result, 40 bytes); the rare control messages share hpool__wire_hdr.
+ * CALL payloads start at a 16-byte boundary so that records inside are aligned as the
+ * user's structs expect; RESULT items, like the items of a length-prefixed payload,
+ * start at 8-byte boundaries. */
 #ifndef HPOOL_WIRE_H
 #define HPOOL_WIRE_H
 
@@ -15,7 +20,7 @@
 
 #define HPOOL__TAG_TO_WORKER 7701
 #define HPOOL__TAG_TO_MANAGER 7702
-#define HPOOL__WIRE_MAGIC 0x48504f4cu /* "HPOL" */
+#define HPOOL__WIRE_MAGIC 0xA7u /* first byte of every hpool message */
 #define HPOOL__SPAN_LABEL 16
 
 typedef enum {
@@ -23,8 +28,8 @@ typedef enum {
     HPOOL__MSG_START_ACK, /* w→m: initializer status; payload: message + placement (topology.h) */
     HPOOL__MSG_PING,      /* m→w: clock probe */
     HPOOL__MSG_PONG,      /* w→m: t[0] = worker clock */
-    HPOOL__MSG_CALL,      /* m→w: a call item (chunk) */
-    HPOOL__MSG_RESULT,    /* w→m: its results */
+    HPOOL__MSG_CALL,      /* m→w: a call item (chunk); hpool__wire_call */
+    HPOOL__MSG_RESULT,    /* w→m: its results; hpool__wire_result */
     HPOOL__MSG_STOP,      /* m→w: executor ends */
     HPOOL__MSG_STOP_ACK,  /* w→m */
     HPOOL__MSG_FINALIZE,  /* m→w: leave the serve loop */
@@ -32,22 +37,56 @@ typedef enum {
     HPOOL__MSG_LAST = HPOOL__MSG_CRASH
 } hpool__msg_type;
 
+/* The first 8 bytes of every message; each header below begins with these fields. */
 typedef struct {
-    uint32_t magic;
-    uint16_t type;
-    uint16_t flags;
+    uint8_t magic; /* HPOOL__WIRE_MAGIC */
+    uint8_t type;  /* hpool__msg_type */
+    uint16_t slot; /* call slot at the manager (CALL, RESULT, CRASH) */
     int32_t exec_id;
-    int32_t slot;      /* call slot at the manager (CALL/RESULT) */
-    uint64_t chunk_id; /* CALL/RESULT; PING/PONG: round number */
-    uint64_t first_item;
-    uint32_t count;     /* items in a CALL/RESULT; threads in START */
-    int32_t task;       /* task index; initializer in START (-1 none) */
-    uint32_t item_size; /* CALL: fixed record size, 0 = length-prefixed items */
-    uint32_t n_spans;   /* RESULT: span records after the items */
-    int32_t status;     /* START_ACK: initializer status; RESULT: first failing status */
+} hpool__wire_prefix;
+
+/* Control messages: START, START_ACK, PING, PONG, STOP, STOP_ACK, FINALIZE, CRASH. */
+typedef struct {
+    uint8_t magic;
+    uint8_t type;
+    uint16_t slot;
+    int32_t exec_id;
+    uint64_t chunk_id;    /* CRASH: the call item; PING/PONG: round number */
+    uint64_t first_item;  /* CRASH: the item that crashed */
+    uint32_t count;       /* START: threads */
+    int32_t task;         /* START: initializer (-1 none) */
+    int32_t status;       /* START_ACK: initializer status; CRASH: signal */
     int32_t record_level; /* START */
-    double t[4];        /* RESULT: recv, start, end, busy; PONG: worker clock */
+    double t[1];          /* PONG: worker clock */
 } hpool__wire_hdr;
+
+/* CALL: `count` items from `first_item` for task `task`; item_size > 0: fixed records,
+ * 0: length-prefixed items (hpool__wire_item, status = item - first_item). */
+typedef struct {
+    uint8_t magic;
+    uint8_t type;
+    uint16_t slot;
+    int32_t exec_id;
+    uint64_t first_item;
+    uint32_t chunk_id; /* low 32 bits of the manager's chunk number; with slot, the call */
+    uint32_t count;
+    int32_t task;
+    uint32_t item_size;
+} hpool__wire_call;
+
+/* RESULT: `count` length-prefixed items, then n_spans span records. */
+typedef struct {
+    uint8_t magic;
+    uint8_t type;
+    uint16_t slot;
+    int32_t exec_id;
+    uint32_t chunk_id; /* echoed from the CALL */
+    uint32_t count;
+    int32_t status;    /* first failing status, 0 if none */
+    uint32_t n_spans;
+    double t_start;    /* worker clock: the call was received and started (one reading) */
+    double t_end;      /* worker clock: its last item ended */
+} hpool__wire_result;
 
 /* Per item in a length-prefixed CALL payload and in every RESULT payload. */
 typedef struct {
@@ -64,7 +103,18 @@ typedef struct {
     char label[HPOOL__SPAN_LABEL];
 } hpool__wire_span;
 
+/* Header sizes on the wire: control messages' payloads (and CALL's) 16-aligned. */
 #define HPOOL__WIRE_HDR_SIZE ((sizeof(hpool__wire_hdr) + 15u) & ~(size_t)15u)
+#define HPOOL__WIRE_CALL_SIZE ((sizeof(hpool__wire_call) + 15u) & ~(size_t)15u)
+#define HPOOL__WIRE_RESULT_SIZE sizeof(hpool__wire_result)
+
+/* Header size of a message of `type` (a control message's for unknown types). */
+static inline size_t hpool__wire_hdr_size(int type)
+{
+    return type == HPOOL__MSG_CALL     ? HPOOL__WIRE_CALL_SIZE
+           : type == HPOOL__MSG_RESULT ? HPOOL__WIRE_RESULT_SIZE
+                                       : HPOOL__WIRE_HDR_SIZE;
+}
 
 static inline size_t hpool__pad8(size_t n)
 {
@@ -78,14 +128,18 @@ typedef struct {
 } hpool__buf;
 
 int hpool__buf_reserve(hpool__buf *b, size_t cap);
-/* Reset and reserve the header; returns the header to fill in. */
+/* Reset and reserve a control message's header; returns the header to fill in. */
 hpool__wire_hdr *hpool__buf_begin(hpool__buf *b, int type, int exec_id);
+/* The same for a CALL and a RESULT. The header pointer is valid until the next append
+ * (which may move the buffer). */
+hpool__wire_call *hpool__buf_begin_call(hpool__buf *b, int exec_id);
+hpool__wire_result *hpool__buf_begin_result(hpool__buf *b, int exec_id);
 /* Append one length-prefixed item (status, bytes), padded to 8. */
 int hpool__buf_put_item(hpool__buf *b, int32_t status, const void *data, size_t len);
 int hpool__buf_put_raw(hpool__buf *b, const void *data, size_t len);
 void hpool__buf_free(hpool__buf *b);
 
-/* Walks the length-prefixed items of a payload, validating every length against the
+/* Walks the length-prefixed items of a payload (after the header its type has), validating every length against the
  * message size: a malformed message from a worker is an error, never memory to trust. */
 typedef struct {
     const unsigned char *p, *end;
@@ -94,7 +148,8 @@ void hpool__item_reader_init(hpool__item_reader *r, const void *msg, size_t msg_
 /* Returns 0 with the status, data and length of the next item, or HPOOL_EPROTO. */
 int hpool__item_reader_next(hpool__item_reader *r, int32_t *status, const void **data,
                             size_t *len);
-/* Validate a message header received from a worker (magic, size). */
+/* Validate a message header received from a worker (magic, type, at least its header's
+ * size). */
 int hpool__wire_check(const void *msg, size_t len);
 /* Validate a whole RESULT message before anything in it is used: header, exactly
  * `count` length-prefixed items inside the message, then exactly n_spans span records

@@ -25,7 +25,22 @@
 #include "topology.h" /* the team is bound at START */
 #include "worker.h"
 
-#define SEND_RING 4
+/* Sends not yet complete, oldest first, in a ring that grows when every slot is still in
+ * flight. An MPI send of a result completes only once rank 0 has taken it up (shared
+ * memory returns the fragment then), so waiting for a slot would hold this worker to the
+ * manager's pace item by item; instead the ring grows to what the manager's window
+ * needs (a few slots, at most about its call window) and its buffers are reused. */
+typedef struct {
+    hpool__buf buf;
+    MPI_Request req;
+} tx_slot;
+
+typedef struct {
+    tx_slot *slot;
+    int cap;
+    int head;  /* oldest send in flight */
+    int count; /* sends in flight */
+} tx_ring;
 
 typedef struct {
     int exec_id;      /* 0 = no executor running */
@@ -33,9 +48,7 @@ typedef struct {
     int record_level;
     void *state;      /* hpool_task_set_worker_state */
     hpool__buf rx;
-    hpool__buf tx[SEND_RING];
-    MPI_Request tx_req[SEND_RING];
-    int tx_next;
+    tx_ring tx;
     hpool_task_ctx ctx;
     bool lost;          /* a task crashed here: this rank takes no more work */
     uint64_t cur_item;  /* item running, for the crash report */
@@ -139,32 +152,60 @@ void hpool_task_set_worker_state(hpool_task_ctx *ctx, void *state)
 }
 
 /* ---------------------------------------------------------------- messaging */
-/* Send the message in b (ownership stays with the ring) without waiting for delivery. */
+/* Send the message built in the ring's next free slot (from next_tx) without waiting
+ * for delivery. */
 static int post_send(worker *wk, hpool__buf *b)
 {
-    int k = wk->tx_next;
-    /* b is ring slot k: it was built after waiting for that slot's previous send. */
+    tx_ring *r = &wk->tx;
+    tx_slot *t = &r->slot[(r->head + r->count) % r->cap];
     if (MPI_Isend(b->data, (int)b->len, MPI_BYTE, 0, HPOOL__TAG_TO_MANAGER, hpool__proc_comm(),
-                  &wk->tx_req[k]) != MPI_SUCCESS)
+                  &t->req) != MPI_SUCCESS)
         return HPOOL_EMPI;
-    wk->tx_next = (k + 1) % SEND_RING;
+    r->count++;
     return 0;
 }
 
-/* The next free send buffer (waits for its previous send, which is long done when the
- * manager keeps up). */
+/* Double the ring, keeping the sends in flight in order and every buffer. */
+static int grow_ring(tx_ring *r)
+{
+    int cap = r->cap ? 2 * r->cap : 4;
+    tx_slot *v = calloc((size_t)cap, sizeof *v);
+    if (v == NULL)
+        return HPOOL_ENOMEM;
+    for (int i = 0; i < r->cap; i++)
+        v[i] = r->slot[(r->head + i) % r->cap];
+    for (int i = r->cap; i < cap; i++)
+        v[i].req = MPI_REQUEST_NULL;
+    free(r->slot);
+    r->slot = v;
+    r->head = 0;
+    r->cap = cap;
+    return 0;
+}
+
+/* The buffer for the next message: sends that completed leave the ring first; if every
+ * slot is still in flight the ring grows. NULL when out of memory. */
 static hpool__buf *next_tx(worker *wk)
 {
-    int k = wk->tx_next;
-    MPI_Wait(&wk->tx_req[k], MPI_STATUS_IGNORE);
-    return &wk->tx[k];
+    tx_ring *r = &wk->tx;
+    while (r->count > 0) {
+        int done = 0;
+        MPI_Test(&r->slot[r->head].req, &done, MPI_STATUS_IGNORE);
+        if (!done)
+            break;
+        r->head = (r->head + 1) % r->cap;
+        r->count--;
+    }
+    if (r->count == r->cap && grow_ring(r) != 0)
+        return NULL;
+    return &r->slot[(r->head + r->count) % r->cap].buf;
 }
 
 static int send_simple(worker *wk, int type, int32_t status, const void *payload, size_t len,
                        double t0)
 {
     hpool__buf *b = next_tx(wk);
-    hpool__wire_hdr *h = hpool__buf_begin(b, type, wk->exec_id);
+    hpool__wire_hdr *h = b ? hpool__buf_begin(b, type, wk->exec_id) : NULL;
     if (h == NULL)
         return HPOOL_ENOMEM;
     h->status = status;
@@ -236,7 +277,7 @@ static const char *signal_name(int sig)
     }
 }
 
-static int send_crash(worker *wk, int sig, const char *msg);
+static int send_crash(worker *wk, int sig, const char *msg, uint16_t slot, uint64_t chunk_id);
 
 /* The initializer crashed: tell rank 0 (which loses this rank for good) and stay out of
  * the pool, as after a crashing task. */
@@ -247,7 +288,7 @@ static int report_init_crash(worker *wk, int sig)
     snprintf(msg, sizeof msg, "initializer '%s' crashed with %s (signal %d) on rank %d",
              hpool__task_name(h->task), signal_name(sig), sig, hpool__proc_rank());
     fprintf(stderr, "hpool: %s; this rank leaves the pool\n", msg);
-    return send_crash(wk, sig, msg);
+    return send_crash(wk, sig, msg, h->slot, h->chunk_id);
 }
 
 static int handle_start(worker *wk, const hpool__wire_hdr *h)
@@ -298,15 +339,15 @@ static int handle_start(worker *wk, const hpool__wire_hdr *h)
 }
 
 /* ---------------------------------------------------------------- call items */
-/* Run one item and append its result (or failure message) to out. */
+/* Run one item and append its result (or failure message) to out. No clock is read per
+ * item: the call item's start and end times are all that records and the manager's
+ * window policy use. */
 static int run_item(worker *wk, hpool_task_fn fn, const void *arg, size_t len, uint64_t item,
-                    hpool__buf *out, double *busy, int32_t *first_status)
+                    hpool__buf *out, int32_t *first_status)
 {
     hpool_task_ctx *c = &wk->ctx;
     begin_item(c, item);
-    double t0 = hpool__now();
     int rc = fn(c, arg, len);
-    *busy += hpool__now() - t0;
     if (rc != 0) {
         if (*first_status == 0)
             *first_status = rc;
@@ -317,13 +358,12 @@ static int run_item(worker *wk, hpool_task_fn fn, const void *arg, size_t len, u
 }
 
 /* Runs the items of the CALL in wk->rx into the RESULT message `out`. */
-static int run_items(worker *wk, hpool_task_fn fn, hpool__buf *out, double *busy,
-                     int32_t *first_status)
+static int run_items(worker *wk, hpool_task_fn fn, hpool__buf *out, int32_t *first_status)
 {
-    const hpool__wire_hdr *h = (const hpool__wire_hdr *)wk->rx.data;
+    const hpool__wire_call *h = (const hpool__wire_call *)wk->rx.data;
     hpool__item_reader rd;
     hpool__item_reader_init(&rd, wk->rx.data, wk->rx.len);
-    const unsigned char *records = wk->rx.data + HPOOL__WIRE_HDR_SIZE;
+    const unsigned char *records = wk->rx.data + HPOOL__WIRE_CALL_SIZE;
     int rc = 0;
     for (uint32_t i = 0; i < h->count && rc == 0; i++) {
         const void *arg;
@@ -339,7 +379,7 @@ static int run_items(worker *wk, hpool_task_fn fn, hpool__buf *out, double *busy
         }
         wk->cur_item = item;
         if (rc == 0)
-            rc = run_item(wk, fn, arg, len, item, out, busy, first_status);
+            rc = run_item(wk, fn, arg, len, item, out, first_status);
     }
     return rc;
 }
@@ -347,25 +387,25 @@ static int run_items(worker *wk, hpool_task_fn fn, hpool__buf *out, double *busy
 /* After a crash: tell rank 0 what crashed where, and stay out of the pool. */
 static int report_crash(worker *wk, int sig)
 {
-    const hpool__wire_hdr *h = (const hpool__wire_hdr *)wk->rx.data;
+    const hpool__wire_call *h = (const hpool__wire_call *)wk->rx.data;
     char msg[HPOOL__MSG_MAX];
     snprintf(msg, sizeof msg, "task '%s' crashed with %s (signal %d) at item %llu on rank %d",
              hpool__task_name(h->task), signal_name(sig), sig,
              (unsigned long long)wk->cur_item, hpool__proc_rank());
     fprintf(stderr, "hpool: %s; this rank leaves the pool\n", msg);
-    return send_crash(wk, sig, msg);
+    return send_crash(wk, sig, msg, h->slot, h->chunk_id);
 }
 
-static int send_crash(worker *wk, int sig, const char *msg)
+/* slot and chunk_id: of the call item that crashed (a CALL's header is not a START's). */
+static int send_crash(worker *wk, int sig, const char *msg, uint16_t slot, uint64_t chunk_id)
 {
-    const hpool__wire_hdr *h = (const hpool__wire_hdr *)wk->rx.data;
     wk->lost = true;
     hpool__buf *b = next_tx(wk);
-    hpool__wire_hdr *oh = hpool__buf_begin(b, HPOOL__MSG_CRASH, wk->exec_id);
+    hpool__wire_hdr *oh = b ? hpool__buf_begin(b, HPOOL__MSG_CRASH, wk->exec_id) : NULL;
     if (oh == NULL)
         return HPOOL_ENOMEM;
-    oh->slot = h->slot;
-    oh->chunk_id = h->chunk_id;
+    oh->slot = slot;
+    oh->chunk_id = chunk_id;
     oh->first_item = wk->cur_item;
     oh->status = sig;
     if (hpool__buf_put_raw(b, msg, strlen(msg) + 1) != 0)
@@ -373,56 +413,54 @@ static int send_crash(worker *wk, int sig, const char *msg)
     return post_send(wk, b);
 }
 
-static int handle_call(worker *wk, double t_recv)
+static int handle_call(worker *wk)
 {
-    const hpool__wire_hdr *h = (const hpool__wire_hdr *)wk->rx.data;
+    const hpool__wire_call *h = (const hpool__wire_call *)wk->rx.data;
     hpool_task_fn fn = hpool__task_fn(h->task);
-    size_t payload = wk->rx.len - HPOOL__WIRE_HDR_SIZE;
+    size_t payload = wk->rx.len - HPOOL__WIRE_CALL_SIZE;
     if (fn == NULL || (h->item_size && (uint64_t)h->item_size * h->count > payload))
         return HPOOL_EPROTO;
     if (wk->lost)
         return 0; /* rank 0 re-queued this call item when the crash report came */
     hpool__buf *out = next_tx(wk);
-    hpool__wire_hdr *oh = hpool__buf_begin(out, HPOOL__MSG_RESULT, wk->exec_id);
+    hpool__wire_result *oh = out ? hpool__buf_begin_result(out, wk->exec_id) : NULL;
     if (oh == NULL)
         return HPOOL_ENOMEM;
     oh->slot = h->slot;
     oh->chunk_id = h->chunk_id;
-    oh->first_item = h->first_item;
     oh->count = h->count;
     wk->ctx.spans.len = 0;
     wk->ctx.n_spans = 0;
+    /* One reading for the call's receipt and start: the worker takes it up at once. */
     double t_start = hpool__worker_clock();
     /* Only wk (memory) is used after a jump back here; nothing local changes in between. */
     int sig = sigsetjmp(crash_env, 0);
     if (sig != 0)
         return report_crash(wk, sig);
     crash_armed = 1;
-    double busy = 0;
     int32_t first_status = 0;
-    int rc = run_items(wk, fn, out, &busy, &first_status);
+    int rc = run_items(wk, fn, out, &first_status);
     crash_armed = 0;
     double t_end = hpool__worker_clock();
     if (rc == 0 && wk->ctx.n_spans)
         rc = hpool__buf_put_raw(out, wk->ctx.spans.data, wk->ctx.spans.len);
     if (rc != 0)
         return rc;
-    oh = (hpool__wire_hdr *)out->data; /* the buffer may have moved */
+    oh = (hpool__wire_result *)out->data; /* the buffer may have moved */
     oh->n_spans = wk->ctx.n_spans;
     oh->status = first_status;
-    oh->t[0] = t_recv;
-    oh->t[1] = t_start;
-    oh->t[2] = t_end;
-    oh->t[3] = busy;
+    oh->t_start = t_start;
+    oh->t_end = t_end;
     return post_send(wk, out);
 }
 
 static void worker_free(worker *wk)
 {
-    for (int k = 0; k < SEND_RING; k++) {
-        MPI_Wait(&wk->tx_req[k], MPI_STATUS_IGNORE);
-        hpool__buf_free(&wk->tx[k]);
+    for (int k = 0; k < wk->tx.cap; k++) {
+        MPI_Wait(&wk->tx.slot[k].req, MPI_STATUS_IGNORE);
+        hpool__buf_free(&wk->tx.slot[k].buf);
     }
+    free(wk->tx.slot);
     hpool__buf_free(&wk->rx);
     hpool__buf_free(&wk->ctx.result);
     hpool__buf_free(&wk->ctx.spans);
@@ -432,8 +470,6 @@ int hpool__worker_serve(void)
 {
     worker wk;
     memset(&wk, 0, sizeof wk);
-    for (int k = 0; k < SEND_RING; k++)
-        wk.tx_req[k] = MPI_REQUEST_NULL;
     wk.threads = 1;
     reset_ctx(&wk);
     install_crash_guard();
@@ -442,7 +478,6 @@ int hpool__worker_serve(void)
         rc = receive(&wk);
         if (rc != 0)
             break;
-        double t_recv = hpool__worker_clock();
         const hpool__wire_hdr *h = (const hpool__wire_hdr *)wk.rx.data;
         switch (h->type) {
         case HPOOL__MSG_START:
@@ -452,10 +487,10 @@ int hpool__worker_serve(void)
             rc = send_simple(&wk, HPOOL__MSG_PONG, 0, NULL, 0, hpool__worker_clock());
             break;
         case HPOOL__MSG_CALL:
-            rc = handle_call(&wk, t_recv);
+            rc = handle_call(&wk);
             break;
         case HPOOL__MSG_STOP:
-            rc = send_simple(&wk, HPOOL__MSG_STOP_ACK, 0, NULL, 0, t_recv);
+            rc = send_simple(&wk, HPOOL__MSG_STOP_ACK, 0, NULL, 0, 0);
             wk.exec_id = 0;
             break;
         case HPOOL__MSG_FINALIZE:

@@ -364,8 +364,24 @@ class Sweep:
             ex.shutdown(wait=True)
 
 
+def cpu_list(cpus):
+    """CPU numbers as a list like "0-3,8"."""
+    cpus, parts, i = sorted(cpus), [], 0
+    while i < len(cpus):
+        j = i
+        while j + 1 < len(cpus) and cpus[j + 1] == cpus[j] + 1:
+            j += 1
+        parts.append(str(cpus[i]) if i == j else "%d-%d" % (cpus[i], cpus[j]))
+        i = j + 1
+    return ",".join(parts)
+
+
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if hasattr(os, "sched_getaffinity"):
+        # Where this pool's processes may run (they inherit it): hpool-bench starts the
+        # peer on its host's whole cpuset, not on rank 0's binding.
+        print("ppe: cpus %s" % cpu_list(os.sched_getaffinity(0)), file=sys.stderr, flush=True)
     out = RunsFile(args.out)
     sweep = Sweep(args, out)
     try:

@@ -14,11 +14,11 @@
 
 static int build_call(hpool__mgr *g, hpool__slot *s, int slot_idx, int task)
 {
-    hpool__wire_hdr *h = hpool__buf_begin(&s->send, HPOOL__MSG_CALL, g->run.ex->id);
+    hpool__wire_call *h = hpool__buf_begin_call(&s->send, g->run.ex->id);
     if (h == NULL)
         return HPOOL_ENOMEM;
-    h->slot = slot_idx;
-    h->chunk_id = s->chunk_id;
+    h->slot = (uint16_t)slot_idx; /* < prefetch <= HPOOL__WINDOW_MAX */
+    h->chunk_id = (uint32_t)s->chunk_id;
     h->task = task;
     h->count = s->chunk ? s->chunk->count : s->n_futs;
     h->first_item = s->chunk ? s->chunk->first : s->futs[0]->seq;
@@ -138,6 +138,15 @@ static void went_dry(hpool__run *r)
     }
 }
 
+/* Whether work is waiting that some worker could take now (a refusal, not a dry queue). */
+static bool work_waits(const hpool__run *r)
+{
+    hpool__lock();
+    bool yes = hpool__executor_has_work_locked(r->ex);
+    hpool__unlock();
+    return yes;
+}
+
 int hpool__dispatch(hpool__mgr *g)
 {
     hpool__run *r = &g->run;
@@ -148,6 +157,10 @@ int hpool__dispatch(hpool__mgr *g)
      * that just returned a result (room again) is served after the others that had room
      * before, as CPython's idle workers take from the shared call queue first. The cost
      * of a pass is per call item sent, not per worker. */
+    /* A busy worker that a map refuses (a decreasing schedule holds it to its share, AUTO
+     * to one probe) does not end the pass: the next worker may still take a chunk. Each
+     * worker waiting at the start is skipped at most once. */
+    size_t skips_left = hpool__queue_len(&r->ready);
     void *e;
     while ((e = hpool__queue_pop(&r->ready)) != NULL) {
         int wi = (int)(intptr_t)e - 1;
@@ -162,6 +175,12 @@ int hpool__dispatch(hpool__mgr *g)
                      hpool_strerror(rc));
             hpool__worker_lost(g, wi, why);
             sent++;
+            continue;
+        }
+        if (rc == 0 && w->in_flight > 0 && skips_left > 0 && work_waits(r)) {
+            skips_left--;
+            if (hpool__queue_push(&r->ready, e) == 0)
+                w->in_ready = true;
             continue;
         }
         if (rc == 0) {

@@ -36,7 +36,7 @@ static int worker_of(const hpool__mgr *g, int rank)
 
 /* ---------------------------------------------------------------- receiving */
 static void record_chunk(hpool__run *r, const hpool__slot *s, int rank,
-                         const hpool__wire_hdr *h, double t_result)
+                         const hpool__wire_result *h, double t_result)
 {
     if (r->rec == NULL)
         return;
@@ -50,9 +50,9 @@ static void record_chunk(hpool__run *r, const hpool__slot *s, int rank,
         .t_submit = s->t_submit,
         .t_dispatch = s->t_dispatch,
         .t_result = t_result,
-        .t_recv = h->t[0],
-        .t_start = h->t[1],
-        .t_end = h->t[2],
+        .t_recv = h->t_start, /* the worker starts a call item as it receives it */
+        .t_start = h->t_start,
+        .t_end = h->t_end,
     };
     hpool__records_chunk(r->rec, &c);
 }
@@ -94,14 +94,14 @@ static int complete_futures(hpool__slot *s, int rank, const void *msg, size_t le
 static int handle_result(hpool__mgr *g, int src, size_t len)
 {
     hpool__run *r = &g->run;
-    const hpool__wire_hdr *h = (const hpool__wire_hdr *)g->rx.data;
+    const hpool__wire_result *h = (const hpool__wire_result *)g->rx.data;
     int wi = worker_of(g, src);
-    if (wi < 0 || h->slot < 0 || h->slot >= r->prefetch)
+    if (wi < 0 || h->slot >= r->prefetch)
         return HPOOL_EPROTO;
     hpool__worker *w = &r->w[wi];
     hpool__slot *s = &w->slots[h->slot];
     uint32_t want = s->chunk ? s->chunk->count : s->n_futs;
-    if (!s->busy || h->chunk_id != s->chunk_id ||
+    if (!s->busy || h->chunk_id != (uint32_t)s->chunk_id ||
         hpool__wire_validate_result(g->rx.data, len, want) != 0)
         return HPOOL_EPROTO;
     double t_result = hpool__now();
@@ -111,28 +111,34 @@ static int handle_result(hpool__mgr *g, int src, size_t len)
     r->chunks_done++;
     r->items_done += h->count;
     r->t_last_result = t_result;
-    w->busy_s += h->t[3];
+    double busy = h->t_end - h->t_start;
+    w->busy_s += busy;
     w->items += h->count;
     /* How late results are picked up: the result's arrival against the worker's end of
      * the call item on rank 0's clock (start offset). Near zero on an idle node; about a
      * scheduler quantum when the manager shares cores with busy workers. */
-    double late = w->clock.have_start ? t_result - hpool__clock_map_apply(&w->clock, h->t[2])
+    double late = w->clock.have_start ? t_result - hpool__clock_map_apply(&w->clock, h->t_end)
                                       : -1;
+    /* The chunk's transit (send to receipt, end to result pickup): the per-chunk overhead
+     * the schedules model (NAN without a clock map). */
+    double transit = w->clock.have_start
+        ? fmax(0, hpool__clock_map_apply(&w->clock, h->t_start) - s->t_dispatch) + fmax(0, late)
+        : NAN;
     record_chunk(r, s, src, h, t_result);
     if (h->n_spans > 0 && r->rec) {
         size_t span_bytes = (size_t)h->n_spans * sizeof(hpool__wire_span);
-        if (span_bytes <= len - HPOOL__WIRE_HDR_SIZE)
+        if (span_bytes <= len - HPOOL__WIRE_RESULT_SIZE)
             hpool__records_spans(r->rec, src, s->chunk_id,
                                  (const hpool__wire_span *)(g->rx.data + len - span_bytes),
                                  h->n_spans);
     }
     /* The message may go to a map, whose consumer frees it: nothing of it is read after. */
-    double task_s = h->t[3];
+    double task_s = busy;
     h = NULL;
     int rc = 0;
     if (s->chunk) {
         hpool__lock();
-        hpool__map_on_result_locked(s->chunk, g->rx.data, len, src, wi, task_s);
+        hpool__map_on_result_locked(s->chunk, g->rx.data, len, src, wi, task_s, transit);
         hpool__unlock();
         g->rx.data = NULL; /* the map owns the message now */
         g->rx.cap = g->rx.len = 0;

@@ -1,17 +1,19 @@
 /* Starting and stopping an executor on the worker ranks (manager thread): START and its
  * acks, the clock syncs at start and end, STOP, and handing the statistics back. */
 #include <math.h>
-#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "clocksync.h"
 #include "mgr.h"
+#include "placement.h" /* hpool__startup_mark_ready */
 #include "policy.h"
 #include "proc.h"
 #include "records.h"
 #include "sync.h"
+#include "topology.h" /* hpool__topo_host_of */
 
 int hpool__send_small(hpool__mgr *g, int rank, int type, int exec_id, int32_t task,
                       const void *payload, size_t len, uint32_t count, int32_t level)
@@ -31,91 +33,31 @@ int hpool__send_small(hpool__mgr *g, int rank, int type, int exec_id, int32_t ta
     return rc;
 }
 
-/* Receive one message of `type` from `rank`, polling with backoff until `deadline`.
- * Used only at executor start and stop (clock sync), where waiting is expected.
- * *t_arrived (optional) is the manager time at which the probe first saw the message:
- * taken before the receive copies it, so that the inbound leg of a clock ping-pong is
- * not longer than the outbound one by the receive's own work. */
-static int recv_from(hpool__mgr *g, int rank, int type, double deadline, double *t_arrived)
-{
-    unsigned spins = 0;
-    for (;;) {
-        int flag = 0;
-        MPI_Message msg;
-        MPI_Status st;
-        MPI_Improbe(rank, HPOOL__TAG_TO_MANAGER, g->comm, &flag, &msg, &st);
-        if (flag) {
-            if (t_arrived)
-                *t_arrived = hpool__now();
-            int n = 0;
-            MPI_Get_count(&st, MPI_BYTE, &n);
-            if (hpool__buf_reserve(&g->rx, (size_t)n) != 0)
-                return HPOOL_ENOMEM;
-            MPI_Mrecv(g->rx.data, n, MPI_BYTE, &msg, MPI_STATUS_IGNORE);
-            g->rx.len = (size_t)n;
-            if (hpool__wire_check(g->rx.data, g->rx.len) != 0 ||
-                ((hpool__wire_hdr *)g->rx.data)->type != type)
-                return HPOOL_EPROTO;
-            return 0;
-        }
-        if (hpool__now() > deadline)
-            return HPOOL_ETIMEDOUT;
-        if (hpool__backoff(++spins, 0) < 0) /* spin, then yield: a pong is microseconds away */
-            sched_yield();
-    }
-}
-
-/* Ping-pong each worker HPOOL__CLOCK_ROUNDS times and keep the round with the smallest
- * round trip (clock.h). The PING is built once and its send time taken right before
- * MPI_Send, so that building a message is not counted in the outbound leg; the first
- * round, which may find the worker asleep in its idle backoff, simply loses to the
- * others. After the start sync the maps go to clock.tsv.partial, so that the rows of a
- * run that dies can be put on rank 0's clock. */
+/* Clocks are synced per host, all hosts at once (clocksync.h). After the start sync the
+ * maps also go to clock.tsv.partial, so that the rows of a run that dies can be put on
+ * rank 0's clock. */
 static int sync_clocks(hpool__mgr *g, bool at_end)
 {
     hpool__run *r = &g->run;
-    hpool__buf ping = {0};
-    hpool__wire_hdr *ph = hpool__buf_begin(&ping, HPOOL__MSG_PING, r->ex->id);
-    if (ph == NULL)
-        return HPOOL_ENOMEM;
-    ph->task = -1;
-    int rc = 0;
-    for (int i = 0; i < r->n_workers && rc == 0; i++) {
-        hpool__worker *w = &r->w[i];
-        if (w->lost)
-            continue;
-        hpool__clock_sample *s = at_end ? &w->clock.end : &w->clock.start;
-        hpool__clock_sample_reset(s);
-        for (int round = 0; round < HPOOL__CLOCK_ROUNDS && rc == 0; round++) {
-            ((hpool__wire_hdr *)ping.data)->chunk_id = (uint64_t)round;
-            double t0 = hpool__now(), t1 = 0;
-            if (MPI_Send(ping.data, (int)ping.len, MPI_BYTE, w->rank, HPOOL__TAG_TO_WORKER,
-                         g->comm) != MPI_SUCCESS)
-                rc = HPOOL_EMPI;
-            if (rc == 0)
-                rc = recv_from(g, w->rank, HPOOL__MSG_PONG, t0 + hpool__proc_worker_timeout(),
-                               &t1);
-            if (rc == 0)
-                hpool__clock_sample_add(s, t0, ((hpool__wire_hdr *)g->rx.data)->t[0], t1);
-        }
-        if (rc != 0)
-            break;
-        if (at_end)
-            w->clock.have_end = true;
-        else
-            w->clock.have_start = true;
-    }
-    hpool__buf_free(&ping);
+    size_t n = (size_t)(r->n_workers > 0 ? r->n_workers : 1);
+    hpool__sync_peer *peers = malloc(n * sizeof *peers);
+    hpool__rank_clock *clocks = malloc(n * sizeof *clocks);
+    int rc = peers && clocks ? 0 : HPOOL_ENOMEM;
+    for (int i = 0; rc == 0 && i < r->n_workers; i++)
+        peers[i] = (hpool__sync_peer){.rank = r->w[i].rank,
+                                      .host = hpool__topo_host_of(r->w[i].rank),
+                                      .lost = r->w[i].lost,
+                                      .map = &r->w[i].clock};
+    if (rc == 0)
+        rc = hpool__clocksync_run(peers, r->n_workers, r->ex->id, at_end, r->ex->t_created,
+                                  &r->ex->sync);
     if (rc == 0 && !at_end && r->rec) {
-        hpool__rank_clock *clocks = calloc((size_t)r->n_workers, sizeof *clocks);
-        if (clocks == NULL)
-            return HPOOL_ENOMEM;
-        int n = 0;
         for (int i = 0; i < r->n_workers; i++)
-            clocks[n++] = (hpool__rank_clock){.rank = r->w[i].rank, .map = r->w[i].clock};
-        hpool__records_clocks(r->rec, clocks, n);
-        free(clocks);
+            clocks[i] = (hpool__rank_clock){.rank = r->w[i].rank, .map = r->w[i].clock};
+        hpool__records_clocks(r->rec, clocks, r->n_workers);
     }
+    free(peers);
+    free(clocks);
     return rc;
 }
 
@@ -221,6 +163,7 @@ int hpool__run_started(hpool__mgr *g)
     hpool__run *r = &g->run;
     int rc = sync_clocks(g, false);
     r->phase = HPOOL__X_RUNNING;
+    hpool__startup_mark_ready(r->ex);
     for (int i = 0; i < r->n_workers; i++)
         hpool__ready_offer(r, i);
     return rc;
@@ -257,7 +200,12 @@ void hpool__run_finish(hpool__mgr *g)
     st.bytes_sent = r->bytes_sent;
     st.bytes_received = r->bytes_received;
     st.manager_cpu_s = hpool__thread_cpu() - r->cpu_at_start;
-    st.wall_s = (r->t_last_result > 0 ? r->t_last_result : hpool__now()) - ex->t_created;
+    /* Start-up and the final sync are reported on their own, never in wall_s. */
+    double t_run = ex->sync.t_ready > 0 ? ex->sync.t_ready : ex->t_created;
+    st.wall_s = fmax(0, (r->t_last_result > 0 ? r->t_last_result : hpool__now()) - t_run);
+    st.startup_s = ex->sync.startup_s;
+    st.final_sync_s = ex->sync.final_sync_s;
+    st.sync_cpu_s = ex->sync.cpu_s;
     st.workers = r->n_workers;
     st.lost_workers = r->lost_n;
     hpool_worker_stats *ws = r->w ? calloc((size_t)r->n_workers, sizeof *ws) : NULL;

@@ -27,6 +27,7 @@
 #include "executor.h"
 #include "records.h"
 #include "records_int.h"
+#include "records_select.h"
 
 #define PART_BUF (1u << 20)   /* partial files: a write per ~13000 call items */
 #define FLUSH_EVERY_S 0.5     /* most a crash loses of a run's rows */
@@ -93,6 +94,9 @@ hpool__records *hpool__records_open(const hpool_executor *ex, int *err)
     r->run = ex->record_run;
     r->level = ex->record_level;
     r->t0 = ex->t_created;
+    r->max_events = ex->trace_max_events < 0    ? UINT64_MAX
+                     : ex->trace_max_events == 0 ? HPOOL__TRACE_MAX_EVENTS_DEFAULT
+                                                 : (uint64_t)ex->trace_max_events;
     r->last_flush = hpool__now();
     r->chunks = open_part(r, PART_CHUNKS, MAGIC_CHUNKS, sizeof(part_chunk));
     if (r->level >= HPOOL_RECORD_SPANS)

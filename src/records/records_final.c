@@ -14,11 +14,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "errors.h"
 #include "records.h"
 #include "records_int.h"
+#include "records_select.h"
 
 #define FINAL_BUF (256u << 10)
 #define ROW_MAX 1024          /* room reserved before formatting one text row (< 400) */
@@ -130,7 +132,8 @@ typedef struct {
     out_file *rows;  /* the TSV of the pass under way */
     out_file *trace; /* trace.json, across both passes */
     bool first_event;
-    uint64_t n_chunks, n_spans;
+    uint64_t n_chunks, n_spans; /* events written to trace.json */
+    hpool__trace_select *sel;   /* NULL: trace.json keeps every event */
 } final_pass;
 
 static double map_time(const final_pass *fp, int rank, double t_worker)
@@ -194,7 +197,29 @@ static int each_record(final_pass *fp, int part, const char magic[8], size_t siz
     return rc;
 }
 
-/* One chunk record → a chunks.tsv row and an "X" event. */
+static double per_item(double dur, uint32_t items)
+{
+    return dur / (items ? items : 1);
+}
+
+/* The first pass of a bounded trace.json: counts, with the times the second maps. */
+static void chunk_count(final_pass *fp, const void *rec)
+{
+    part_chunk c;
+    memcpy(&c, rec, sizeof c);
+    double a = map_time(fp, c.worker, c.t_start), b = map_time(fp, c.worker, c.t_end);
+    hpool__trace_select_count(fp->sel, SEL_CHUNK, a, per_item(b - a, c.items), c.status != 0);
+}
+
+static void span_count(final_pass *fp, const void *rec)
+{
+    part_span s;
+    memcpy(&s, rec, sizeof s);
+    double a = map_time(fp, s.rank, s.t_start), b = map_time(fp, s.rank, s.t_end);
+    hpool__trace_select_count(fp->sel, SEL_SPAN, a, b - a, false);
+}
+
+/* One chunk record → a chunks.tsv row and (if kept) an "X" event. */
 static void chunk_row(final_pass *fp, const void *rec)
 {
     part_chunk c;
@@ -224,6 +249,9 @@ static void chunk_row(final_pass *fp, const void *rec)
     *p++ = '\n';
     hpool__out_commit(out, p);
 
+    if (fp->sel && !hpool__trace_select_keep(fp->sel, SEL_CHUNK, w[1],
+                                             per_item(w[2] - w[1], c.items), c.status != 0))
+        return;
     p = hpool__out_room(fp->trace, ROW_MAX);
     p = event_sep(fp, p);
     p = put_str(p, "{\"name\":\"chunk ");
@@ -279,6 +307,8 @@ static void span_row(final_pass *fp, const void *rec)
     *p++ = '\n';
     hpool__out_commit(out, p);
 
+    if (fp->sel && !hpool__trace_select_keep(fp->sel, SEL_SPAN, a, b - a, false))
+        return;
     p = hpool__out_room(fp->trace, ROW_MAX);
     p = event_sep(fp, p);
     p = put_str(p, "{\"name\":\"");
@@ -366,6 +396,22 @@ static int finish_trace(final_pass *fp)
         }
     }
     const hpool__records *r = fp->r;
+    hpool__trace_select_summary sum = {.total = {fp->n_chunks, fp->n_spans}};
+    if (fp->sel)
+        hpool__trace_select_summary_get(fp->sel, &sum);
+    uint64_t left_out = sum.total[SEL_CHUNK] + sum.total[SEL_SPAN] - fp->n_chunks - fp->n_spans;
+    if (left_out > 0) {
+        /* Marks on the timeline where the events left out lie. */
+        snprintf(name, sizeof name, "%llu events left out (all in chunks.tsv)",
+                 (unsigned long long)left_out);
+        rc |= put_json_event(fp, json_pack("{s:s, s:s, s:s, s:i, s:i, s:f, s:s}", "name", name,
+                                           "cat", "omitted", "ph", "i", "pid", 0, "tid", 0,
+                                           "ts", sum.head_until * 1e6, "s", "g"));
+        rc |= put_json_event(fp, json_pack("{s:s, s:s, s:s, s:i, s:i, s:f, s:s}", "name",
+                                           "all events kept again", "cat", "omitted", "ph",
+                                           "i", "pid", 0, "tid", 0, "ts", sum.tail_from * 1e6,
+                                           "s", "g"));
+    }
     json_t *clocks = json_array();
     for (int i = 0; i < fp->nw; i++) {
         const hpool__clock_map *m = &fp->clocks[i].map;
@@ -386,6 +432,27 @@ static int finish_trace(final_pass *fp)
         r->level >= HPOOL_RECORD_SPANS ? "spans" : "chunks", "complete", 1, "chunks",
         (json_int_t)fp->n_chunks, "spans", (json_int_t)fp->n_spans, "t0_monotonic_s", r->t0,
         "clocks", clocks);
+    if (other) {
+        json_t *full = json_pack("[s]", "chunks.tsv");
+        if (r->level >= HPOOL_RECORD_SPANS)
+            json_array_append_new(full, json_string("spans.tsv"));
+        json_object_set_new(other, "full_records", full);
+        json_object_set_new(other, "chunks_total", json_integer((json_int_t)sum.total[SEL_CHUNK]));
+        json_object_set_new(other, "spans_total", json_integer((json_int_t)sum.total[SEL_SPAN]));
+        json_object_set_new(other, "events_left_out", json_integer((json_int_t)left_out));
+        json_object_set_new(other, "max_events", r->max_events == UINT64_MAX
+                                                     ? json_null()
+                                                     : json_integer((json_int_t)r->max_events));
+    }
+    if (other && fp->sel)
+        json_object_set_new(
+            other, "selection",
+            json_pack("{s:f, s:f, s:I, s:I, s:o, s:o}", "head_until_s", sum.head_until,
+                      "tail_from_s", sum.tail_from, "faults_kept",
+                      (json_int_t)sum.faults_kept, "stragglers_kept",
+                      (json_int_t)sum.stragglers_kept, "straggler_chunk_s_per_item",
+                      json_time(true, sum.straggler_s[SEL_CHUNK]), "straggler_span_s",
+                      json_time(true, sum.straggler_s[SEL_SPAN])));
     char *s = other ? json_dumps(other, JSON_COMPACT) : NULL;
     json_decref(other);
     if (s == NULL)
@@ -430,6 +497,36 @@ int hpool__write_clock_file(const char *path, const hpool__rank_clock *clocks, i
     return fclose(f) != 0 ? -1 : rc;
 }
 
+/* Records in a partial file, from its size (0 if it is missing). */
+static uint64_t part_records(const hpool__records *r, int part, size_t size)
+{
+    char *path = hpool__path_join(r->dir, PART_NAME[part]);
+    struct stat st;
+    int rc = path ? stat(path, &st) : -1;
+    free(path);
+    return rc == 0 && st.st_size > (off_t)sizeof(part_header)
+               ? (uint64_t)(st.st_size - (off_t)sizeof(part_header)) / size
+               : 0;
+}
+
+/* A first pass over the records when trace.json cannot keep them all. */
+static int plan_trace(final_pass *fp, bool spans)
+{
+    const hpool__records *r = fp->r;
+    uint64_t n = part_records(r, PART_CHUNKS, sizeof(part_chunk));
+    if (spans)
+        n += part_records(r, PART_SPANS, sizeof(part_span));
+    if (n <= r->max_events)
+        return 0;
+    fp->sel = hpool__trace_select_new(r->max_events, hpool__now() - r->t0);
+    if (fp->sel == NULL ||
+        each_record(fp, PART_CHUNKS, MAGIC_CHUNKS, sizeof(part_chunk), chunk_count) != 0 ||
+        (spans && each_record(fp, PART_SPANS, MAGIC_SPANS, sizeof(part_span), span_count) != 0))
+        return -1;
+    hpool__trace_select_plan(fp->sel);
+    return 0;
+}
+
 /* The final files of a complete run; returns 0 when all are in place. */
 int hpool__records_write_finals(const hpool__records *r, const hpool__rank_clock *clocks,
                                 int nw)
@@ -471,6 +568,8 @@ int hpool__records_write_finals(const hpool__records *r, const hpool__rank_clock
             span_out = hpool__out_open(tmp[F_SPANS], FINAL_BUF, false);
         rc = chunks && fp.trace && (!spans || span_out) ? 0 : -1;
     }
+    if (rc == 0)
+        rc = plan_trace(&fp, spans);
     if (rc == 0) {
         hpool__out_bytes(chunks, CHUNK_HEADER, sizeof CHUNK_HEADER - 1);
         static const char open_doc[] = "{\"traceEvents\":[";
@@ -508,5 +607,6 @@ int hpool__records_write_finals(const hpool__records *r, const hpool__rank_clock
     }
     free(fp.by_rank);
     free(fp.max_thread);
+    hpool__trace_select_free(fp.sel);
     return rc;
 }

@@ -60,6 +60,7 @@ struct hpool__records {
     double t0; /* executor creation, manager clock */
     out_file *chunks, *spans;
     double last_flush; /* manager clock */
+    uint64_t max_events; /* trace.json's chunk + span events; UINT64_MAX: all */
 };
 
 /* clock.tsv at `path`: the partial one, or (`complete`, with the footer) the final one's

@@ -4,13 +4,14 @@
  * unknown. */
 #include "schedule.h"
 
-void hpool__schedule_factoring_batch(hpool__schedule *s, uint64_t remaining)
+bool hpool__schedule_factoring_batch(hpool__schedule *s, uint64_t remaining)
 {
     if (s->fac_left > 0)
-        return;
+        return false;
     s->fac_chunk =
         hpool__max_u64(hpool__ceil_div(remaining, 2 * (uint64_t)s->p), s->chunksize);
     s->fac_left = s->p;
+    return true;
 }
 
 uint64_t hpool__schedule_factoring_next(hpool__schedule *s, uint64_t remaining)

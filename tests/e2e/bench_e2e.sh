@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
-# hpool-bench end to end under mpirun: seed-chunksize and a tiny sweep; every output file
+# hpool-bench end to end under the MPI launcher: seed-chunksize and a tiny sweep; every output file
 # is checked (columns, row counts, valid JSON, non-empty PNGs); --plot-only re-renders from
 # saved data; a bad config exits 2 and leaves an earlier good result untouched; workers
 # beyond the launched ranks exit 2 before anything runs.
 # Env (set by CTest): HPOOL_BUILD, HPOOL_SRC, MPIEXEC, MPIEXEC_PREFLAGS.
 set -u
+# Run by hand (not by CTest): the launcher scripts/common.sh selects.
+if [ -z "${MPIEXEC:-}" ]; then
+    source "$(dirname "$0")/../../scripts/common.sh"
+    set +e +o pipefail
+    MPIEXEC=$HPOOL_MPIEXEC MPIEXEC_PREFLAGS="${HPOOL_LAUNCH_FLAGS[*]}"
+fi
 BENCH="$HPOOL_BUILD/hpool-bench"
 MPI="${MPIEXEC:-mpirun} ${MPIEXEC_PREFLAGS:-}"
 OUT=$(mktemp -d)
@@ -50,7 +56,7 @@ json_ok() { python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$1"; }
 # 1. seed-chunksize: 24 tasks on 4 workers, chunksize 3 and 1, 3 repetitions each.
 timeout 240 $MPI -n 5 "$BENCH" --quiet --out "$OUT" "$HPOOL_SRC/configs/seed-chunksize.ini"
 check "seed-chunksize exit status" [ $? -eq 0 ]
-R="$OUT/seed-chunksize"
+R="$OUT/seed-chunksize/latest"   # each run is kept; latest is the newest
 for f in runs.tsv summary.tsv chunks.tsv trace.json meta.json report.md timeline.png chunksize.png; do
     check "seed-chunksize has $f" [ -s "$R/$f" ]
 done
@@ -95,8 +101,8 @@ check "--report-placement prints the table" grep -q "^host rank thread" <<<"$pla
 check "placement: manager + 2 workers x 2 threads" \
     [ "$(grep -cE '^[^ ]+ +[0-9]+ +(mgr|[0-9]+) ' <<<"$place")" -eq 5 ]
 check "meta.json keeps the placement" \
-    python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); assert len(m["placement"][0]["rows"]) == 5' "$OUT/tiny/meta.json"
-T="$OUT/tiny"
+    python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); assert len(m["placement"][0]["rows"]) == 5' "$OUT/tiny/latest/meta.json"
+T="$OUT/tiny/latest"
 check "tiny runs.tsv: 8 rows" [ "$(rows "$T/runs.tsv")" -eq 8 ]
 check "tiny summary.tsv: 4 rows" [ "$(rows "$T/summary.tsv")" -eq 4 ]
 check "tiny spans.tsv: 12 tasks x 3 inner x 8 runs" [ "$(rows "$T/spans.tsv")" -eq 288 ]

@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
-# The seed's experiments as examples: each runs under mpirun and logs like the seed.
+# The seed's experiments as examples: each runs under the MPI launcher and logs like the seed.
 # Env (set by CTest): HPOOL_BUILD, MPIEXEC, MPIEXEC_PREFLAGS.
 set -u
+# Run by hand (not by CTest): the launcher scripts/common.sh selects.
+if [ -z "${MPIEXEC:-}" ]; then
+    source "$(dirname "$0")/../../scripts/common.sh"
+    set +e +o pipefail
+    MPIEXEC=$HPOOL_MPIEXEC MPIEXEC_PREFLAGS="${HPOOL_LAUNCH_FLAGS[*]}"
+fi
 MPI="${MPIEXEC:-mpirun} ${MPIEXEC_PREFLAGS:-}"
 fails=0 passes=0
 check() {

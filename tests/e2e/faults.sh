@@ -100,8 +100,8 @@ serial_baseline = no
 INI
 sed 's/repeat = 40/repeat = 1/' "$OUT/victim.ini" > "$OUT/quick.ini"
 timeout 60 $MPI -n 3 "$HPOOL_BUILD/hpool-bench" --quiet --no-plot --out "$OUT" "$OUT/quick.ini"
-check "a complete earlier result exists" grep -q '^# complete' "$OUT/victim/runs.tsv"
-before=$(md5sum < "$OUT/victim/runs.tsv")
+check "a complete earlier result exists" grep -q '^# complete' "$OUT/victim/latest/runs.tsv"
+before=$(md5sum < "$OUT/victim/latest/runs.tsv")
 rm -rf "$PIDS"; mkdir -p "$PIDS"
 timeout 90 $MPI -n 3 "$HPOOL_BUILD/hpool-bench" --quiet --no-plot --out "$OUT" "$OUT/victim.ini" \
     > "$OUT/victim.log" 2>&1 &
@@ -109,7 +109,7 @@ job=$!
 victim=""
 for _ in $(seq 100); do      # worker rank 1, once the sweep has written a few runs
     sleep 0.1
-    part=$(ls "$OUT"/.victim.incomplete-*/runs.tsv.partial 2>/dev/null | head -1)
+    part=$(ls "$OUT"/victim/.incomplete-*/runs.tsv.partial 2>/dev/null | head -1)
     [ -n "$part" ] && [ "$(grep -vc '^impl' "$part")" -ge 3 ] || continue
     [ -f "$PIDS/rank-1" ] && victim=$(cat "$PIDS/rank-1")
     [ -n "$victim" ] && break
@@ -120,12 +120,12 @@ wait "$job"
 status=$?
 check "killed sweep: mpirun exits non-zero, not by timeout (status $status)" \
     test "$status" -ne 0 -a "$status" -ne 124
-part=$(ls "$OUT"/.victim.incomplete-*/runs.tsv.partial 2>/dev/null | head -1)
+part=$(ls "$OUT"/victim/.incomplete-*/runs.tsv.partial 2>/dev/null | head -1)
 check "killed sweep: partial runs kept" test -n "$part" -a "$(grep -vc '^impl' "$part")" -ge 3
 check "killed sweep: partial rows are not marked complete" not grep -q '^# complete' "$part"
 check "killed sweep: records of finished runs kept" \
-    [ -n "$(ls "$OUT"/.victim.incomplete-*/runs/0/chunks.tsv 2>/dev/null)" ]
-check "killed sweep: earlier complete result untouched" [ "$(md5sum < "$OUT/victim/runs.tsv")" = "$before" ]
+    [ -n "$(ls "$OUT"/victim/.incomplete-*/runs/0/chunks.tsv 2>/dev/null)" ]
+check "killed sweep: earlier complete result untouched" [ "$(md5sum < "$OUT/victim/latest/runs.tsv")" = "$before" ]
 
 echo "faults: $passes passed, $fails failed"
 [ "$fails" -eq 0 ]

@@ -9,6 +9,12 @@
 # --check-partial N DIR then reads chunks.partial by the documented binary layout.
 # Env (set by CTest): HPOOL_BUILD, MPIEXEC, MPIEXEC_PREFLAGS.
 set -u
+# Run by hand (not by CTest): the launcher scripts/common.sh selects.
+if [ -z "${MPIEXEC:-}" ]; then
+    source "$(dirname "$0")/../../scripts/common.sh"
+    set +e +o pipefail
+    MPIEXEC=$HPOOL_MPIEXEC MPIEXEC_PREFLAGS="${HPOOL_LAUNCH_FLAGS[*]}"
+fi
 build=${HPOOL_BUILD:?HPOOL_BUILD (the build directory) must be set}
 mpiexec=${MPIEXEC:-mpirun}
 prog="$build/tests/test_records"

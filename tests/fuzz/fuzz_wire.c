@@ -9,7 +9,7 @@
  *
  * Built with -DFUZZ_MAKE_SEEDS it is instead a plain program: `fuzz_wire_seeds DIR`
  * writes a few valid RESULT messages built with the library's own hpool__buf_* writers,
- * so the seed layout can never drift from hpool__wire_hdr. */
+ * so the seed layout can never drift from hpool__wire_result. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,7 +38,7 @@ static void touch(const void *p, size_t n)
  * to have libFuzzer keep the input. */
 static void use_result(const unsigned char *msg, size_t len, uint32_t count)
 {
-    hpool__wire_hdr h;
+    hpool__wire_result h;
     memcpy(&h, msg, sizeof h);
     hpool__item_reader rd;
     hpool__item_reader_init(&rd, msg, len);
@@ -84,19 +84,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(msg, data, size);
 
     if (hpool__wire_check(msg, size) == 0) {
-        hpool__wire_hdr h;
-        memcpy(&h, msg, sizeof h);
-        touch(&h, sizeof h);
+        /* The check promises at least the header of the message's own type. */
+        hpool__wire_prefix p;
+        memcpy(&p, msg, sizeof p);
+        touch(msg, hpool__wire_hdr_size(p.type));
+        uint32_t count = 0;
+        if (p.type == HPOOL__MSG_RESULT) {
+            hpool__wire_result h;
+            memcpy(&h, msg, sizeof h);
+            count = h.count;
+        }
         /* The manager passes the count of the call item it sent; a worker's message
          * may claim anything. Try the header's own count (the interesting case) and its
          * neighbours (which must all be refused when the count differs), plus 0. */
-        const uint32_t counts[] = {h.count, h.count + 1u, h.count - 1u, 0u};
+        const uint32_t counts[] = {count, count + 1u, count - 1u, 0u};
         for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
             int rc = hpool__wire_validate_result(msg, size, counts[i]);
             if (rc == 0) {
-                if (counts[i] != h.count || h.type != HPOOL__MSG_RESULT) {
+                if (counts[i] != count || p.type != HPOOL__MSG_RESULT) {
                     fprintf(stderr, "fuzz_wire: accepted count %u, header says %u type %u\n",
-                            counts[i], h.count, (unsigned)h.type);
+                            counts[i], count, (unsigned)p.type);
                     abort();
                 }
                 use_result(msg, size, counts[i]);
@@ -116,7 +123,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     /* The reader on its own, as the manager's other decoders use it (no validation
      * first): it must stop inside the buffer whatever the bytes say. */
-    if (size >= HPOOL__WIRE_HDR_SIZE) {
+    {
         hpool__item_reader rd;
         hpool__item_reader_init(&rd, msg, size);
         int32_t status;
@@ -157,16 +164,15 @@ static int make_result(const char *dir, const char *name, uint32_t n_items, uint
                        int32_t fail_status)
 {
     hpool__buf b = {0};
-    hpool__wire_hdr *h = hpool__buf_begin(&b, HPOOL__MSG_RESULT, 1);
+    hpool__wire_result *h = hpool__buf_begin_result(&b, 1);
     if (h == NULL)
         return -1;
     h->slot = 0;
     h->chunk_id = 42;
-    h->first_item = 1000;
     h->count = n_items;
     h->n_spans = n_spans;
     h->status = fail_status;
-    h->t[0] = 1.0, h->t[1] = 1.5, h->t[2] = 2.0, h->t[3] = 0.5;
+    h->t_start = 1.5, h->t_end = 2.0;
     int rc = 0;
     for (uint32_t i = 0; i < n_items && rc == 0; i++) {
         unsigned char bytes[16];

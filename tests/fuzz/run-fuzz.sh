@@ -39,7 +39,7 @@ CFLAGS=(-std=c17 -g -O1 -Wall -Wextra -Wshadow -Wformat=2 -Werror
         -fno-omit-frame-pointer)
 # wire.c and errors.c include <mpi.h> (through internal.h) but call nothing in MPI, so
 # only the include flags are needed.
-read -r -a MPI_INC <<<"$(mpicc -showme:compile)"
+read -r -a MPI_INC <<<"$(source "$ROOT/scripts/common.sh" && hpool_mpi_cflags)"
 read -r -a INIH_JANSSON <<<"$(pkg-config --cflags --libs inih jansson)"
 
 build() {

@@ -202,8 +202,9 @@ static void check_table(hpool_executor *ex, int workers, int threads_opt)
         if (strcmp(r->host, host0) == 0)
             check_against_topology(r);
     }
-    /* Under Open MPI (local ranks known) with nothing set by the user, hpool binds. */
-    if (getenv("OMPI_COMM_WORLD_LOCAL_RANK") && !getenv("OMP_PROC_BIND") && !getenv("HPOOL_BIND"))
+    /* With nothing set by the user, hpool binds: it learns the local ranks from MPI, under
+     * any launcher. */
+    if (!getenv("OMP_PROC_BIND") && !getenv("HPOOL_BIND"))
         CHECK(bound_by_hpool);
 
     /* Oversubscription, recomputed from the rows: per rank, and per host. */
@@ -246,7 +247,7 @@ static void check_table(hpool_executor *ex, int workers, int threads_opt)
     if (threads_opt == 1 && same_host && bound_by_hpool && cores > 0) {
         if (workers > cores)
             CHECK(shared);
-        else if (full_sets && getenv("OMPI_COMM_WORLD_LOCAL_RANK"))
+        else if (full_sets)
             CHECK(!shared);
     }
 

@@ -88,8 +88,27 @@ static int doomed(hpool_task_ctx *ctx, const void *arg, size_t len)
     return hpool_task_return(ctx, &a.x, sizeof a.x);
 }
 
+/* Bounded trace: item LAG_FAIL fails, item LAG_SLOW takes 40 ms, the others nothing. */
+enum { LAG_ITEMS = 3000, LAG_FAIL = 1000, LAG_SLOW = 1500, LAG_CAP = 200 };
+
+static int lag(hpool_task_ctx *ctx, const void *arg, size_t len)
+{
+    int64_t x;
+    if (len != sizeof x)
+        return hpool_task_fail(ctx, "bad length %zu", len);
+    memcpy(&x, arg, sizeof x);
+    if (x == LAG_FAIL)
+        return hpool_task_fail(ctx, "the fault trace.json must keep");
+    if (x == LAG_SLOW) {
+        struct timespec ts = {0, 40000000};
+        nanosleep(&ts, NULL);
+    }
+    return hpool_task_return(ctx, &x, sizeof x);
+}
+
 static void register_tasks(void)
 {
+    hpool_register_task("lag", lag);
     hpool_register_task("inner", inner);
     hpool_register_task("doomed", doomed);
 }
@@ -631,6 +650,99 @@ static void check_partial(long died_at, const char *dir, int world)
            n, last_result);
 }
 
+/* ---------------------------------------------------------------- bounded trace */
+/* A run of LAG_ITEMS call items with trace_max_events LAG_CAP: trace.json keeps at most
+ * the cap, the first call item to start, the last to end, the fault and the straggler,
+ * and says how many it left out; chunks.tsv keeps them all. */
+static void bounded_check(const char *dir)
+{
+    hpool_executor_options eo = {.record_dir = dir, .record_run = 3,
+                                 .trace_max_events = LAG_CAP};
+    hpool_executor *ex;
+    CHECK_OK(hpool_executor_create(&ex, &eo));
+    int64_t *items = malloc(LAG_ITEMS * sizeof *items);
+    CHECK(items != NULL);
+    for (int64_t i = 0; i < LAG_ITEMS; i++)
+        items[i] = i;
+    hpool_map_options mo = {.chunksize = 1};
+    hpool_map_iter *m;
+    CHECK_OK(hpool_map(ex, "lag", items, sizeof *items, LAG_ITEMS, &mo, &m));
+    int rc;
+    size_t failed = 0;
+    while ((rc = hpool_map_next(m, NULL, NULL, NULL)) != 0)
+        failed += rc == HPOOL_ETASK;
+    CHECK(failed == 1);
+    CHECK_OK(hpool_map_close(m));
+    CHECK_OK(hpool_executor_destroy(ex));
+    free(items);
+
+    table c = read_table(dir, "chunks.tsv", CHUNK_HEADER, CHUNK_COLS);
+    CHECK(c.rows == LAG_ITEMS);
+    uint64_t first = 0, last = 0, fault = UINT64_MAX, slow = UINT64_MAX;
+    double first_t = INFINITY, last_t = -INFINITY;
+    for (size_t r = 0; r < c.rows; r++) {
+        uint64_t id = strtoull(cell(&c, r, C_CHUNK), NULL, 10);
+        uint64_t item = strtoull(cell(&c, r, C_FIRST), NULL, 10);
+        if (num(&c, r, C_START) < first_t) {
+            first_t = num(&c, r, C_START);
+            first = id;
+        }
+        if (num(&c, r, C_END) > last_t) {
+            last_t = num(&c, r, C_END);
+            last = id;
+        }
+        if (item == LAG_FAIL)
+            fault = id;
+        if (item == LAG_SLOW)
+            slow = id;
+    }
+    free_table(&c);
+    CHECK(fault != UINT64_MAX && slow != UINT64_MAX);
+
+    char path[512];
+    snprintf(path, sizeof path, "%s/trace.json", dir);
+    json_t *root = json_load_file(path, 0, NULL);
+    CHECK(json_is_object(root));
+    json_t *other = json_object_get(root, "otherData");
+    size_t i, kept = 0, marks = 0;
+    bool have_first = false, have_last = false, have_fault = false, have_slow = false;
+    json_t *x;
+    json_array_foreach(json_object_get(root, "traceEvents"), i, x)
+    {
+        const char *ph = jstr(x, "ph");
+        if (strcmp(ph, "i") == 0) {
+            marks++;
+            continue;
+        }
+        if (strcmp(ph, "X") != 0)
+            continue;
+        kept++;
+        uint64_t id = (uint64_t)json_integer_value(
+            json_object_get(json_object_get(x, "args"), "chunk"));
+        have_first |= id == first;
+        have_last |= id == last;
+        have_fault |= id == fault;
+        have_slow |= id == slow;
+    }
+    printf("bounded: %zu of %d call items kept in trace.json (cap %d), %lld left out\n", kept,
+           LAG_ITEMS, LAG_CAP,
+           (long long)json_integer_value(json_object_get(other, "events_left_out")));
+    CHECK(kept > 0 && kept <= LAG_CAP);
+    CHECK(have_first && have_last && have_fault && have_slow);
+    CHECK(marks == 2); /* where the left-out part begins and ends */
+    CHECK(json_integer_value(json_object_get(other, "chunks")) == (json_int_t)kept);
+    CHECK(json_integer_value(json_object_get(other, "chunks_total")) == LAG_ITEMS);
+    CHECK(json_integer_value(json_object_get(other, "events_left_out")) ==
+          (json_int_t)(LAG_ITEMS - kept));
+    CHECK(json_integer_value(json_object_get(other, "max_events")) == LAG_CAP);
+    CHECK(strcmp(json_string_value(json_array_get(json_object_get(other, "full_records"), 0)),
+                 "chunks.tsv") == 0);
+    json_t *sel = json_object_get(other, "selection");
+    CHECK(json_is_object(sel));
+    CHECK(json_integer_value(json_object_get(sel, "faults_kept")) >= 0);
+    json_decref(root);
+}
+
 static void run_manager(int world)
 {
     if (hpool_test_argc >= 4 && strcmp(hpool_test_argv[1], "--abort-after") == 0) {
@@ -653,5 +765,7 @@ static void run_manager(int world)
     expect e2 = {.world = world, .map_items = 100, .map_chunksize = 1, .submits = 20,
                  .spans = false, .run = 2};
     run_and_check(dir, &e2, HPOOL_RECORD_CHUNKS);
+    printf("bounded trace.json:\n");
+    bounded_check(dir);
     remove_dir(dir);
 }

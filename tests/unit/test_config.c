@@ -206,6 +206,12 @@ static void test_minimal_defaults(void **state)
     assert_int_equal(c.records, HPOOL_RECORD_CHUNKS);
     assert_int_equal(c.n_peers, 0);
     assert_true(c.serial_baseline);
+    assert_false(c.otf2);
+    assert_int_equal(c.trace_max_events, 200000);
+    assert_false(c.trace_gzip);
+    assert_int_equal(c.slow_workers, 1); /* the heterogeneous workload's defaults */
+    assert_true(c.slow_factor == 2.0);
+    assert_null(c.schedule_model);
     assert_false(c.has_hybrid_section);
     assert_int_equal(c.hybrid_line, 0);
     assert_int_equal(c.inner_items, 5);
@@ -258,12 +264,16 @@ static void test_full_values(void **state)
     assert_int_equal(c.n_peers, 1);
     assert_int_equal(c.peers[0], HPOOL_BENCH_PEER_PYTHON_PPE);
     assert_false(c.serial_baseline);
+    assert_true(c.otf2);
+    assert_int_equal(c.trace_max_events, 5000);
+    assert_true(c.trace_gzip);
+    assert_int_equal(hpool_bench_config_key_line(&c, HPOOL_BENCH_KEY_TRACE_GZIP), 22);
     assert_true(c.has_hybrid_section);
-    assert_int_equal(c.hybrid_line, 21);
+    assert_int_equal(c.hybrid_line, 24);
     assert_int_equal(c.inner_items, 9);
     assert_true(c.inner_ms == 0.5);
     assert_int_equal(c.counter, HPOOL_BENCH_COUNTER_UNSAFE);
-    assert_int_equal(hpool_bench_config_key_line(&c, HPOOL_BENCH_KEY_COUNTER), 24);
+    assert_int_equal(hpool_bench_config_key_line(&c, HPOOL_BENCH_KEY_COUNTER), 27);
     assert_int_equal(hpool_bench_config_run_count(&c), 3 * 2 * 2 * 3 * 1 * 2 * 2);
     hpool_bench_config_free(&c);
 }
@@ -518,6 +528,8 @@ static void test_run_params_full(void **state)
         assert_int_equal(rp.prefetch, 5);
         assert_int_equal(rp.repeat, 4);
         assert_int_equal(rp.records, HPOOL_RECORD_NONE);
+        /* trace_max_events 5000 shared by 144 x 4 runs: the floor of 100 each */
+        assert_int_equal(rp.trace_max_events, 100);
         assert_true(rp.peer[HPOOL_BENCH_PEER_PYTHON_PPE]);
         assert_false(rp.serial_baseline);
         assert_int_equal(rp.inner_items, 9);

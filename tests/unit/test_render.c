@@ -323,6 +323,42 @@ static void test_plot_data_contract(void **state) {
     assert_non_null(strstr(sd, "\n\"random\"\t"));
     assert_non_null(strstr(sd, "\tNaN\tNaN\tNaN\n")); /* no python-ppe run of random */
     free(sd);
+
+    /* The lower panel: the same bars, each its row's median imbalance. */
+    char *si = slurp(dir, "plotdata/schedules_imbalance.dat", NULL);
+    assert_non_null(si);
+    assert_non_null(strstr(si, "cluster\t\"fixed\"\t\"guided\"\t\"python-ppe\"\n"));
+    assert_non_null(strstr(si, "\n\"cpu_sum\"\t1.05\t1.05\t1.01\n"));
+    assert_non_null(strstr(si, "\n\"random\"\t1.05\t1.05\tNaN\n"));
+    free(si);
+}
+
+/* The chunksize plot: one panel per workload, its lines consecutive blocks, the model's
+ * predicted chunksize (model.tsv, at the panel's tasks and workers) and the measured best
+ * fixed chunksize in the panels file; panels without a model row predict 0. */
+static void test_chunksize_panels(void **state) {
+    (void)state;
+    const char *dir = full_results("panels");
+    put(dir, "model.tsv",
+        "workload\ttasks\tworkers\toverhead_s\titem_mean_s\titem_sd_s\tpredicted_chunksize\n"
+        "cpu_sum\t16\t2\t2e-05\t0.0015\t0.0001\t8\n# complete\n");
+    char err[1024] = "";
+    assert_int_equal(render(dir, err, sizeof err), 0);
+    char *pn = slurp(dir, "plotdata/chunksize_panels.dat", NULL);
+    assert_non_null(pn);
+    /* cpu_sum: hpool fixed, hpool guided, python-ppe = blocks 0..2; the fixed line's
+     * best is chunksize 4 (the fixture's cost is lowest there); random: blocks 3..4. */
+    assert_non_null(strstr(pn, "\n\"cpu_sum\"\t0\t3\t8\t4\t"));
+    assert_non_null(strstr(pn, "\n\"random\"\t3\t2\t0\t4\t"));
+    free(pn);
+    char *cs = slurp(dir, "plotdata/chunksize.dat", NULL);
+    assert_non_null(cs);
+    const char *cpu = strstr(cs, "\"hpool cpu_sum");
+    const char *rnd = strstr(cs, "\"hpool random");
+    const char *ppe = strstr(cs, "\"python-ppe cpu_sum");
+    assert_true(cpu && rnd && ppe && cpu < ppe && ppe < rnd); /* blocks of a panel together */
+    free(cs);
+    assert_plot(dir, "chunksize");
 }
 
 /* One value of chunksize, workers and schedule: only the timeline has something to show. */
@@ -610,6 +646,7 @@ int main(void) {
         cmocka_unit_test(test_table_reader),
         cmocka_unit_test(test_render_all_plots),
         cmocka_unit_test(test_plot_data_contract),
+        cmocka_unit_test(test_chunksize_panels),
         cmocka_unit_test(test_render_skips_flat_dimensions),
         cmocka_unit_test(test_render_nothing_to_plot),
         cmocka_unit_test(test_render_incomplete_data),

@@ -1,5 +1,8 @@
 /* Unit tests of the chunk schedules (src/schedule/).
  *
+ * The DLS techniques added later (SS, FSC, mFSC, WF, AWF-B..E, AF), prefetch, the
+ * simulation and auto have their hand-worked tests in test_schedule_dls.c.
+ *
  * Every schedule is driven over whole maps (remaining counts down from N to 0, the next
  * chunk going to the worker that frees first) and its chunk sequence is compared with the
  * paper's formula recomputed here, independently of the library's arithmetic (the test
@@ -20,98 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "schedule.h"
-
-/* ---- Driving a schedule over a whole map ------------------------------------------ */
-
-typedef struct {
-    hpool_schedule_kind kind;
-    uint64_t n;
-    int p;
-    uint64_t c;
-    bool n_unknown;      /* init with n = 0, as generator maps do */
-    const double *rates; /* items/s of each worker, fed back via observe; NULL: none */
-    bool primed;         /* observe every worker's rate once before the first chunk */
-} plan;
-
-typedef struct {
-    uint64_t *size;   /* chunk sizes, in carving order */
-    uint64_t *before; /* remaining count each chunk was carved from */
-    int *worker;      /* worker each chunk went to */
-    size_t count;
-    hpool__schedule s; /* final state (resolved kind, rates) */
-} run;
-
-static int workers_of(const plan *pl)
-{
-    return pl->p < 1 ? 1 : pl->p;
-}
-
-/* Worker that becomes free first (lowest index on ties), as a pool hands out slots. */
-static int earliest_free(const double *clock, int p)
-{
-    int best = 0;
-    for (int w = 1; w < p; w++)
-        if (clock[w] < clock[best])
-            best = w;
-    return best;
-}
-
-static run drive(const plan *pl)
-{
-    run r = {0};
-    size_t cap = (size_t)pl->n + 1; /* every chunk is >= 1 item */
-    r.size = calloc(cap, sizeof *r.size);
-    r.before = calloc(cap, sizeof *r.before);
-    r.worker = calloc(cap, sizeof *r.worker);
-    assert_non_null(r.size);
-    assert_non_null(r.before);
-    assert_non_null(r.worker);
-    hpool__schedule_init(&r.s, pl->kind, pl->n_unknown ? 0 : pl->n, pl->p, pl->c);
-    double clock[HPOOL__MAX_WORKERS] = {0};
-    for (int w = 0; pl->primed && w < workers_of(pl); w++)
-        hpool__schedule_observe(&r.s, w, (uint64_t)(100.0 * pl->rates[w]), 100.0);
-    for (uint64_t left = pl->n; left > 0;) {
-        assert_true(r.count < cap);
-        int w = earliest_free(clock, workers_of(pl));
-        uint64_t got = hpool__schedule_next(&r.s, left, w);
-        assert_in_range(got, 1, left);
-        r.size[r.count] = got;
-        r.before[r.count] = left;
-        r.worker[r.count] = w;
-        r.count++;
-        double rate = pl->rates ? pl->rates[w] : 1.0;
-        clock[w] += (double)got / rate;
-        if (pl->rates)
-            hpool__schedule_observe(&r.s, w, got, (double)got / rate);
-        left -= got;
-    }
-    return r;
-}
-
-static void run_free(run *r)
-{
-    free(r->size);
-    free(r->before);
-    free(r->worker);
-}
-
-/* ---- The formulas, recomputed independently --------------------------------------- */
-
-static uint64_t up(uint64_t a, uint64_t b)
-{
-    return (uint64_t)ceil((double)a / (double)b);
-}
-
-static uint64_t min_u(uint64_t a, uint64_t b)
-{
-    return a < b ? a : b;
-}
-
-static uint64_t max_u(uint64_t a, uint64_t b)
-{
-    return a > b ? a : b;
-}
+#include "schedule_drive.h"
 
 typedef size_t (*expect_fn)(uint64_t n, uint64_t p, uint64_t c, uint64_t *out);
 
@@ -192,18 +104,6 @@ static void expect_equal(const run *r, expect_fn fn, const plan *pl)
     free(want);
 }
 
-/* Invariants of every schedule: chunks in [1, R], R counting down to exactly 0. */
-static void expect_cover(const run *r, uint64_t n)
-{
-    uint64_t sum = 0;
-    for (size_t i = 0; i < r->count; i++) {
-        assert_int_equal(r->before[i], n - sum);
-        assert_in_range(r->size[i], 1, r->before[i]);
-        sum += r->size[i];
-    }
-    assert_int_equal(sum, n);
-}
-
 /* ---- Sweep over (N, P, c), known and unknown N ------------------------------------ */
 
 static const uint64_t chunksizes[] = {1, 3, 64};
@@ -272,11 +172,57 @@ static void test_awf_sweep_is_factoring(void **state)
     sweep(HPOOL_SCHED_AWF, expect_factoring, equal_rates);
 }
 
-static void test_auto_sweep_equal_rates_is_factoring(void **state)
+static void test_ss_sweep(void **state)
 {
     (void)state;
-    sweep(HPOOL_SCHED_AUTO, expect_factoring, NULL);
-    sweep(HPOOL_SCHED_AUTO, expect_factoring, equal_rates);
+    sweep(HPOOL_SCHED_SS, expect_fixed, NULL);
+}
+
+/* mFSC: one size, floor(0.55 + M ln2 / ln M) with M = ceil(N/P) (M itself for M <= 2),
+ * at least c. */
+static size_t expect_mfsc(uint64_t n, uint64_t p, uint64_t c, uint64_t *out)
+{
+    uint64_t m = up(n, p);
+    uint64_t k = m > 2 ? (uint64_t)floor(0.55 + (double)m * 0.6931471805599453 / log((double)m))
+                       : m;
+    k = max_u(k, c);
+    size_t i = 0;
+    for (uint64_t r = n; r > 0; r -= out[i++])
+        out[i] = min_u(k, r);
+    return i;
+}
+
+static void test_mfsc_sweep(void **state)
+{
+    (void)state;
+    sweep(HPOOL_SCHED_MFSC, expect_mfsc, NULL);
+}
+
+/* With no weights, no rates, or equal ones, WF and the batched AWF kinds are FAC2. */
+static void test_weighted_sweeps_are_factoring(void **state)
+{
+    (void)state;
+    sweep(HPOOL_SCHED_WF, expect_factoring, NULL);
+    sweep(HPOOL_SCHED_AWF_B, expect_factoring, NULL);
+    sweep(HPOOL_SCHED_AWF_B, expect_factoring, equal_rates);
+    sweep(HPOOL_SCHED_AWF_D, expect_factoring, equal_rates);
+}
+
+/* AWF-C/E with equal weights: every chunk ceil(R/2P), at least c. */
+static size_t expect_half_guided(uint64_t n, uint64_t p, uint64_t c, uint64_t *out)
+{
+    size_t k = 0;
+    for (uint64_t r = n; r > 0; r -= out[k++])
+        out[k] = min_u(max_u(up(r, 2 * p), c), r);
+    return k;
+}
+
+static void test_awf_chunked_sweeps(void **state)
+{
+    (void)state;
+    sweep(HPOOL_SCHED_AWF_C, expect_half_guided, NULL);
+    sweep(HPOOL_SCHED_AWF_C, expect_half_guided, equal_rates);
+    sweep(HPOOL_SCHED_AWF_E, expect_half_guided, equal_rates);
 }
 
 /* ---- Properties of each schedule --------------------------------------------------- */
@@ -396,12 +342,13 @@ static void test_awf_three_times_rate(void **state)
     hpool__schedule_observe(&s, 0, 300, 1.0);
     hpool__schedule_observe(&s, 1, 50, 0.25);
     hpool__schedule_observe(&s, 1, 50, 0.75); /* totals: 100 items in 1 s */
-    assert_true(fabs(s.rate[0] - 300.0) < 1e-9);
-    assert_true(fabs(s.rate[1] - 100.0) < 1e-9);
+    assert_true(fabs(s.w[0].rate - 300.0) < 1e-9);
+    assert_true(fabs(s.w[1].rate - 100.0) < 1e-9);
     uint64_t fast = hpool__schedule_next(&s, 1000, 0);
     uint64_t slow = hpool__schedule_next(&s, 1000 - fast, 1);
     assert_int_equal(fast, 375);
     assert_int_equal(slow, 125);
+    hpool__schedule_free(&s);
 }
 
 /* Over a whole map with 3:1 rates known from the start (primed), each FAC2 batch splits
@@ -445,51 +392,7 @@ static void test_awf_unmeasured_counts_as_mean(void **state)
     assert_int_equal(hpool__schedule_next(&s, 900, 2), 150);
     assert_int_equal(hpool__schedule_next(&s, 750, 0), 100);
     assert_int_equal(hpool__schedule_next(&s, 650, 1), 200);
-}
-
-static void test_auto_switches_to_awf(void **state)
-{
-    (void)state;
-    hpool__schedule s;
-    hpool__schedule_init(&s, HPOOL_SCHED_AUTO, 1000, 3, 1);
-    assert_int_equal(s.resolved, HPOOL_SCHED_FACTORING);
-    hpool__schedule_observe(&s, 0, 300, 1.0);
-    hpool__schedule_observe(&s, 1, 100, 1.0);
-    /* Worker 2 not measured yet: no decision on partial information. */
-    assert_int_equal(s.resolved, HPOOL_SCHED_FACTORING);
-    assert_false(s.decided);
-    hpool__schedule_observe(&s, 2, 100, 1.0);
-    assert_int_equal(s.resolved, HPOOL_SCHED_AWF);
-    assert_true(s.decided);
-    assert_int_equal(s.kind, HPOOL_SCHED_AUTO);
-    /* Now weighted: batch 3 * ceil(1000/6) = 501, worker 0 gets 3/5 of it. */
-    assert_int_equal(hpool__schedule_next(&s, 1000, 0), 301);
-}
-
-static void test_auto_whole_map_unequal(void **state)
-{
-    (void)state;
-    const double rates[4] = {1.0, 1.0, 1.0, 4.0};
-    plan pl = {.kind = HPOOL_SCHED_AUTO, .n = 100003, .p = 4, .c = 1, .rates = rates};
-    run r = drive(&pl);
-    expect_cover(&r, pl.n);
-    assert_int_equal(r.s.resolved, HPOOL_SCHED_AWF);
-    run_free(&r);
-}
-
-static void test_auto_threshold(void **state)
-{
-    (void)state;
-    const double ratios[] = {1.0, 1.15, 1.19, 1.21, 1.25, 3.0};
-    for (size_t i = 0; i < sizeof ratios / sizeof ratios[0]; i++) {
-        hpool__schedule s;
-        hpool__schedule_init(&s, HPOOL_SCHED_AUTO, 1000, 2, 1);
-        hpool__schedule_observe(&s, 0, 100, 1.0);
-        hpool__schedule_observe(&s, 1, 100, 1.0 / ratios[i]);
-        assert_true(s.decided);
-        assert_int_equal(s.resolved,
-                         ratios[i] > 1.2 ? HPOOL_SCHED_AWF : HPOOL_SCHED_FACTORING);
-    }
+    hpool__schedule_free(&s);
 }
 
 static void test_resolved_is_kind(void **state)
@@ -499,8 +402,8 @@ static void test_resolved_is_kind(void **state)
         hpool__schedule s;
         hpool__schedule_init(&s, (hpool_schedule_kind)k, 100, 4, 1);
         assert_int_equal(s.kind, k);
-        int want = k == HPOOL_SCHED_AUTO ? HPOOL_SCHED_FACTORING : k;
-        assert_int_equal(s.resolved, want);
+        assert_int_equal(s.resolved, k);
+        hpool__schedule_free(&s);
     }
 }
 
@@ -519,24 +422,29 @@ static void test_guards(void **state)
         /* Out-of-range workers and bogus reports must neither crash nor count. */
         hpool__schedule_observe(&s, -1, 10, 1.0);
         hpool__schedule_observe(&s, 1, 10, 1.0);
-        hpool__schedule_observe(&s, HPOOL__MAX_WORKERS, 10, 1.0);
+        hpool__schedule_observe(&s, 1 << 20, 10, 1.0);
         hpool__schedule_observe(&s, 0, 10, -1.0);
         hpool__schedule_observe(&s, 0, 10, NAN);
         hpool__schedule_observe(&s, 0, 10, INFINITY);
         hpool__schedule_observe(&s, 0, 0, 1.0);
-        assert_int_equal(s.observed_items[0], 0);
-        assert_true(s.rate[0] == 0.0);
+        hpool__schedule_dispatched(&s, -3, 5);
+        assert_int_equal(s.w[0].items, 0);
+        assert_true(s.w[0].rate == 0.0);
+        assert_true(hpool__schedule_may_prefetch(&s, 77, 5, 5));
         uint64_t left = 10;
         while (left > 0) {
             uint64_t got = hpool__schedule_next(&s, left, k % 2 ? -5 : 99);
             assert_in_range(got, 1, left);
             left -= got;
         }
+        hpool__schedule_free(&s);
+        hpool__schedule_free(&s); /* twice is safe */
     }
     hpool__schedule s;
     hpool__schedule_init(&s, (hpool_schedule_kind)99, 10, -3, 0);
     assert_int_equal(s.resolved, HPOOL_SCHED_FIXED);
     assert_int_equal(hpool__schedule_next(&s, 10, 0), 1);
+    hpool__schedule_free(&s);
 }
 
 /* A chunk that took 0 s (below timer resolution) adds items but no rate until time
@@ -546,24 +454,30 @@ static void test_zero_seconds(void **state)
     (void)state;
     hpool__schedule s;
     hpool__schedule_init(&s, HPOOL_SCHED_AUTO, 100, 2, 1);
+    hpool__schedule_next(&s, 100, 0);
     hpool__schedule_observe(&s, 0, 10, 0.0);
     hpool__schedule_observe(&s, 1, 10, 0.0);
+    hpool__schedule_observe(&s, 1, 10, 0.0);
     assert_false(s.decided);
-    assert_true(s.rate[0] == 0.0);
+    assert_true(s.w[0].rate == 0.0);
     hpool__schedule_observe(&s, 0, 10, 1.0);
-    assert_true(fabs(s.rate[0] - 20.0) < 1e-12);
+    assert_true(fabs(s.w[0].rate - 20.0) < 1e-12);
+    hpool__schedule_free(&s);
 }
 
-/* More workers than rate slots: the schedule still works, extra workers count as mean. */
+/* No fixed worker limit: 1000 workers, every one measured and weighted. */
 static void test_many_workers(void **state)
 {
     (void)state;
     hpool__schedule s;
-    hpool__schedule_init(&s, HPOOL_SCHED_AWF, 100000, 100, 1);
-    for (int w = 0; w < HPOOL__MAX_WORKERS; w++)
-        hpool__schedule_observe(&s, w, 10, 1.0);
-    assert_int_equal(hpool__schedule_next(&s, 100000, 80), 500); /* ceil(1e5/200) */
-    assert_int_equal(hpool__schedule_next(&s, 99500, 3), 500);
+    assert_int_equal(hpool__schedule_init(&s, HPOOL_SCHED_AWF, 1000000, 1000, 1), 0);
+    for (int w = 0; w < 1000; w++)
+        hpool__schedule_observe(&s, w, w == 999 ? 20 : 10, 1.0);
+    assert_true(fabs(s.w[999].rate - 20.0) < 1e-12);
+    /* Batch 1000 * 500; worker 999 weighs 20 of 10010. */
+    assert_int_equal(hpool__schedule_next(&s, 1000000, 999), 999);
+    assert_int_equal(hpool__schedule_next(&s, 999001, 3), 500);
+    hpool__schedule_free(&s);
 }
 
 /* ---- Names ------------------------------------------------------------------------- */
@@ -571,8 +485,9 @@ static void test_many_workers(void **state)
 static void test_name_parse_round_trip(void **state)
 {
     (void)state;
-    const char *names[] = {"fixed",     "static", "guided", "trapezoid",
-                           "factoring", "awf",    "auto"};
+    const char *names[] = {"fixed", "static", "guided", "trapezoid", "factoring", "awf",
+                           "auto",  "ss",     "fsc",    "mfsc",      "wf",        "awf-b",
+                           "awf-c", "awf-d",  "awf-e",  "af"};
     assert_int_equal(sizeof names / sizeof names[0], HPOOL_SCHED_COUNT);
     for (int k = 0; k < HPOOL_SCHED_COUNT; k++) {
         assert_string_equal(hpool_schedule_name((hpool_schedule_kind)k), names[k]);
@@ -581,7 +496,6 @@ static void test_name_parse_round_trip(void **state)
         assert_int_equal(parsed, k);
     }
 }
-
 static void test_parse_unknown(void **state)
 {
     (void)state;
@@ -650,7 +564,10 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_trapezoid_sweep),
         cmocka_unit_test(test_factoring_sweep),
         cmocka_unit_test(test_awf_sweep_is_factoring),
-        cmocka_unit_test(test_auto_sweep_equal_rates_is_factoring),
+        cmocka_unit_test(test_ss_sweep),
+        cmocka_unit_test(test_mfsc_sweep),
+        cmocka_unit_test(test_weighted_sweeps_are_factoring),
+        cmocka_unit_test(test_awf_chunked_sweeps),
         cmocka_unit_test(test_fixed_is_chunksize),
         cmocka_unit_test(test_static_is_ceil_n_over_p),
         cmocka_unit_test(test_guided_non_increasing),
@@ -661,9 +578,6 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_awf_three_times_rate),
         cmocka_unit_test(test_awf_whole_map_unequal),
         cmocka_unit_test(test_awf_unmeasured_counts_as_mean),
-        cmocka_unit_test(test_auto_switches_to_awf),
-        cmocka_unit_test(test_auto_whole_map_unequal),
-        cmocka_unit_test(test_auto_threshold),
         cmocka_unit_test(test_resolved_is_kind),
         cmocka_unit_test(test_guards),
         cmocka_unit_test(test_zero_seconds),
