@@ -157,10 +157,6 @@ int hpool__dispatch(hpool__mgr *g)
      * that just returned a result (room again) is served after the others that had room
      * before, as CPython's idle workers take from the shared call queue first. The cost
      * of a pass is per call item sent, not per worker. */
-    /* A busy worker that a map refuses (a decreasing schedule holds it to its share, AUTO
-     * to one probe) does not end the pass: the next worker may still take a chunk. Each
-     * worker waiting at the start is skipped at most once. */
-    size_t skips_left = hpool__queue_len(&r->ready);
     void *e;
     while ((e = hpool__queue_pop(&r->ready)) != NULL) {
         int wi = (int)(intptr_t)e - 1;
@@ -177,10 +173,11 @@ int hpool__dispatch(hpool__mgr *g)
             sent++;
             continue;
         }
-        if (rc == 0 && w->in_flight > 0 && skips_left > 0 && work_waits(r)) {
-            skips_left--;
-            if (hpool__queue_push(&r->ready, e) == 0)
-                w->in_ready = true;
+        if (rc == 0 && w->in_flight > 0 && work_waits(r)) {
+            /* Work waits but a map refused it to this worker (a decreasing schedule holds
+             * a busy worker to its share, AUTO to one probe): the pass goes on to the
+             * next worker, and this one leaves the queue until its next result offers it
+             * again, so a refusal costs one look, not one per pass. */
             continue;
         }
         if (rc == 0) {

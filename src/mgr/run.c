@@ -226,11 +226,12 @@ void hpool__run_finish(hpool__mgr *g)
     }
     if (r->rec) {
         /* A broken executor's records are not a result: they stay in the .partial files
-         * and never replace the final files of an earlier good run. */
+         * and never replace the final files of an earlier good run; nor do records whose
+         * clock maps could not be kept (out of memory). */
         hpool__lock();
         bool broken = ex->broken;
         hpool__unlock();
-        if (hpool__records_close(r->rec, clocks, n_clocks, !broken) != 0)
+        if (hpool__records_close(r->rec, clocks, n_clocks, !broken && clocks) != 0)
             fprintf(stderr, "hpool: executor %d: writing the records in %s failed\n", ex->id,
                     ex->record_dir);
     }
