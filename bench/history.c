@@ -135,7 +135,10 @@ int hpool_bench_history_start(const char *out_dir, const char *name, char *id, s
         return -1;
     }
     for (int attempt = 0; attempt < 64; attempt++) {
-        snprintf(id, id_len, "%s-%04x", stamp, short_id() ^ (unsigned)attempt);
+        /* The microseconds keep two runs started within one millisecond in order; the
+         * short id keeps concurrent runs apart. */
+        snprintf(id, id_len, "%s-%03u%02x", stamp, (unsigned)(now.tv_nsec / 1000) % 1000u,
+                 (short_id() ^ (unsigned)attempt) & 0xffu);
         join(final, sizeof final, exp, id);
         char wname[96];
         snprintf(wname, sizeof wname, INCOMPLETE_PREFIX "%s", id);

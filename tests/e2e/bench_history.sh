@@ -30,11 +30,12 @@ tsv_col() { # tsv_col FILE COLUMN: that column of every data row
 }
 bench() { timeout 120 $MPI -n 2 "$BENCH" --quiet --no-plot --out "$OUT" "$@"; }
 
-# Manager + 1 worker, 4 items of 5 ms, 8 repetitions: a second or two a run.
+# Manager + 1 worker, 4 items of 5 ms, 8 repetitions: a second or two a run. The items
+# sleep (io_sleep) instead of computing, so a loaded machine does not blur the 4x cost.
 cat > "$OUT/hist.ini" <<'INI'
 [experiment]
 name = hist
-workload = cpu_sum
+workload = io_sleep
 tasks = 4
 cost_ms = 5
 schedule = fixed
