@@ -108,9 +108,9 @@ static int collect(sync_run *s, int *list, int count, pong_fn on_pong)
         /* Nothing yet: is some PING overdue? One pass over the outstanding list every
          * 256 empty polls, so that checking deadlines does not grow the cost per PONG. */
         if ((++spins & 255) == 0) {
-            double now = hpool__now();
+            double now = hpool__now(), timeout = hpool__proc_worker_timeout();
             for (int k = 0; k < count; k++)
-                if (s->p[list[k]].pending && now - s->p[list[k]].t_sent > hpool__proc_worker_timeout())
+                if (s->p[list[k]].pending && now - s->p[list[k]].t_sent > timeout)
                     return HPOOL_ETIMEDOUT;
         }
         if (spins > 100)
