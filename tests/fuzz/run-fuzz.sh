@@ -32,9 +32,9 @@ targets=("$@")
 command -v "$CC" >/dev/null || { echo "run-fuzz: $CC not found" >&2; exit 2; }
 mkdir -p "$OUT/artifacts"
 
-# -O1 -g: fast enough to fuzz, stacks still readable. UBSan must abort (not just print)
+# gnu17 as the CMake build (CMAKE_C_EXTENSIONS ON). -O1 -g: fast enough to fuzz, stacks still readable. UBSan must abort (not just print)
 # for libFuzzer to keep the input. -Werror: the targets are part of the tree's code.
-CFLAGS=(-std=c17 -g -O1 -Wall -Wextra -Wshadow -Wformat=2 -Werror
+CFLAGS=(-std=gnu17 -g -O1 -Wall -Wextra -Wshadow -Wformat=2 -Werror
         -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
         -fno-omit-frame-pointer)
 # wire.c and errors.c include <mpi.h> (through internal.h) but call nothing in MPI, so
@@ -52,14 +52,17 @@ build_wire() {
                   "$ROOT/tests/fuzz/fuzz_wire.c" "$ROOT/src/wire.c" "$ROOT/src/errors.c")
     build fuzz_wire "${CFLAGS[@]}" "${common[@]}"
     # The seed writer: same sources, a plain main, no fuzzer runtime.
-    build fuzz_wire_seeds -std=c17 -g -O1 -Wall -Wextra -Wshadow -Wformat=2 -Werror \
+    build fuzz_wire_seeds -std=gnu17 -g -O1 -Wall -Wextra -Wshadow -Wformat=2 -Werror \
         -fsanitize=address,undefined -DFUZZ_MAKE_SEEDS "${common[@]}"
 }
 
 CONFIG_SRC=("$ROOT/tests/fuzz/fuzz_config.c" "$ROOT/bench/config.c" "$ROOT/bench/config_schema.c"
-            "$ROOT/bench/config_reader.c" "$ROOT/bench/config_message.c" "$ROOT/bench/config_json.c")
+            "$ROOT/bench/config_reader.c" "$ROOT/bench/config_message.c" "$ROOT/bench/config_json.c"
+            # schedule_model: the config check loads a previous run's chunks.tsv
+            "$ROOT/bench/simulate.c" "$ROOT/bench/table.c" "$ROOT"/src/schedule/*.c)
+CONFIG_INC=(-I"$ROOT/include" -I"$ROOT/bench" -I"$ROOT/src" "${MPI_INC[@]}")
 build_config() {
-    build fuzz_config "${CFLAGS[@]}" -I"$ROOT/include" -I"$ROOT/bench" "${CONFIG_SRC[@]}" \
+    build fuzz_config "${CFLAGS[@]}" "${CONFIG_INC[@]}" "${CONFIG_SRC[@]}" \
         "${INIH_JANSSON[@]}" -lm
 }
 
@@ -69,10 +72,10 @@ coverage() {
     local name=$1; shift
     local bin="$OUT/fuzz_${name}_cov" prof="$WORK/$name.profraw"
     case "$name" in
-        config) build "fuzz_${name}_cov" -std=c17 -O0 -g -fsanitize=fuzzer \
-                    -fprofile-instr-generate -fcoverage-mapping -I"$ROOT/include" \
-                    -I"$ROOT/bench" "${CONFIG_SRC[@]}" "${INIH_JANSSON[@]}" -lm ;;
-        wire) build "fuzz_${name}_cov" -std=c17 -O0 -g -fsanitize=fuzzer \
+        config) build "fuzz_${name}_cov" -std=gnu17 -O0 -g -fsanitize=fuzzer \
+                    -fprofile-instr-generate -fcoverage-mapping "${CONFIG_INC[@]}" \
+                    "${CONFIG_SRC[@]}" "${INIH_JANSSON[@]}" -lm ;;
+        wire) build "fuzz_${name}_cov" -std=gnu17 -O0 -g -fsanitize=fuzzer \
                     -fprofile-instr-generate -fcoverage-mapping -I"$ROOT/include" \
                     -I"$ROOT/src" "${MPI_INC[@]}" "$ROOT/tests/fuzz/fuzz_wire.c" \
                     "$ROOT/src/wire.c" "$ROOT/src/errors.c" ;;
