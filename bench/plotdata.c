@@ -497,6 +497,18 @@ static void write_bar(FILE *f, const sdata *d, size_t g, const char *bar) {
     fprintf(f, "\t%.9g\t%.9g\t%.9g", b->wall_median, b->wall_min, b->wall_max);
 }
 
+/* The quoted title of cluster g (its workload, and experiment when several), the first
+ * cell of a schedules data row. */
+static void put_cluster_title(FILE *f, sdata *d, size_t g)
+{
+    size_t first = 0;
+    while (d->group[first] != g)
+        first++;
+    char title[RENDER_TITLE_MAX];
+    row_title(d, &d->rows[first], BIT(F_WORKLOAD), BIT(F_EXPERIMENT), title, sizeof title);
+    fprintf(f, "\"%s\"", title);
+}
+
 /* plotdata/schedules_imbalance.dat: the same clusters and bars, one value each: the
  * bar row's median load imbalance (max / mean per-worker busy time). */
 static int write_imbalance(sdata *d, const char *path, const char **bars, size_t nb,
@@ -510,12 +522,7 @@ static int write_imbalance(sdata *d, const char *path, const char **bars, size_t
         fprintf(a.f, "\t\"%s\"", bars[b]);
     fputc('\n', a.f);
     for (size_t g = 0; g < ng; g++) {
-        size_t first = 0;
-        while (d->group[first] != g)
-            first++;
-        char title[RENDER_TITLE_MAX];
-        row_title(d, &d->rows[first], BIT(F_WORKLOAD), BIT(F_EXPERIMENT), title, sizeof title);
-        fprintf(a.f, "\"%s\"", title);
+        put_cluster_title(a.f, d, g);
         for (size_t b = 0; b < nb; b++) {
             size_t r = bar_row(d, g, bars[b]);
             if (r == SIZE_MAX || isnan(d->rows[r].imbalance))
@@ -548,12 +555,7 @@ int hpool_bench__write_schedules(sdata *d, const char *path, const char *imbalan
         fprintf(a.f, "\t\"%s\"\tmin\tmax", bars[b]);
     fputc('\n', a.f);
     for (size_t g = 0; g < ng; g++) {
-        size_t first = 0;
-        while (d->group[first] != g)
-            first++;
-        char title[RENDER_TITLE_MAX];
-        row_title(d, &d->rows[first], BIT(F_WORKLOAD), BIT(F_EXPERIMENT), title, sizeof title);
-        fprintf(a.f, "\"%s\"", title);
+        put_cluster_title(a.f, d, g);
         for (size_t b = 0; b < nb; b++)
             write_bar(a.f, d, g, bars[b]);
         fputc('\n', a.f);
