@@ -65,16 +65,7 @@ def main(argv=None):
     if args.workers_l != [world - 1]:
         raise SystemExit("mpi4py_peer.py: --workers must be %d (the world size minus one), "
                          "got %s" % (world - 1, args.workers))
-    out = ppe.RunsFile(args.out)
-    sweep = MPISweep(args, out)
-    try:
-        sweep.run()
-        if args.complete:
-            out.write_line("# complete")
-    finally:
-        sweep.close()
-        out.close()
-    return 0
+    return ppe.run_sweep(MPISweep, args)
 
 
 if __name__ == "__main__":

@@ -376,14 +376,11 @@ def cpu_list(cpus):
     return ",".join(parts)
 
 
-def main(argv=None):
-    args = parse_args(sys.argv[1:] if argv is None else argv)
-    if hasattr(os, "sched_getaffinity"):
-        # Where this pool's processes may run (they inherit it): hpool-bench starts the
-        # peer on its host's whole cpuset, not on rank 0's binding.
-        print("ppe: cpus %s" % cpu_list(os.sched_getaffinity(0)), file=sys.stderr, flush=True)
+def run_sweep(sweep_class, args):
+    """Run one peer's sweep into args.out, marking the file complete only when every run
+    finished (shared by this peer and mpi4py_peer.py)."""
     out = RunsFile(args.out)
-    sweep = Sweep(args, out)
+    sweep = sweep_class(args, out)
     try:
         sweep.run()
         if args.complete:
@@ -392,6 +389,15 @@ def main(argv=None):
         sweep.close()
         out.close()
     return 0
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    if hasattr(os, "sched_getaffinity"):
+        # Where this pool's processes may run (they inherit it): hpool-bench starts the
+        # peer on its host's whole cpuset, not on rank 0's binding.
+        print("ppe: cpus %s" % cpu_list(os.sched_getaffinity(0)), file=sys.stderr, flush=True)
+    return run_sweep(Sweep, args)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <math.h>
 #include <mpi.h>
@@ -44,6 +43,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "history.h" /* hpool_bench_remove_tree */
 #include "hpool.h"
 
 #ifndef HPOOL_SOURCE_DIR
@@ -464,14 +464,6 @@ static double median_rate(const rows *r, const char *api, size_t cs, int workers
 }
 
 /* ---------------------------------------------------------------- Python's pool */
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 /* Best wall time of Python's executor.map(chunksize=1) over n empty items, or -1. */
 static double run_python(uint64_t n, int workers, int reps)
 {
@@ -515,7 +507,7 @@ static double run_python(uint64_t n, int workers, int reps)
     }
     if (f)
         fclose(f);
-    if (nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS) != 0)
+    if (hpool_bench_remove_tree(dir) != 0)
         fprintf(stderr, "dispatch_rate: could not remove %s\n", dir);
     return best;
 }
