@@ -23,6 +23,8 @@ hpool_install_deps() {
         $sudo apt-get update -qq
         DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
     fi
+    # Sourced on a machine without an MPI, the launcher could not be chosen yet.
+    hpool_launcher "$HPOOL_LAUNCHER"
 }
 
 # Open MPI refuses to run as root without these; harmless for other users.
@@ -58,7 +60,7 @@ hpool_launcher() {
     case "$kind" in
         openmpi)
             HPOOL_MPI_IMPL=openmpi
-            HPOOL_MPIEXEC=$(command -v mpiexec.openmpi || command -v mpirun)
+            HPOOL_MPIEXEC=$(command -v mpiexec.openmpi || command -v mpirun || true)
             HPOOL_LAUNCH_FLAGS=(--oversubscribe)
             HPOOL_LAUNCH_TCP=(--mca btl tcp,self)
             HPOOL_LAUNCH_YIELD=(--mca mpi_yield_when_idle 1)
@@ -66,7 +68,7 @@ hpool_launcher() {
         mpich)
             # Hydra runs any number of ranks on a host and passes the whole environment.
             HPOOL_MPI_IMPL=mpich
-            HPOOL_MPIEXEC=$(command -v mpiexec.mpich)
+            HPOOL_MPIEXEC=$(command -v mpiexec.mpich || true)
             HPOOL_LAUNCH_FLAGS=()
             # MPICH 4.0 (ch4:ucx) with UCX_TLS=tcp,self runs, but hangs in MPI_Finalize
             # in about one job of five here (all ranks in MPI_Finalize, seen in
@@ -75,7 +77,7 @@ hpool_launcher() {
             ;;
         srun)
             HPOOL_MPI_IMPL=${HPOOL_MPI:-openmpi}
-            HPOOL_MPIEXEC=$(command -v srun)
+            HPOOL_MPIEXEC=$(command -v srun || true)
             # The PMI the MPI speaks: Open MPI PMIx, MPICH PMI-2. More tasks than CPUs:
             # add --overcommit inside an allocation (salloc -n CPUS srun -n MORE
             # --overcommit); given to a new allocation it asks for a single CPU.
@@ -127,4 +129,6 @@ hpool_build() {
     cmake --build "$dir" -j "$(nproc)" >/dev/null
 }
 
-hpool_launcher
+# Chosen now when the MPI is installed; on a fresh machine hpool_install_deps chooses it
+# after installing (an unknown launcher name fails there, with its message).
+hpool_launcher 2>/dev/null || HPOOL_LAUNCHER=${HPOOL_LAUNCHER:-${HPOOL_MPI:-openmpi}}
