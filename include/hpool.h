@@ -204,7 +204,9 @@ typedef struct {
     uint64_t items;            /* work items completed */
     uint64_t bytes_sent;       /* call-item bytes sent to workers */
     uint64_t bytes_received;   /* result bytes received */
-    double manager_cpu_s;      /* CPU time of the manager thread while this executor ran */
+    double manager_cpu_s;      /* CPU time of the manager's progress while this executor ran:
+                                  the manager thread and user threads that ran it while
+                                  they waited (leader/follower) */
     double wall_s;             /* from the end of start-up to the last result */
     double startup_s;          /* create -> workers started and clocks synced (not in wall_s) */
     double final_sync_s;       /* the clock sync at the end (not in wall_s) */

@@ -255,6 +255,39 @@ void hpool__future_run_callbacks(hpool_future *list)
     }
 }
 
+/* Futures whose callbacks a leader handed to the manager thread (FIFO); lock. */
+static hpool_future *handed_head, *handed_tail;
+
+void hpool__future_callbacks_from_progress(hpool_future *list)
+{
+    if (list == NULL)
+        return;
+    if (hpool__on_manager_thread()) {
+        hpool__future_run_callbacks(list);
+        return;
+    }
+    hpool__lock();
+    hpool_future *tail = list;
+    while (tail->next)
+        tail = tail->next;
+    if (handed_tail)
+        handed_tail->next = list;
+    else
+        handed_head = list;
+    handed_tail = tail;
+    hpool__call_manager_thread_locked();
+    hpool__unlock();
+}
+
+void hpool__future_run_handed_callbacks(void)
+{
+    hpool__lock();
+    hpool_future *list = handed_head;
+    handed_head = handed_tail = NULL;
+    hpool__unlock();
+    hpool__future_run_callbacks(list);
+}
+
 /* ---------------------------------------------------------------- public: one future */
 static bool is_final(const hpool_future *f)
 {

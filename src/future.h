@@ -89,7 +89,15 @@ void hpool__future_finish_locked(hpool_future *f, int code, int task_status, int
                                  hpool_future **run_later);
 /* Cancel a queued future (lock held); runs no callbacks itself. */
 void hpool__future_cancel_locked(hpool_future *f, hpool_future **run_later);
+/* Run the done callbacks of a run_later list (lock not held), in the calling thread. */
 void hpool__future_run_callbacks(hpool_future *list);
+/* The same for futures the manager's progress completed: callbacks run on the manager
+ * thread (CPython's executor manager thread, where hpool documents them to run), so a
+ * user thread leading the progress (sync.h) hands them over instead of running them
+ * inside its own blocking call. Lock not held. */
+void hpool__future_callbacks_from_progress(hpool_future *list);
+/* The manager thread runs the callbacks handed over to it. Lock not held. */
+void hpool__future_run_handed_callbacks(void);
 /* The queue lets go of a future that was cancelled while queued. Lock held. */
 void hpool__future_drop_ref_locked(hpool_future *f);
 /* hpool_finalize: every future's memory. Lock held. */

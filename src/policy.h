@@ -45,6 +45,14 @@
  * submit cuts its sleep short anyway. */
 #define HPOOL__BACKOFF_SLEEP_IDLE_S 5e-3
 
+/* ---- leader/follower (sync.h) ---- */
+/* After a user thread stops leading, the manager thread stays on standby this long
+ * before it takes the progress token back: a submit/result loop waits again within
+ * microseconds, and a manager that took over in between would hand the token back with
+ * two context switches per item. Also the longest a submit made right after a wait
+ * (by a program that then does not wait) can sit before the manager dispatches it. */
+#define HPOOL__LEADER_GRACE_S 1e-3
+
 /* The one backoff: after `idle` empty polls, 0 = poll again now, <0 = yield the core,
  * >0 = sleep that many seconds (at most cap_s). */
 static inline double hpool__backoff(unsigned idle, double cap_s)

@@ -2,19 +2,32 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <time.h>
 
 #include "clock.h"
 #include "errors.h"
+#include "policy.h"
 #include "sync.h"
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t done_cond; /* something completed; lock */
-static pthread_cond_t wake_cond; /* the doorbell of a dozing manager; lock */
-static int n_waiting;            /* threads blocked on done_cond; lock */
-static bool manager_dozing;      /* lock */
-static unsigned doorbell;        /* rung by every wake-up request; lock */
+static pthread_cond_t done_cond;    /* something completed, or the token is free; lock */
+static pthread_cond_t wake_cond;    /* the doorbell of a dozing token holder; lock */
+static pthread_cond_t standby_cond; /* the manager thread on standby; lock */
+static int n_waiting;               /* threads blocked on done_cond; lock */
+static bool holder_dozing;          /* lock */
+static bool manager_standby;        /* lock */
+static double standby_until;        /* when the manager's standby ends by itself; lock */
+static bool manager_called;         /* something only the manager thread does is due; lock */
+static unsigned doorbell;           /* rung by every wake-up request; lock */
 static _Thread_local bool is_manager;
+
+/* The progress token; all lock. */
+typedef enum { TOKEN_FREE = 0, TOKEN_MANAGER, TOKEN_LEADER } token_holder;
+static token_holder token;
+static hpool__progress_fn progress_pass;
+static double leader_left_at = -INFINITY; /* when the last leader gave the token back */
+static double leader_cpu_s;               /* CPU of user threads while leading */
 
 int hpool__sync_init(void)
 {
@@ -25,7 +38,8 @@ int hpool__sync_init(void)
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    int rc = pthread_cond_init(&done_cond, &attr) || pthread_cond_init(&wake_cond, &attr);
+    int rc = pthread_cond_init(&done_cond, &attr) || pthread_cond_init(&wake_cond, &attr) ||
+             pthread_cond_init(&standby_cond, &attr);
     pthread_condattr_destroy(&attr);
     done = rc == 0;
     return rc ? HPOOL_ENOMEM : 0;
@@ -71,22 +85,135 @@ static bool cond_wait_until(pthread_cond_t *c, double deadline)
     return pthread_cond_timedwait(c, &lock, &ts) != ETIMEDOUT;
 }
 
+/* ---------------------------------------------------------------- progress token */
+void hpool__progress_set(hpool__progress_fn pass)
+{
+    pthread_mutex_lock(&lock);
+    progress_pass = pass;
+    pthread_mutex_unlock(&lock);
+}
+
+/* A user thread's lead: its CPU, accounted as sync.h says. */
+typedef struct {
+    double t_start;   /* wall clock when the lead began */
+    double t_mark;    /* when it stopped spinning (0: still spinning) */
+    double cpu_mark;  /* the thread's CPU clock then */
+} lead;
+
+static void lead_stopped_spinning(lead *l)
+{
+    if (l->t_mark == 0) {
+        l->t_mark = hpool__now();
+        l->cpu_mark = hpool__thread_cpu();
+    }
+}
+
+static void lead_end_locked(lead *l)
+{
+    double now = hpool__now();
+    if (l->t_mark == 0)
+        leader_cpu_s += now - l->t_start;
+    else
+        leader_cpu_s += (l->t_mark - l->t_start) + (hpool__thread_cpu() - l->cpu_mark);
+    token = TOKEN_FREE;
+    leader_left_at = now;
+    /* Another blocked thread may lead now; the manager keeps its standby (grace). */
+    if (n_waiting > 0)
+        pthread_cond_broadcast(&done_cond);
+}
+
+/* One pass as leader, then the pass's backoff, without giving the token away. */
+static void lead_once_locked(lead *l, unsigned *idle, const hpool__ready_fn ready,
+                             const void *what, double deadline)
+{
+    unsigned seen = doorbell;
+    hpool__progress_fn pass = progress_pass;
+    pthread_mutex_unlock(&lock);
+    double sleep_s = pass(idle);
+    if (sleep_s != 0)
+        lead_stopped_spinning(l);
+    if (sleep_s < 0)
+        sched_yield();
+    pthread_mutex_lock(&lock);
+    if (sleep_s > 0 && doorbell == seen && !ready(what)) {
+        holder_dozing = true;
+        cond_wait_until(&wake_cond, fmin(hpool__now() + sleep_s, deadline));
+        holder_dozing = false;
+    }
+}
+
 int hpool__wait_locked(hpool__ready_fn ready, const void *what, double deadline,
                        const char *fn)
 {
+    lead l = {0};
+    bool leading = false;
+    unsigned idle = 0;
+    int rc = 0;
     while (!ready(what)) {
-        if (deadline != INFINITY && hpool__now() >= deadline) /* no clock read for "forever" */
-            return HPOOL_ETIMEDOUT;
-        if (is_manager)
-            return hpool__fail(HPOOL_ESTATE,
-                               "%s: would block the manager thread (called from a done "
-                               "callback), which is the thread that completes futures",
-                               fn);
+        if (deadline != INFINITY && hpool__now() >= deadline) { /* no clock read for "forever" */
+            rc = HPOOL_ETIMEDOUT;
+            break;
+        }
+        if (is_manager) {
+            rc = hpool__fail(HPOOL_ESTATE,
+                             "%s: would block the manager thread (called from a done "
+                             "callback), which is the thread that completes futures",
+                             fn);
+            break;
+        }
+        if (!leading && token == TOKEN_FREE && progress_pass != NULL) {
+            token = TOKEN_LEADER;
+            leading = true;
+            l.t_start = hpool__now();
+        }
+        if (leading) {
+            lead_once_locked(&l, &idle, ready, what, deadline);
+            continue;
+        }
+        /* Follow. A manager holding the token hands it over at its next pass; one
+         * dozing is woken for that. */
+        if (token == TOKEN_MANAGER && holder_dozing)
+            pthread_cond_signal(&wake_cond);
         n_waiting++;
         cond_wait_until(&done_cond, deadline);
         n_waiting--;
     }
-    return 0;
+    if (leading)
+        lead_end_locked(&l);
+    return rc;
+}
+
+bool hpool__progress_manager_take_locked(void)
+{
+    if (token == TOKEN_MANAGER && n_waiting > 0) {
+        token = TOKEN_FREE; /* a blocked thread leads from here */
+        pthread_cond_broadcast(&done_cond);
+        return false;
+    }
+    if (token == TOKEN_FREE && n_waiting == 0 &&
+        hpool__now() - leader_left_at >= HPOOL__LEADER_GRACE_S)
+        token = TOKEN_MANAGER;
+    return token == TOKEN_MANAGER;
+}
+
+void hpool__progress_manager_standby(double sleep_s)
+{
+    pthread_mutex_lock(&lock);
+    if (token == TOKEN_FREE && n_waiting == 0) /* wake when the grace period ends */
+        sleep_s = fmin(sleep_s, fmax(leader_left_at + HPOOL__LEADER_GRACE_S - hpool__now(), 0));
+    if (sleep_s > 0 && !manager_called) {
+        manager_standby = true;
+        standby_until = hpool__now() + sleep_s;
+        cond_wait_until(&standby_cond, standby_until);
+        manager_standby = false;
+    }
+    manager_called = false;
+    pthread_mutex_unlock(&lock);
+}
+
+double hpool__progress_leader_cpu_locked(void)
+{
+    return leader_cpu_s;
 }
 
 void hpool__notify_locked(void)
@@ -98,7 +225,22 @@ void hpool__notify_locked(void)
 void hpool__wake_manager_locked(void)
 {
     doorbell++;
-    if (manager_dozing)
+    if (holder_dozing)
+        pthread_cond_signal(&wake_cond);
+    else if (manager_standby && token == TOKEN_FREE && n_waiting == 0 &&
+             standby_until > leader_left_at + HPOOL__LEADER_GRACE_S)
+        pthread_cond_signal(&standby_cond); /* to end its standby with the grace period */
+    /* Otherwise the standby ends by itself when the grace period does: a wake-up per
+     * submit in a submit/result loop would cost the context switch that leading saves,
+     * and a clock read here would cost 30 ns per map item. */
+}
+
+void hpool__call_manager_thread_locked(void)
+{
+    manager_called = true;
+    if (manager_standby)
+        pthread_cond_signal(&standby_cond);
+    else if (holder_dozing && token == TOKEN_MANAGER)
         pthread_cond_signal(&wake_cond);
 }
 
@@ -111,9 +253,9 @@ void hpool__manager_doze(unsigned seen, double sleep_s)
 {
     pthread_mutex_lock(&lock);
     if (doorbell == seen) {
-        manager_dozing = true;
+        holder_dozing = true;
         cond_wait_until(&wake_cond, hpool__now() + sleep_s);
-        manager_dozing = false;
+        holder_dozing = false;
     }
     pthread_mutex_unlock(&lock);
 }

@@ -1,10 +1,23 @@
 /* Synchronisation on rank 0 (sync.c): the library lock, the one way to block until
- * something is done or a deadline passes, and the doorbell that wakes an idle manager.
+ * something is done or a deadline passes, the progress token, and the doorbell that
+ * wakes an idle manager.
  *
- * Threads on rank 0: the user's threads call the public API; the manager thread is the
- * only one that calls MPI after hpool_init. They share executors, futures and maps under
- * the library lock: a field documented "lock" may only be touched with it held. The lock
- * is never held across an MPI call. */
+ * Threads on rank 0: the user's threads call the public API; the manager's progress (its
+ * pass: receive, complete, dispatch; src/mgr/) is what calls MPI after hpool_init. They
+ * share executors, futures and maps under the library lock: a field documented "lock"
+ * may only be touched with it held. The lock is never held across an MPI call.
+ *
+ * Leader/follower: exactly one thread at a time holds the progress token and runs the
+ * manager's passes. A user thread that blocks (result, wait, as_completed, map_next...)
+ * takes the token when it is free and runs the passes itself until what it waits for is
+ * done: the result it needs is received by the thread that needs it, with no hand-over
+ * between two threads (a context switch per item, a third of rank 0's time before).
+ * Other blocked threads follow (sleep on a condition) and are woken by the leader's
+ * completions. The manager thread holds the token when nobody waits: it runs callbacks,
+ * timeouts and dispatch for users who submit and do not wait. It hands the token over
+ * as soon as a thread waits, and after a leader leaves it stays on standby for a grace
+ * period (HPOOL__LEADER_GRACE_S), since a thread that just waited (a submit/result loop)
+ * is likely to wait again at once. */
 #ifndef HPOOL_SYNC_H
 #define HPOOL_SYNC_H
 
@@ -36,13 +49,40 @@ int hpool__wait_locked(hpool__ready_fn ready, const void *what, double deadline,
 /* Something that waiters may be waiting for happened. Lock held. */
 void hpool__notify_locked(void);
 
+/* ---- the progress token ---- */
+/* One pass of the manager, run by the token's holder with the lock NOT held. `idle` is
+ * the holder's count of passes in a row that moved nothing (reset when one moves).
+ * Returns 0 to pass again at once, <0 to yield the core first, >0 to doze that many
+ * seconds (a doorbell cuts it short). */
+typedef double (*hpool__progress_fn)(unsigned *idle);
+/* The manager registers its pass at start (NULL at stop): until then waiters only
+ * follow. */
+void hpool__progress_set(hpool__progress_fn pass);
+/* The manager thread's side. take: whether it holds the token now (taken if free, no
+ * thread waits and no leader left within the grace period); a manager holding it while
+ * threads wait hands it over first (and answers false). Lock held. */
+bool hpool__progress_manager_take_locked(void);
+/* The manager thread waits, up to sleep_s, while a user thread leads or may lead again
+ * soon (standby). Woken early by deferred callbacks and by hpool__wake_manager_locked
+ * when the token is free for it. Takes the lock itself. */
+void hpool__progress_manager_standby(double sleep_s);
+/* CPU seconds that user threads spent leading, since hpool_init (lock). The manager's
+ * own CPU is its thread's clock: the two make up the manager's cost. Short leads (spins
+ * of a few microseconds, as in a submit/result loop) count their wall time, since a CPU
+ * clock read costs a microsecond here, more than such a lead; longer ones read the
+ * thread's CPU clock once they stop spinning. */
+double hpool__progress_leader_cpu_locked(void);
+
 /* Doorbell: new work for the manager (a submit, a map, a consumed result, a shutdown).
  * Lock held. */
 void hpool__wake_manager_locked(void);
+/* Something only the manager thread does (done callbacks of futures a leader completed)
+ * is due: its standby or doze ends now. Lock held. */
+void hpool__call_manager_thread_locked(void);
 /* The doorbell's count, read by the manager before a pass. Lock held. */
 unsigned hpool__doorbell_locked(void);
-/* The manager sleeps up to sleep_s unless the doorbell rang since it read `seen`.
- * Takes the lock itself. */
+/* The token's holder sleeps up to sleep_s unless the doorbell rang since it read
+ * `seen`. Takes the lock itself. */
 void hpool__manager_doze(unsigned seen, double sleep_s);
 
 #endif

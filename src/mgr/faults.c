@@ -77,7 +77,7 @@ static void requeue_slot(hpool__mgr *g, hpool__slot *s, int rank, int code, cons
     hpool__notify_locked();
     hpool__wake_manager_locked();
     hpool__unlock();
-    hpool__future_run_callbacks(run_later);
+    hpool__future_callbacks_from_progress(run_later);
     s->busy = false;
     s->n_futs = 0;
     s->chunk = NULL;

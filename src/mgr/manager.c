@@ -1,16 +1,20 @@
-/* Rank 0's manager thread: CPython's executor manager thread. It is the only thread that
- * calls MPI after hpool_init. Each pass it
+/* Rank 0's manager: CPython's executor manager thread. Its pass
  *   1. receives worker messages (results, acks, crash reports) and completes futures,
  *   2. carves call items for workers with room in their window and sends them
  *      (dispatch.c),
- *   3. moves the served executor through start → run → stop (run.c),
- * and when a pass moved nothing it backs off (policy.h: spin, yield, then short timed
- * sleeps that a submit cuts short) so that an idle manager does not burn a core. */
+ *   3. moves the served executor through start → run → stop (run.c).
+ * The pass is run by whichever thread holds the progress token (sync.h): a user thread
+ * blocked in a wait runs it itself (leader/follower), the manager thread when nobody
+ * waits. Either way only the holder calls MPI, and the run's state below is touched only
+ * by the holder. When a pass moved nothing the holder backs off (policy.h: spin, yield,
+ * then short timed sleeps that a submit cuts short) so that an idle manager does not
+ * burn a core. */
 #include <math.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "manager.h"
 #include "mgr.h"
@@ -87,7 +91,7 @@ static int complete_futures(hpool__slot *s, int rank, const void *msg, size_t le
                                     status ? msgbuf : NULL, &run_later);
     }
     hpool__unlock(); /* waiters are woken once per receive pass */
-    hpool__future_run_callbacks(run_later);
+    hpool__future_callbacks_from_progress(run_later);
     return rc;
 }
 
@@ -365,29 +369,66 @@ static void idle_wait(hpool__run *r, unsigned *idle, unsigned seen)
     hpool__manager_doze(seen, sleep_s);
 }
 
+/* The pass as a waiting user thread runs it (sync.h's hpool__progress_fn). */
+static double lead_pass(unsigned *idle)
+{
+    hpool__mgr *g = the_manager;
+    hpool__lock();
+    hpool_executor *ex = hpool__executor_active_locked();
+    hpool__unlock();
+    if (ex && serve(g, ex) > 0) {
+        *idle = 0;
+        return 0;
+    }
+    (*idle)++;
+    return idle_sleep(&g->run, *idle);
+}
+
 static void *manager_main(void *arg)
 {
     hpool__mgr *g = arg;
     hpool__sync_enter_manager();
     unsigned idle = 0;
     for (;;) {
+        hpool__future_run_handed_callbacks();
         hpool__lock();
         hpool_executor *ex = hpool__executor_active_locked();
         bool fin = g->finalize_requested;
         unsigned seen = hpool__doorbell_locked();
+        bool mine = hpool__progress_manager_take_locked();
         hpool__unlock();
+        if (!mine) {
+            /* A user thread leads, or led a moment ago and likely leads again. */
+            hpool__progress_manager_standby(HPOOL__BACKOFF_SLEEP_IDLE_S);
+            idle = 0;
+            continue;
+        }
         if (ex == NULL && fin)
-            break;
+            break; /* the token stays with the manager: nobody progresses after this */
         int moved = ex ? serve(g, ex) : 0;
         if (moved > 0)
             idle = 0;
         else
             idle_wait(&g->run, &idle, seen);
     }
+    hpool__progress_set(NULL);
+    hpool__future_run_handed_callbacks();
     for (int r = 1; r < g->world; r++)
         hpool__send_small(g, r, HPOOL__MSG_FINALIZE, 0, -1, NULL, 0, 0, 0);
     hpool__buf_free(&g->rx);
     return NULL;
+}
+
+double hpool__manager_cpu(const hpool__mgr *g)
+{
+    struct timespec ts;
+    double own = 0;
+    if (clock_gettime(g->cpu_clock, &ts) == 0)
+        own = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+    hpool__lock();
+    double leaders = hpool__progress_leader_cpu_locked();
+    hpool__unlock();
+    return own + leaders;
 }
 
 int hpool__manager_start(void)
@@ -401,8 +442,13 @@ int hpool__manager_start(void)
         free(g);
         return hpool__fail(HPOOL_ENOMEM, "hpool_init: cannot start the manager thread");
     }
+    hpool__lock(); /* read by whichever thread runs an executor's start and finish */
+    if (pthread_getcpuclockid(g->thread, &g->cpu_clock) != 0)
+        g->cpu_clock = CLOCK_THREAD_CPUTIME_ID; /* not expected on Linux */
+    hpool__unlock();
     g->running = true;
     the_manager = g;
+    hpool__progress_set(lead_pass);
     return 0;
 }
 

@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "clock.h"
 #include "executor.h"
@@ -106,6 +107,7 @@ typedef struct hpool__orphan {
 
 typedef struct hpool__mgr {
     pthread_t thread;
+    clockid_t cpu_clock;     /* the manager thread's CPU clock */
     bool running;
     bool finalize_requested; /* lock */
     MPI_Comm comm;
@@ -114,6 +116,11 @@ typedef struct hpool__mgr {
     hpool__run run;
     hpool__orphan *orphans;
 } hpool__mgr;
+
+/* ---- manager.c ---- */
+/* CPU seconds of the manager's progress so far: the manager thread's clock plus what
+ * user threads spent leading (sync.h). Differences of it are an executor's cost. */
+double hpool__manager_cpu(const hpool__mgr *g);
 
 /* ---- run.c ---- */
 /* Begin serving ex: worker states, START to every worker. 0 or <0 (the caller breaks

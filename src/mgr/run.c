@@ -129,7 +129,7 @@ int hpool__run_start(hpool__mgr *g, hpool_executor *ex)
     int rc = alloc_run(g, ex);
     if (rc != 0)
         return rc;
-    r->cpu_at_start = hpool__thread_cpu();
+    r->cpu_at_start = hpool__manager_cpu(g);
     r->t_phase = hpool__now();
     for (int i = 0; i < r->n_workers; i++) {
         hpool__worker *w = &r->w[i];
@@ -199,7 +199,7 @@ void hpool__run_finish(hpool__mgr *g)
     st.items = r->items_done;
     st.bytes_sent = r->bytes_sent;
     st.bytes_received = r->bytes_received;
-    st.manager_cpu_s = hpool__thread_cpu() - r->cpu_at_start;
+    st.manager_cpu_s = hpool__manager_cpu(g) - r->cpu_at_start;
     /* Start-up and the final sync are reported on their own, never in wall_s. */
     double t_run = ex->sync.t_ready > 0 ? ex->sync.t_ready : ex->t_created;
     st.wall_s = fmax(0, (r->t_last_result > 0 ? r->t_last_result : hpool__now()) - t_run);
@@ -256,5 +256,5 @@ void hpool__run_break(hpool__mgr *g, const char *fmt, ...)
     hpool__lock();
     hpool__executor_break_locked(g->run.ex, msg, &run_later);
     hpool__unlock();
-    hpool__future_run_callbacks(run_later);
+    hpool__future_callbacks_from_progress(run_later);
 }
