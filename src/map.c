@@ -107,9 +107,17 @@ static hpool__map_chunk *carve_locked(hpool_map_iter *m, int worker)
     uint64_t size = plan_locked(m, worker, &after);
     if (size == 0 || !hpool__schedule_may_prefetch(&m->sched, worker, size, m->n - m->carved))
         return NULL;
-    hpool__map_chunk *c = calloc(1, sizeof *c);
-    if (c == NULL)
+    hpool__map_chunk *c = m->recycled;
+    if (c) {
+        m->recycled = c->next;
+        void *spare = c->spare;
+        size_t spare_cap = c->spare_cap;
+        memset(c, 0, sizeof *c);
+        c->spare = spare;
+        c->spare_cap = spare_cap;
+    } else if ((c = calloc(1, sizeof *c)) == NULL) {
         return NULL;
+    }
     m->sched = after;
     hpool__schedule_dispatched(&m->sched, worker, size);
     m->sched_used = m->sched.resolved;
@@ -271,11 +279,12 @@ int hpool__map_copy_items(const hpool_map_iter *m, uint64_t first, uint32_t coun
     return 0;
 }
 
-static void chunk_done_locked(hpool__map_chunk *c, void *msg, size_t len, int rank)
+static void chunk_done_locked(hpool__map_chunk *c, void *msg, size_t len, size_t cap, int rank)
 {
     hpool_map_iter *m = c->map;
     c->msg = msg;
     c->msg_len = len;
+    c->msg_cap = cap;
     c->rank = rank;
     c->done = true;
     if (msg)
@@ -305,11 +314,16 @@ static void chunk_done_locked(hpool__map_chunk *c, void *msg, size_t len, int ra
     }
 }
 
-void hpool__map_on_result_locked(hpool__map_chunk *c, void *msg, size_t len, int rank,
-                                 int worker, double task_s, double transit_s)
+void hpool__map_on_result_locked(hpool__map_chunk *c, hpool__buf *rx, int rank, int worker,
+                                 double task_s, double transit_s)
 {
     hpool__schedule_observe_chunk(&c->map->sched, worker, c->count, task_s, transit_s);
-    chunk_done_locked(c, msg, len, rank);
+    chunk_done_locked(c, rx->data, rx->len, rx->cap, rank);
+    rx->data = c->spare;
+    rx->cap = c->spare_cap;
+    rx->len = 0;
+    c->spare = NULL;
+    c->spare_cap = 0;
 }
 
 /* A RESULT message in which every item of c reports `status` and `msg`. */
@@ -347,7 +361,7 @@ bool hpool__map_on_lost_locked(hpool__map_chunk *c, bool retry, int retry_limit,
         len = 0;
         c->fail_code = code;
     }
-    chunk_done_locked(c, msg, len, rank);
+    chunk_done_locked(c, msg, len, len, rank);
     return false;
 }
 
@@ -470,8 +484,29 @@ static void free_chunk(hpool__map_chunk *c)
 {
     if (c) {
         free(c->msg);
+        free(c->spare);
         free(c);
     }
+}
+
+/* A consumed chunk waits for the next carve, its message buffer kept as the spare that
+ * the manager receives the next result into. Lock. */
+static void recycle_chunk_locked(hpool_map_iter *m, hpool__map_chunk *c)
+{
+    if (c == NULL)
+        return;
+    if (c->spare == NULL || (c->msg && c->msg_cap > c->spare_cap)) {
+        void *t = c->spare;
+        size_t tc = c->spare_cap;
+        c->spare = c->msg;
+        c->spare_cap = c->msg_cap;
+        c->msg = t;
+        c->msg_cap = tc;
+    }
+    free(c->msg); /* a chunk keeps one buffer */
+    c->msg = NULL;
+    c->next = m->recycled;
+    m->recycled = c;
 }
 
 /* The next chunk to read from, or NULL if none is ready. lock. */
@@ -590,7 +625,7 @@ int hpool_map_next(hpool_map_iter *m, const void **res, size_t *len, uint64_t *i
     int rc = 0;
     hpool__lock();
     if (m->current && m->current->consumed == m->current->count) {
-        free_chunk(m->current); /* the caller is done with its last result */
+        recycle_chunk_locked(m, m->current); /* the caller is done with its last result */
         m->current = NULL;
     }
     while (m->current == NULL) {
@@ -656,6 +691,10 @@ void hpool__map_free(hpool_map_iter *m)
     }
     for (hpool__map_chunk *c = m->done_head, *n; c; c = n) {
         n = c->next_done;
+        free_chunk(c);
+    }
+    for (hpool__map_chunk *c = m->recycled, *n; c; c = n) {
+        n = c->next;
         free_chunk(c);
     }
     hpool__schedule_free(&m->sched);

@@ -26,7 +26,12 @@ typedef struct hpool__map_chunk {
     int32_t rank;       /* worker that ran it */
     int32_t fail_code;  /* done without a message (out of memory): every item's status */
     void *msg;          /* the RESULT message (owned), NULL until done */
-    size_t msg_len;
+    size_t msg_len, msg_cap;
+    /* A buffer from this chunk's previous life (chunks are recycled once consumed),
+     * given to the manager in exchange for the RESULT message: no allocation per chunk
+     * once a map runs. Owned; lock. */
+    void *spare;
+    size_t spare_cap;
     hpool__item_reader reader; /* consumer's cursor (consumer thread only) */
     uint32_t consumed;         /* consumer thread only */
     uint8_t retries;           /* re-dispatches after a lost worker; lock */
@@ -72,6 +77,7 @@ struct hpool_map_iter {
     hpool__map_chunk *chunks_head, *chunks_tail; /* carve order; lock */
     hpool__map_chunk *done_head, *done_tail;     /* completion order; lock */
     hpool__map_chunk *current; /* chunk being consumed (consumer thread) */
+    hpool__map_chunk *recycled; /* consumed chunks, reused by carving; lock */
 
     struct hpool_map_iter *next_queued;          /* the set's carving queue; lock */
     bool queued;                                  /* in that queue; lock */
@@ -105,12 +111,13 @@ void hpool__maps_detach_locked(hpool__map_set *set);
 /* Carve the next chunk for `worker` (0-based) from the first map in turn that can: the
  * chunk (range in ->first, ->count), counted in flight; NULL when no map can now. */
 hpool__map_chunk *hpool__map_on_dispatch_locked(hpool__map_set *set, int worker);
-/* A chunk's RESULT message (ownership moves) arrived from `rank`, worker index `worker`,
- * after task_s seconds of work and transit_s seconds on the way (send to receipt plus end
- * to pickup; NAN without a clock map): the schedule learns the worker's rate and the
- * per-chunk overhead. */
-void hpool__map_on_result_locked(hpool__map_chunk *c, void *msg, size_t len, int rank,
-                                 int worker, double task_s, double transit_s);
+/* A chunk's RESULT message arrived in `rx` from `rank`, worker index `worker`, after
+ * task_s seconds of work and transit_s seconds on the way (send to receipt plus end to
+ * pickup; NAN without a clock map): the schedule learns the worker's rate and the
+ * per-chunk overhead. The chunk takes rx's buffer and leaves rx a spare one (or none) to
+ * receive into next. */
+void hpool__map_on_result_locked(hpool__map_chunk *c, hpool__buf *rx, int rank, int worker,
+                                 double task_s, double transit_s);
 /* The chunk's worker was lost. If `retry` allows it and the chunk has retries left, it
  * goes to `again` (to be sent again, still counted in flight) and true is returned;
  * otherwise (or when `again` cannot take it) every item fails with `code` and `why`. */

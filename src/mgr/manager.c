@@ -90,7 +90,8 @@ static int complete_futures(hpool__slot *s, int rank, const void *msg, size_t le
         hpool__future_finish_locked(s->futs[i], code, status, rank, data, n,
                                     status ? msgbuf : NULL, &run_later);
     }
-    hpool__unlock(); /* waiters are woken once per receive pass */
+    hpool__notify_locked();
+    hpool__unlock();
     hpool__future_callbacks_from_progress(run_later);
     return rc;
 }
@@ -142,14 +143,13 @@ static int handle_result(hpool__mgr *g, int src, size_t len)
     int rc = 0;
     if (s->chunk) {
         hpool__lock();
-        hpool__map_on_result_locked(s->chunk, g->rx.data, len, src, wi, task_s, transit);
+        /* The map owns the message now; rx gets a consumed chunk's buffer back. */
+        hpool__map_on_result_locked(s->chunk, &g->rx, src, wi, task_s, transit);
+        hpool__notify_locked();
         hpool__unlock();
-        g->rx.data = NULL; /* the map owns the message now */
-        g->rx.cap = g->rx.len = 0;
     } else {
         rc = complete_futures(s, src, g->rx.data, len);
     }
-    r->notify_pending = true; /* announced once per receive pass */
     s->busy = false;
     s->chunk = NULL;
     s->n_futs = 0;
@@ -270,14 +270,6 @@ static int poll_incoming(hpool__mgr *g)
             snprintf(why, sizeof why, "malformed message (%d bytes, %s)", n, hpool_errname(rc));
             hpool__worker_lost(g, wi, why);
         }
-    }
-    if (r->notify_pending) {
-        /* One wake-up for everything this pass completed: a futex call per result would
-         * cost more than the result itself at high dispatch rates. */
-        r->notify_pending = false;
-        hpool__lock();
-        hpool__notify_locked();
-        hpool__unlock();
     }
     return handled;
 }

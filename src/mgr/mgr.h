@@ -83,7 +83,6 @@ typedef struct {
     double chunk_time_ewma;   /* smoothed task seconds per call item */
     double result_delay_ewma; /* smoothed lateness of result pickup */
     double t_phase;           /* when START or STOP was sent: the acks are due */
-    bool notify_pending;      /* completions not yet announced to waiting threads */
     hpool__queue again;       /* map chunks of lost workers, to be sent again */
     hpool__queue ready;       /* workers with room in their window, served in turn */
     int acks_pending;         /* live workers yet to acknowledge START or STOP */
