@@ -245,9 +245,9 @@ int hpool_submit(hpool_executor *ex, const char *task, const void *arg, size_t l
         return rc;
     }
     ex->next_seq++;
-    hpool__wake_manager_locked();
-    hpool__unlock();
     *out = f;
+    hpool__progress_help_locked(); /* dispatched now if nobody else progresses */
+    hpool__unlock();
     return 0;
 }
 

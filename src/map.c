@@ -628,6 +628,7 @@ int hpool_map_next(hpool_map_iter *m, const void **res, size_t *len, uint64_t *i
         recycle_chunk_locked(m, m->current); /* the caller is done with its last result */
         m->current = NULL;
     }
+    bool new_chunk = m->current == NULL;
     while (m->current == NULL) {
         m->current = next_ready_locked(m);
         if (m->current)
@@ -637,6 +638,7 @@ int hpool_map_next(hpool_map_iter *m, const void **res, size_t *len, uint64_t *i
             rc = end_message_locked(m, rc);
             break;
         }
+        new_chunk = false; /* waiting, this thread progressed already */
         rc = hpool__wait_locked(next_or_end, m, m->deadline, "hpool_map_next");
         if (rc == HPOOL_ETIMEDOUT)
             rc = hpool__fail(HPOOL_ETIMEDOUT, "hpool_map_next: result %llu not ready in time",
@@ -645,6 +647,8 @@ int hpool_map_next(hpool_map_iter *m, const void **res, size_t *len, uint64_t *i
             break;
     }
     bool advanced = m->current != NULL;
+    /* Taking the last buffered chunk: fetch what is behind it now (below). */
+    bool running_dry = advanced && new_chunk && !ready_locked(m);
     if (advanced) {
         rc = read_item(m, res, len, index);
         m->consumed++;
@@ -653,6 +657,13 @@ int hpool_map_next(hpool_map_iter *m, const void **res, size_t *len, uint64_t *i
     hpool__unlock();
     if (advanced)
         stage_input(m); /* a generator failure surfaces when the consumer reaches it */
+    /* The last buffered chunk was taken: the results behind it are fetched and the room
+     * refilled now, unless another thread progresses (sync.h), so the workers are fed
+     * while the consumer reads that chunk instead of only once it waits. Not for every
+     * chunk: a pass per chunk would fetch results faster than one item per call
+     * consumes them whenever workers outpace the consumer, and the buffer would grow. */
+    if (running_dry)
+        hpool__progress_help();
     return rc;
 }
 

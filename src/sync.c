@@ -12,12 +12,12 @@
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t done_cond;    /* something completed, or the token is free; lock */
-static pthread_cond_t wake_cond;    /* the doorbell of a dozing token holder; lock */
-static pthread_cond_t standby_cond; /* the manager thread on standby; lock */
+static pthread_cond_t leader_cond;  /* a leader dozing between passes; lock */
+static pthread_cond_t manager_cond; /* the manager thread dozing or on standby; lock */
 static int n_waiting;               /* threads blocked on done_cond; lock */
-static bool holder_dozing;          /* lock */
-static bool manager_standby;        /* lock */
-static double standby_until;        /* when the manager's standby ends by itself; lock */
+static bool leader_dozing;          /* lock */
+static bool manager_sleeping;       /* lock */
+static double manager_sleep_until;  /* when the manager's sleep ends by itself; lock */
 static bool manager_called;         /* something only the manager thread does is due; lock */
 static unsigned doorbell;           /* rung by every wake-up request; lock */
 static _Thread_local bool is_manager;
@@ -26,6 +26,7 @@ static _Thread_local bool is_manager;
 typedef enum { TOKEN_FREE = 0, TOKEN_MANAGER, TOKEN_LEADER } token_holder;
 static token_holder token;
 static hpool__progress_fn progress_pass;
+static hpool__help_fn progress_help;
 static double leader_left_at = -INFINITY; /* when the last leader gave the token back */
 static double leader_cpu_s;               /* CPU of user threads while leading */
 
@@ -38,8 +39,8 @@ int hpool__sync_init(void)
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    int rc = pthread_cond_init(&done_cond, &attr) || pthread_cond_init(&wake_cond, &attr) ||
-             pthread_cond_init(&standby_cond, &attr);
+    int rc = pthread_cond_init(&done_cond, &attr) || pthread_cond_init(&leader_cond, &attr) ||
+             pthread_cond_init(&manager_cond, &attr);
     pthread_condattr_destroy(&attr);
     done = rc == 0;
     return rc ? HPOOL_ENOMEM : 0;
@@ -86,10 +87,11 @@ static bool cond_wait_until(pthread_cond_t *c, double deadline)
 }
 
 /* ---------------------------------------------------------------- progress token */
-void hpool__progress_set(hpool__progress_fn pass)
+void hpool__progress_set(hpool__progress_fn pass, hpool__help_fn help)
 {
     pthread_mutex_lock(&lock);
     progress_pass = pass;
+    progress_help = help;
     pthread_mutex_unlock(&lock);
 }
 
@@ -136,9 +138,9 @@ static void lead_once_locked(lead *l, unsigned *idle, const hpool__ready_fn read
         sched_yield();
     pthread_mutex_lock(&lock);
     if (sleep_s > 0 && doorbell == seen && !ready(what)) {
-        holder_dozing = true;
-        cond_wait_until(&wake_cond, fmin(hpool__now() + sleep_s, deadline));
-        holder_dozing = false;
+        leader_dozing = true;
+        cond_wait_until(&leader_cond, fmin(hpool__now() + sleep_s, deadline));
+        leader_dozing = false;
     }
 }
 
@@ -161,7 +163,9 @@ int hpool__wait_locked(hpool__ready_fn ready, const void *what, double deadline,
                              fn);
             break;
         }
-        if (!leading && token == TOKEN_FREE && progress_pass != NULL) {
+        /* A manager asleep between passes calls no MPI: its token is taken as well. */
+        if (!leading && progress_pass != NULL &&
+            (token == TOKEN_FREE || (token == TOKEN_MANAGER && manager_sleeping))) {
             token = TOKEN_LEADER;
             leading = true;
             l.t_start = hpool__now();
@@ -172,8 +176,8 @@ int hpool__wait_locked(hpool__ready_fn ready, const void *what, double deadline,
         }
         /* Follow. A manager holding the token hands it over at its next pass; one
          * dozing is woken for that. */
-        if (token == TOKEN_MANAGER && holder_dozing)
-            pthread_cond_signal(&wake_cond);
+        if (token == TOKEN_MANAGER && manager_sleeping)
+            pthread_cond_signal(&manager_cond);
         n_waiting++;
         cond_wait_until(&done_cond, deadline);
         n_waiting--;
@@ -196,18 +200,57 @@ bool hpool__progress_manager_take_locked(void)
     return token == TOKEN_MANAGER;
 }
 
+/* The manager thread sleeps until `until` unless woken (lock held). */
+static void manager_sleep_locked(double until)
+{
+    manager_sleeping = true;
+    manager_sleep_until = until;
+    cond_wait_until(&manager_cond, until);
+    manager_sleeping = false;
+}
+
 void hpool__progress_manager_standby(double sleep_s)
 {
     pthread_mutex_lock(&lock);
     if (token == TOKEN_FREE && n_waiting == 0) /* wake when the grace period ends */
         sleep_s = fmin(sleep_s, fmax(leader_left_at + HPOOL__LEADER_GRACE_S - hpool__now(), 0));
-    if (sleep_s > 0 && !manager_called) {
-        manager_standby = true;
-        standby_until = hpool__now() + sleep_s;
-        cond_wait_until(&standby_cond, standby_until);
-        manager_standby = false;
-    }
+    if (sleep_s > 0 && !manager_called)
+        manager_sleep_locked(hpool__now() + sleep_s);
     manager_called = false;
+    pthread_mutex_unlock(&lock);
+}
+
+void hpool__progress_help_locked(void)
+{
+    if (progress_help == NULL || is_manager ||
+        !(token == TOKEN_FREE || (token == TOKEN_MANAGER && manager_sleeping))) {
+        hpool__wake_manager_locked();
+        return;
+    }
+    /* A manager asleep between its passes holds the token but calls no MPI: taking it is
+     * safe, and it finds the token gone when it wakes (its take answers false). */
+    token_holder was = token;
+    token = TOKEN_LEADER;
+    lead l = {.t_start = hpool__now()};
+    hpool__help_fn help = progress_help;
+    pthread_mutex_unlock(&lock);
+    bool helped = help();
+    pthread_mutex_lock(&lock);
+    if (helped) {
+        doorbell++;
+        lead_end_locked(&l);
+        return;
+    }
+    token = was; /* declined: the token goes back as it was */
+    if (n_waiting > 0)
+        pthread_cond_broadcast(&done_cond); /* who found it taken meanwhile tries again */
+    hpool__wake_manager_locked();
+}
+
+void hpool__progress_help(void)
+{
+    pthread_mutex_lock(&lock);
+    hpool__progress_help_locked();
     pthread_mutex_unlock(&lock);
 }
 
@@ -225,23 +268,24 @@ void hpool__notify_locked(void)
 void hpool__wake_manager_locked(void)
 {
     doorbell++;
-    if (holder_dozing)
-        pthread_cond_signal(&wake_cond);
-    else if (manager_standby && token == TOKEN_FREE && n_waiting == 0 &&
-             standby_until > leader_left_at + HPOOL__LEADER_GRACE_S)
-        pthread_cond_signal(&standby_cond); /* to end its standby with the grace period */
-    /* Otherwise the standby ends by itself when the grace period does: a wake-up per
-     * submit in a submit/result loop would cost the context switch that leading saves,
-     * and a clock read here would cost 30 ns per map item. */
+    if (token == TOKEN_LEADER) {
+        if (leader_dozing)
+            pthread_cond_signal(&leader_cond);
+    } else if (manager_sleeping &&
+               (token == TOKEN_MANAGER ||
+                (n_waiting == 0 && manager_sleep_until > leader_left_at + HPOOL__LEADER_GRACE_S))) {
+        pthread_cond_signal(&manager_cond);
+    }
+    /* A manager on standby within the grace period wakes when it ends, by itself: a
+     * wake-up per submit in a submit/result loop would cost the context switch that
+     * leading saves, and a clock read here would cost 30 ns per map item. */
 }
 
 void hpool__call_manager_thread_locked(void)
 {
     manager_called = true;
-    if (manager_standby)
-        pthread_cond_signal(&standby_cond);
-    else if (holder_dozing && token == TOKEN_MANAGER)
-        pthread_cond_signal(&wake_cond);
+    if (manager_sleeping)
+        pthread_cond_signal(&manager_cond);
 }
 
 unsigned hpool__doorbell_locked(void)
@@ -252,10 +296,7 @@ unsigned hpool__doorbell_locked(void)
 void hpool__manager_doze(unsigned seen, double sleep_s)
 {
     pthread_mutex_lock(&lock);
-    if (doorbell == seen) {
-        holder_dozing = true;
-        cond_wait_until(&wake_cond, hpool__now() + sleep_s);
-        holder_dozing = false;
-    }
+    if (doorbell == seen && !manager_called)
+        manager_sleep_locked(hpool__now() + sleep_s);
     pthread_mutex_unlock(&lock);
 }

@@ -55,9 +55,12 @@ void hpool__notify_locked(void);
  * Returns 0 to pass again at once, <0 to yield the core first, >0 to doze that many
  * seconds (a doorbell cuts it short). */
 typedef double (*hpool__progress_fn)(unsigned *idle);
-/* The manager registers its pass at start (NULL at stop): until then waiters only
+/* The light pass a helper runs (hpool__progress_help_locked): false when it declined,
+ * e.g. while an executor starts or stops, which is the manager's (or a waiter's) work. */
+typedef bool (*hpool__help_fn)(void);
+/* The manager registers its passes at start (NULL at stop): until then waiters only
  * follow. */
-void hpool__progress_set(hpool__progress_fn pass);
+void hpool__progress_set(hpool__progress_fn pass, hpool__help_fn help);
 /* The manager thread's side. take: whether it holds the token now (taken if free, no
  * thread waits and no leader left within the grace period); a manager holding it while
  * threads wait hands it over first (and answers false). Lock held. */
@@ -66,6 +69,15 @@ bool hpool__progress_manager_take_locked(void);
  * soon (standby). Woken early by deferred callbacks and by hpool__wake_manager_locked
  * when the token is free for it. Takes the lock itself. */
 void hpool__progress_manager_standby(double sleep_s);
+/* A call that just gave the manager work (a submit, a consumed map result) runs one
+ * light pass itself when nobody progresses right now (the token is free, or held by a manager
+ * thread asleep between passes), so the work leaves at once without waking another
+ * thread; otherwise, or when the pass declines, it rings the doorbell
+ * (hpool__wake_manager_locked). Never on the
+ * manager thread (a callback's submit only rings). _locked: lock held, released during
+ * the pass. */
+void hpool__progress_help_locked(void);
+void hpool__progress_help(void);
 /* CPU seconds that user threads spent leading, since hpool_init (lock). The manager's
  * own CPU is its thread's clock: the two make up the manager's cost. Short leads (spins
  * of a few microseconds, as in a submit/result loop) count their wall time, since a CPU

@@ -376,6 +376,21 @@ static double lead_pass(unsigned *idle)
     return idle_sleep(&g->run, *idle);
 }
 
+/* The light pass of a helper (sync.h's hpool__help_fn): only while the executor runs;
+ * starting (START, acks, the clock sync) and stopping stay with the manager thread or a
+ * waiting thread, so that a submit never runs an executor's start-up. */
+static bool help_pass(void)
+{
+    hpool__mgr *g = the_manager;
+    hpool__lock();
+    hpool_executor *ex = hpool__executor_active_locked();
+    hpool__unlock();
+    if (ex == NULL || g->run.ex != ex || g->run.phase != HPOOL__X_RUNNING)
+        return false;
+    serve(g, ex);
+    return true;
+}
+
 static void *manager_main(void *arg)
 {
     hpool__mgr *g = arg;
@@ -403,7 +418,7 @@ static void *manager_main(void *arg)
         else
             idle_wait(&g->run, &idle, seen);
     }
-    hpool__progress_set(NULL);
+    hpool__progress_set(NULL, NULL);
     hpool__future_run_handed_callbacks();
     for (int r = 1; r < g->world; r++)
         hpool__send_small(g, r, HPOOL__MSG_FINALIZE, 0, -1, NULL, 0, 0, 0);
@@ -440,7 +455,7 @@ int hpool__manager_start(void)
     hpool__unlock();
     g->running = true;
     the_manager = g;
-    hpool__progress_set(lead_pass);
+    hpool__progress_set(lead_pass, help_pass);
     return 0;
 }
 
