@@ -290,6 +290,7 @@ static void chunk_done_locked(hpool__map_chunk *c, void *msg, size_t len, size_t
     if (msg)
         hpool__item_reader_init(&c->reader, msg, len);
     m->inflight--;
+    m->buffered++;
     if (m->unordered) {
         /* Leaves the list of open chunks (at most workers x prefetch long) ... */
         hpool__map_chunk *prev = NULL;
@@ -529,6 +530,15 @@ static hpool__map_chunk *next_ready_locked(hpool_map_iter *m)
     return c;
 }
 
+/* The same, taken by the consumer: no longer buffered. lock. */
+static hpool__map_chunk *take_ready_locked(hpool_map_iter *m)
+{
+    hpool__map_chunk *c = next_ready_locked(m);
+    if (c)
+        m->buffered--;
+    return c;
+}
+
 static bool ready_locked(const hpool_map_iter *m)
 {
     return m->unordered ? m->done_head != NULL : (m->chunks_head && m->chunks_head->done);
@@ -630,7 +640,7 @@ int hpool_map_next(hpool_map_iter *m, const void **res, size_t *len, uint64_t *i
     }
     bool new_chunk = m->current == NULL;
     while (m->current == NULL) {
-        m->current = next_ready_locked(m);
+        m->current = take_ready_locked(m);
         if (m->current)
             break;
         rc = end_code_locked(m);
@@ -647,8 +657,8 @@ int hpool_map_next(hpool_map_iter *m, const void **res, size_t *len, uint64_t *i
             break;
     }
     bool advanced = m->current != NULL;
-    /* Taking the last buffered chunk: fetch what is behind it now (below). */
-    bool running_dry = advanced && new_chunk && !ready_locked(m);
+    /* Fewer results buffered than in flight: fetch and refill now (below). */
+    bool help = advanced && new_chunk && m->buffered < (uint64_t)m->inflight + 1;
     if (advanced) {
         rc = read_item(m, res, len, index);
         m->consumed++;
@@ -657,12 +667,14 @@ int hpool_map_next(hpool_map_iter *m, const void **res, size_t *len, uint64_t *i
     hpool__unlock();
     if (advanced)
         stage_input(m); /* a generator failure surfaces when the consumer reaches it */
-    /* The last buffered chunk was taken: the results behind it are fetched and the room
-     * refilled now, unless another thread progresses (sync.h), so the workers are fed
-     * while the consumer reads that chunk instead of only once it waits. Not for every
-     * chunk: a pass per chunk would fetch results faster than one item per call
-     * consumes them whenever workers outpace the consumer, and the buffer would grow. */
-    if (running_dry)
+    /* A new chunk taken while few results are buffered: the results behind it are
+     * fetched and the room refilled now, unless another thread progresses (sync.h), so
+     * the workers stay fed while the consumer reads instead of only once it waits (the
+     * manager thread, which did this before, would compete with the consumer for a
+     * core). Not while the buffer holds more than is in flight: workers that outpace the
+     * consumer would then grow it without bound, one pass per chunk fetching more than
+     * the consumer takes. */
+    if (help)
         hpool__progress_help();
     return rc;
 }

@@ -78,6 +78,7 @@ struct hpool_map_iter {
     hpool__map_chunk *done_head, *done_tail;     /* completion order; lock */
     hpool__map_chunk *current; /* chunk being consumed (consumer thread) */
     hpool__map_chunk *recycled; /* consumed chunks, reused by carving; lock */
+    uint64_t buffered;          /* chunks done and not yet taken by the consumer; lock */
 
     struct hpool_map_iter *next_queued;          /* the set's carving queue; lock */
     bool queued;                                  /* in that queue; lock */

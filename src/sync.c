@@ -28,7 +28,15 @@ static token_holder token;
 static hpool__progress_fn progress_pass;
 static hpool__help_fn progress_help;
 static double leader_left_at = -INFINITY; /* when the last leader gave the token back */
-static double leader_cpu_s;               /* CPU of user threads while leading */
+/* User threads' CPU while leading (sync.h): exact after a lead stopped spinning; its
+ * spinning start counted as wall time, scaled by the CPU/wall ratio measured on every
+ * LEAD_SAMPLE-th lead (a CPU clock read costs about a microsecond here, more than a
+ * whole lead in a submit/result loop; the ratio corrects for a leader preempted while it
+ * spins, which plain wall time would count as CPU). */
+#define LEAD_SAMPLE 64
+static double leader_exact_cpu_s, leader_spin_wall_s;
+static double sampled_spin_cpu_s, sampled_spin_wall_s;
+static unsigned long leads;
 
 int hpool__sync_init(void)
 {
@@ -100,7 +108,17 @@ typedef struct {
     double t_start;   /* wall clock when the lead began */
     double t_mark;    /* when it stopped spinning (0: still spinning) */
     double cpu_mark;  /* the thread's CPU clock then */
+    double cpu_start; /* a sampled lead's CPU clock at its start (<0: not sampled) */
 } lead;
+
+/* Lock held (leads are counted). */
+static lead lead_begin_locked(void)
+{
+    lead l = {.t_start = hpool__now(), .cpu_start = -1};
+    if (leads++ % LEAD_SAMPLE == 0)
+        l.cpu_start = hpool__thread_cpu();
+    return l;
+}
 
 static void lead_stopped_spinning(lead *l)
 {
@@ -113,10 +131,14 @@ static void lead_stopped_spinning(lead *l)
 static void lead_end_locked(lead *l)
 {
     double now = hpool__now();
-    if (l->t_mark == 0)
-        leader_cpu_s += now - l->t_start;
-    else
-        leader_cpu_s += (l->t_mark - l->t_start) + (hpool__thread_cpu() - l->cpu_mark);
+    double spin_end = l->t_mark != 0 ? l->t_mark : now;
+    leader_spin_wall_s += spin_end - l->t_start;
+    if (l->cpu_start >= 0) {
+        sampled_spin_wall_s += spin_end - l->t_start;
+        sampled_spin_cpu_s += (l->t_mark != 0 ? l->cpu_mark : hpool__thread_cpu()) - l->cpu_start;
+    }
+    if (l->t_mark != 0)
+        leader_exact_cpu_s += hpool__thread_cpu() - l->cpu_mark;
     token = TOKEN_FREE;
     leader_left_at = now;
     /* Another blocked thread may lead now; the manager keeps its standby (grace). */
@@ -168,7 +190,7 @@ int hpool__wait_locked(hpool__ready_fn ready, const void *what, double deadline,
             (token == TOKEN_FREE || (token == TOKEN_MANAGER && manager_sleeping))) {
             token = TOKEN_LEADER;
             leading = true;
-            l.t_start = hpool__now();
+            l = lead_begin_locked();
         }
         if (leading) {
             lead_once_locked(&l, &idle, ready, what, deadline);
@@ -231,7 +253,7 @@ void hpool__progress_help_locked(void)
      * safe, and it finds the token gone when it wakes (its take answers false). */
     token_holder was = token;
     token = TOKEN_LEADER;
-    lead l = {.t_start = hpool__now()};
+    lead l = lead_begin_locked();
     hpool__help_fn help = progress_help;
     pthread_mutex_unlock(&lock);
     bool helped = help();
@@ -256,7 +278,8 @@ void hpool__progress_help(void)
 
 double hpool__progress_leader_cpu_locked(void)
 {
-    return leader_cpu_s;
+    double ratio = sampled_spin_wall_s > 0 ? fmin(1, sampled_spin_cpu_s / sampled_spin_wall_s) : 1;
+    return leader_exact_cpu_s + leader_spin_wall_s * ratio;
 }
 
 void hpool__notify_locked(void)
