@@ -632,10 +632,21 @@ int hpool_map_next(hpool_map_iter *m, const void **res, size_t *len, uint64_t *i
         return hpool__fail(HPOOL_EINVAL, "hpool_map_next: map is NULL");
     if (m->closing)
         return hpool__fail(HPOOL_ECLOSED, "hpool_map_next: map is closed");
+    /* A map without a buffer bound (array form, buffersize 0): within the chunk in hand
+     * everything read is the consumer's own (the message, its cursor), so no lock; the
+     * consumed count moves once per chunk, when it is released below. A bounded map
+     * counts every item under the lock, since each one frees buffer room (CPython's
+     * buffersize counts items) and may let the generator stage the next. */
+    hpool__map_chunk *c = m->current;
+    bool per_chunk = m->buffersize == 0;
+    if (per_chunk && c && c->consumed < c->count)
+        return read_item(m, res, len, index);
     int rc = 0;
     hpool__lock();
-    if (m->current && m->current->consumed == m->current->count) {
-        recycle_chunk_locked(m, m->current); /* the caller is done with its last result */
+    if (c && c->consumed == c->count) {
+        if (per_chunk)
+            m->consumed += c->count;
+        recycle_chunk_locked(m, c); /* the caller is done with its last result */
         m->current = NULL;
     }
     bool new_chunk = m->current == NULL;
@@ -661,11 +672,12 @@ int hpool_map_next(hpool_map_iter *m, const void **res, size_t *len, uint64_t *i
     bool help = advanced && new_chunk && m->buffered < (uint64_t)m->inflight + 1;
     if (advanced) {
         rc = read_item(m, res, len, index);
-        m->consumed++;
+        if (!per_chunk)
+            m->consumed++;
         hpool__wake_manager_locked(); /* buffer room for the next chunk */
     }
     hpool__unlock();
-    if (advanced)
+    if (advanced && !per_chunk)
         stage_input(m); /* a generator failure surfaces when the consumer reaches it */
     /* A new chunk taken while few results are buffered: the results behind it are
      * fetched and the room refilled now, unless another thread progresses (sync.h), so

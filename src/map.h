@@ -63,7 +63,8 @@ struct hpool_map_iter {
     uint64_t n;         /* items known to exist (array: all; generator: staged); lock */
     bool input_ended;   /* no more items will be staged; lock */
     uint64_t carved;    /* items carved into call items; lock */
-    uint64_t consumed;  /* items handed back to the user; lock */
+    uint64_t consumed;  /* items handed back to the user; lock. Without a buffer bound,
+                           counted per chunk as the consumer releases it */
     uint64_t limit;     /* carving stops here (close/cancel); lock */
     int inflight;       /* chunks dispatched, results not yet in; lock */
     bool closing;       /* lock */
