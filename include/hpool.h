@@ -11,6 +11,11 @@
  *  - Timeouts are in seconds, with one meaning everywhere, as in CPython: 0 does not wait
  *    (answers at once), HPOOL_FOREVER (any negative value) waits without limit.
  *  - Functions that take an hpool_executor or futures are called on rank 0 only.
+ *  - A thread that blocks in hpool (result, wait, as_completed, map_next, ...) runs the
+ *    manager's work itself while it waits (receiving, completing, dispatching), so the
+ *    result it needs costs no hand-over between threads; the manager thread does that
+ *    work when nobody waits. hpool_map_next may also run one such pass when few results
+ *    are buffered. Done callbacks run on the manager thread either way.
  */
 #ifndef HPOOL_H
 #define HPOOL_H
@@ -131,7 +136,11 @@ typedef struct {
      * MPI_THREAD_FUNNELED on workers. 0 means MPI_THREAD_MULTIPLE on rank 0 and
      * MPI_THREAD_FUNNELED on the workers (whose tasks must then not call MPI from their
      * OpenMP threads), the rank being read from the launcher's environment
-     * (OMPI_COMM_WORLD_RANK, PMIX_RANK or PMI_RANK; MULTIPLE when none is set). */
+     * (OMPI_COMM_WORLD_RANK, PMIX_RANK or PMI_RANK; MULTIPLE when none is set).
+     * hpool itself calls MPI on rank 0 from one thread at a time (the thread that runs
+     * the manager's pass: a waiting user thread or the manager thread), so a program
+     * whose rank 0 calls MPI only through hpool may ask for MPI_THREAD_SERIALIZED and
+     * save the locking MULTIPLE costs in every MPI call. */
     int mpi_thread_level;
     /* Seconds the manager waits for a worker's answer to an executor start (including
      * its initializer), a clock probe or an executor stop before it declares the rank
