@@ -55,11 +55,13 @@ static void register_tasks(void)
     hpool_register_task("nap", nap);
 }
 
+/* The echoed value, or -1 for a result of the wrong size. No CHECK: the waiter threads
+ * call it too, and the check counter belongs to the main thread. */
 static int64_t value_of(const void *res, size_t len)
 {
     int64_t v = -1;
-    CHECK(len == sizeof v);
-    memcpy(&v, res, sizeof v);
+    if (len == sizeof v)
+        memcpy(&v, res, sizeof v);
     return v;
 }
 
