@@ -1,4 +1,5 @@
 /* Message building and validated reading; see wire.h for the layout. */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,7 +34,8 @@ SAME_PREFIX(hpool__wire_call);
 SAME_PREFIX(hpool__wire_result);
 _Static_assert(HPOOL__WINDOW_MAX <= UINT16_MAX + 1, "a call slot fits the prefix's slot field");
 _Static_assert(sizeof(hpool__wire_call) == 32, "CALL header: 32 bytes, no padding");
-_Static_assert(sizeof(hpool__wire_result) == 40, "RESULT header: 40 bytes, no padding");
+_Static_assert(sizeof(hpool__wire_result) == 48, "RESULT header: 48 bytes, no padding");
+_Static_assert(sizeof(hpool__wire_result) % 8 == 0, "RESULT items start 8-aligned");
 
 /* Reset b to a zeroed header of `size` bytes with the prefix filled in. */
 static void *begin(hpool__buf *b, size_t size, int type, int exec_id)
@@ -64,7 +66,10 @@ hpool__wire_call *hpool__buf_begin_call(hpool__buf *b, int exec_id)
 
 hpool__wire_result *hpool__buf_begin_result(hpool__buf *b, int exec_id)
 {
-    return begin(b, HPOOL__WIRE_RESULT_SIZE, HPOOL__MSG_RESULT, exec_id);
+    hpool__wire_result *h = begin(b, HPOOL__WIRE_RESULT_SIZE, HPOOL__MSG_RESULT, exec_id);
+    if (h)
+        h->uniform_len = HPOOL__WIRE_ITEMS;
+    return h;
 }
 
 int hpool__buf_put_raw(hpool__buf *b, const void *data, size_t len)
@@ -79,7 +84,7 @@ int hpool__buf_put_raw(hpool__buf *b, const void *data, size_t len)
 
 int hpool__buf_put_item(hpool__buf *b, int32_t status, const void *data, size_t len)
 {
-    if (len > UINT32_MAX - 8)
+    if (len > HPOOL__WIRE_ITEM_MAX)
         return HPOOL_ETOOBIG;
     size_t padded = hpool__pad8(len);
     if (hpool__buf_reserve(b, b->len + sizeof(hpool__wire_item) + padded) != 0)
@@ -94,6 +99,65 @@ int hpool__buf_put_item(hpool__buf *b, int32_t status, const void *data, size_t 
     return 0;
 }
 
+/* Append len bytes padded to 8, no item header (a uniform RESULT's record). */
+static int put_record(hpool__buf *b, const void *data, size_t len)
+{
+    size_t padded = hpool__pad8(len);
+    if (hpool__buf_reserve(b, b->len + padded) != 0)
+        return HPOOL_ENOMEM;
+    if (len)
+        memcpy(b->data + b->len, data, len);
+    memset(b->data + b->len + len, 0, padded - len);
+    b->len += padded;
+    return 0;
+}
+
+/* Turn the n uniform records of `len` bytes after the header into length-prefixed items
+ * (status 0), in place, and say so in the header: the buffer grows by one item header
+ * per record, and records move up from the last one down, so none is overwritten before
+ * it moved. */
+static int uniform_to_items(hpool__buf *b, uint32_t n, uint32_t len)
+{
+    size_t stride = hpool__pad8(len), grown = stride + sizeof(hpool__wire_item);
+    if (hpool__buf_reserve(b, HPOOL__WIRE_RESULT_SIZE + (size_t)n * grown) != 0)
+        return HPOOL_ENOMEM;
+    unsigned char *items = b->data + HPOOL__WIRE_RESULT_SIZE;
+    hpool__wire_item it = {0, len};
+    for (uint32_t i = n; i-- > 0;) {
+        memmove(items + (size_t)i * grown + sizeof it, items + (size_t)i * stride, stride);
+        memcpy(items + (size_t)i * grown, &it, sizeof it);
+    }
+    b->len = HPOOL__WIRE_RESULT_SIZE + (size_t)n * grown;
+    ((hpool__wire_result *)b->data)->uniform_len = HPOOL__WIRE_ITEMS;
+    return 0;
+}
+
+int hpool__buf_put_result(hpool__buf *b, int32_t status, const void *data, size_t len)
+{
+    if (len > HPOOL__WIRE_ITEM_MAX)
+        return HPOOL_ETOOBIG;
+    hpool__wire_result *h = (hpool__wire_result *)b->data;
+    uint32_t n = h->count, form = h->uniform_len;
+    if (n == 0) /* no item yet: both forms are the header alone; the first item picks */
+        form = status == 0 ? (uint32_t)len : HPOOL__WIRE_ITEMS;
+    int rc;
+    if (form != HPOOL__WIRE_ITEMS && status == 0 && len == form) {
+        rc = put_record(b, data, len); /* the common case */
+    } else {
+        /* The rare case: this item breaks uniformity (or the message is past that). */
+        if (form != HPOOL__WIRE_ITEMS && n > 0 && (rc = uniform_to_items(b, n, form)) != 0)
+            return rc;
+        form = HPOOL__WIRE_ITEMS;
+        rc = hpool__buf_put_item(b, status, data, len);
+    }
+    if (rc != 0)
+        return rc; /* the header still describes the n items before this one */
+    h = (hpool__wire_result *)b->data; /* the buffer may have moved */
+    h->uniform_len = form;
+    h->count = n + 1;
+    return 0;
+}
+
 void hpool__buf_free(hpool__buf *b)
 {
     free(b->data);
@@ -104,17 +168,48 @@ void hpool__buf_free(hpool__buf *b)
 void hpool__item_reader_init(hpool__item_reader *r, const void *msg, size_t msg_len)
 {
     const unsigned char *m = msg;
-    size_t hdr = msg_len >= sizeof(hpool__wire_prefix)
-                     ? hpool__wire_hdr_size(((const hpool__wire_prefix *)msg)->type)
-                     : msg_len;
-    /* A message shorter than its header has no items: the reader starts at its end. */
-    r->p = m + (hdr <= msg_len ? hdr : msg_len);
     r->end = m + msg_len;
+    r->uniform_len = HPOOL__WIRE_ITEMS;
+    r->left = UINT32_MAX;
+    bool has_type = msg_len >= sizeof(hpool__wire_prefix);
+    int type = has_type ? ((const hpool__wire_prefix *)msg)->type : 0;
+    size_t hdr = has_type ? hpool__wire_hdr_size(type) : msg_len;
+    if (hdr > msg_len) {
+        /* A message shorter than its header has no items: the reader starts at its end. */
+        r->p = r->end;
+        return;
+    }
+    r->p = m + hdr;
+    if (type == HPOOL__MSG_RESULT) {
+        hpool__wire_result h;
+        memcpy(&h, msg, sizeof h);
+        r->left = h.count;
+        r->uniform_len = h.uniform_len;
+        if (h.uniform_len > HPOOL__WIRE_ITEM_MAX && h.uniform_len != HPOOL__WIRE_ITEMS)
+            r->left = 0; /* malformed form: no items */
+    } else if (type == HPOOL__MSG_CALL) {
+        hpool__wire_call h;
+        memcpy(&h, msg, sizeof h);
+        r->left = h.count;
+    }
 }
 
 int hpool__item_reader_next(hpool__item_reader *r, int32_t *status, const void **data,
                             size_t *len)
 {
+    if (r->left == 0)
+        return HPOOL_EPROTO;
+    if (r->uniform_len != HPOOL__WIRE_ITEMS) {
+        size_t stride = hpool__pad8(r->uniform_len);
+        if ((size_t)(r->end - r->p) < stride)
+            return HPOOL_EPROTO;
+        *status = 0;
+        *data = r->p;
+        *len = r->uniform_len;
+        r->p += stride;
+        r->left--;
+        return 0;
+    }
     if ((size_t)(r->end - r->p) < sizeof(hpool__wire_item))
         return HPOOL_EPROTO;
     hpool__wire_item it;
@@ -127,6 +222,8 @@ int hpool__item_reader_next(hpool__item_reader *r, int32_t *status, const void *
     *data = r->p;
     *len = it.len;
     r->p += padded;
+    if (r->left != UINT32_MAX)
+        r->left--;
     return 0;
 }
 
@@ -150,8 +247,21 @@ int hpool__wire_validate_result(const void *msg, size_t len, uint32_t count)
         return HPOOL_EPROTO;
     hpool__wire_result h;
     memcpy(&h, msg, sizeof h); /* wire_check: a RESULT is at least its header */
-    if (h.count != count)
+    if (h.count != count || h.reserved != 0)
         return HPOOL_EPROTO;
+    if (h.uniform_len != HPOOL__WIRE_ITEMS) {
+        /* Uniform: nothing to walk, the size says it all; every item succeeded. */
+        if (h.uniform_len > HPOOL__WIRE_ITEM_MAX || h.status != 0)
+            return HPOOL_EPROTO;
+        uint64_t avail = len - HPOOL__WIRE_RESULT_SIZE; /* wire_check: len >= header */
+        uint64_t stride = hpool__pad8(h.uniform_len);
+        if (stride != 0 && count > avail / stride)
+            return HPOOL_EPROTO;
+        uint64_t rest = avail - count * stride; /* count * stride <= avail: no overflow */
+        if ((uint64_t)h.n_spans * sizeof(hpool__wire_span) != rest)
+            return HPOOL_EPROTO;
+        return 0;
+    }
     hpool__item_reader rd;
     hpool__item_reader_init(&rd, msg, len);
     for (uint32_t i = 0; i < count; i++) {

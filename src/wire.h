@@ -8,10 +8,21 @@
  * Every message starts with the same 8 bytes (hpool__wire_prefix: magic, type, slot,
  * executor). CALL and RESULT, the messages sent per call item, then have headers of
  * their own that carry exactly their fields (hpool__wire_call, 32 bytes; and
- * hpool__wire_result, 40 bytes); the rare control messages share hpool__wire_hdr.
+ * hpool__wire_result, 48 bytes, 4 of them reserved so that the header stays a multiple
+ * of 8); the rare control messages share hpool__wire_hdr.
  * CALL payloads start at a 16-byte boundary so that records inside are aligned as the
  * user's structs expect; RESULT items, like the items of a length-prefixed payload,
- * start at 8-byte boundaries. */
+ * start at 8-byte boundaries.
+ *
+ * A RESULT's items come in one of two forms, which its header's uniform_len names:
+ *   uniform (uniform_len = L < HPOOL__WIRE_ITEMS): every item succeeded (status 0) and
+ *     has L bytes; `count` records of L bytes follow the header, each padded to 8
+ *     (stride pad8(L)), with no per-item header. The common case: 256 eight-byte
+ *     results are 48 + 2048 bytes, under Open MPI's 4 KiB shared-memory eager limit.
+ *   length-prefixed (uniform_len = HPOOL__WIRE_ITEMS): `count` hpool__wire_item headers
+ *     (status, length), each followed by its bytes padded to 8. Used as soon as one item
+ *     failed or two lengths differ.
+ * Span records follow the items in both forms. hpool__item_reader reads both. */
 #ifndef HPOOL_WIRE_H
 #define HPOOL_WIRE_H
 
@@ -74,21 +85,31 @@ typedef struct {
     uint32_t item_size;
 } hpool__wire_call;
 
-/* RESULT: `count` length-prefixed items, then n_spans span records. */
+/* RESULT's uniform_len for length-prefixed items; a value up to HPOOL__WIRE_ITEM_MAX is
+ * the length of every item of a uniform RESULT (values in between are malformed).
+ * HPOOL__WIRE_ITEM_MAX is the longest item either form carries (hpool__buf_put_item's
+ * and hpool__buf_put_result's limit). */
+#define HPOOL__WIRE_ITEMS UINT32_MAX
+#define HPOOL__WIRE_ITEM_MAX (UINT32_MAX - 8u)
+
+/* RESULT: `count` items in the form uniform_len says (see the top of this file), then
+ * n_spans span records. 48 bytes. */
 typedef struct {
     uint8_t magic;
     uint8_t type;
     uint16_t slot;
     int32_t exec_id;
-    uint32_t chunk_id; /* echoed from the CALL */
+    uint32_t chunk_id;    /* echoed from the CALL */
     uint32_t count;
-    int32_t status;    /* first failing status, 0 if none */
+    int32_t status;       /* first failing status, 0 if none (always 0 when uniform) */
     uint32_t n_spans;
-    double t_start;    /* worker clock: the call was received and started (one reading) */
-    double t_end;      /* worker clock: its last item ended */
+    uint32_t uniform_len; /* L: uniform, every item L bytes; HPOOL__WIRE_ITEMS: length-prefixed */
+    uint32_t reserved;    /* 0 (keeps the times 8-aligned) */
+    double t_start;       /* worker clock: the call was received and started (one reading) */
+    double t_end;         /* worker clock: its last item ended */
 } hpool__wire_result;
 
-/* Per item in a length-prefixed CALL payload and in every RESULT payload. */
+/* Per item in a length-prefixed CALL payload and in a length-prefixed RESULT payload. */
 typedef struct {
     int32_t status; /* RESULT: 0 or the task's non-zero return; CALL: unused */
     uint32_t len;   /* bytes that follow, padded to 8 */
@@ -131,18 +152,33 @@ int hpool__buf_reserve(hpool__buf *b, size_t cap);
 /* Reset and reserve a control message's header; returns the header to fill in. */
 hpool__wire_hdr *hpool__buf_begin(hpool__buf *b, int type, int exec_id);
 /* The same for a CALL and a RESULT. The header pointer is valid until the next append
- * (which may move the buffer). */
+ * (which may move the buffer). A RESULT begins length-prefixed (uniform_len =
+ * HPOOL__WIRE_ITEMS) with count 0: fill it either with hpool__buf_put_item after setting
+ * count yourself, or with hpool__buf_put_result, which counts and picks the form. */
 hpool__wire_call *hpool__buf_begin_call(hpool__buf *b, int exec_id);
 hpool__wire_result *hpool__buf_begin_result(hpool__buf *b, int exec_id);
 /* Append one length-prefixed item (status, bytes), padded to 8. */
 int hpool__buf_put_item(hpool__buf *b, int32_t status, const void *data, size_t len);
+/* Append one item to the RESULT begun in b and count it in the header (count + 1). The
+ * message is uniform while every item so far has status 0 and the length of the first;
+ * the first item that breaks that turns the items written so far into length-prefixed
+ * ones, in place and once, and the message stays length-prefixed. The header's count,
+ * uniform_len and layout agree after every call; status is left to the caller. Append
+ * spans (hpool__buf_put_raw) only after the last item. */
+int hpool__buf_put_result(hpool__buf *b, int32_t status, const void *data, size_t len);
 int hpool__buf_put_raw(hpool__buf *b, const void *data, size_t len);
 void hpool__buf_free(hpool__buf *b);
 
-/* Walks the length-prefixed items of a payload (after the header its type has), validating every length against the
- * message size: a malformed message from a worker is an error, never memory to trust. */
+/* Walks the items of a message's payload (after the header its type has): a CALL's
+ * length-prefixed items, or a RESULT's in either form, which it takes from the RESULT's
+ * header (uniform: status 0 and uniform_len bytes per item). For CALL and RESULT it
+ * yields at most the header's `count` items. Every length is checked against the
+ * message size: a malformed message from a worker is an error, never memory to trust.
+ * After the last item, p is where the items end (a RESULT's span records begin). */
 typedef struct {
     const unsigned char *p, *end;
+    uint32_t uniform_len; /* HPOOL__WIRE_ITEMS: length-prefixed items */
+    uint32_t left;        /* items not read yet (UINT32_MAX: no count in the header) */
 } hpool__item_reader;
 void hpool__item_reader_init(hpool__item_reader *r, const void *msg, size_t msg_len);
 /* Returns 0 with the status, data and length of the next item, or HPOOL_EPROTO. */
@@ -151,9 +187,11 @@ int hpool__item_reader_next(hpool__item_reader *r, int32_t *status, const void *
 /* Validate a message header received from a worker (magic, type, at least its header's
  * size). */
 int hpool__wire_check(const void *msg, size_t len);
-/* Validate a whole RESULT message before anything in it is used: header, exactly
- * `count` length-prefixed items inside the message, then exactly n_spans span records
- * ending at the message's end. Returns 0 or HPOOL_EPROTO. The manager's decoder. */
+/* Validate a whole RESULT message before anything in it is used: header (count equal
+ * to `count`, reserved 0), exactly `count` items in the header's form inside the message
+ * (uniform: status 0, uniform_len <= HPOOL__WIRE_ITEM_MAX and exactly count *
+ * pad8(uniform_len) bytes), then exactly n_spans span records ending at the message's
+ * end. Returns 0 or HPOOL_EPROTO. The manager's decoder. */
 int hpool__wire_validate_result(const void *msg, size_t len, uint32_t count);
 
 #endif

@@ -341,7 +341,8 @@ static int handle_start(worker *wk, const hpool__wire_hdr *h)
 /* ---------------------------------------------------------------- call items */
 /* Run one item and append its result (or failure message) to out. No clock is read per
  * item: the call item's start and end times are all that records and the manager's
- * window policy use. */
+ * window policy use. hpool__buf_put_result keeps the RESULT uniform (records alone)
+ * while every item succeeds with one length, the common case, and counts the items. */
 static int run_item(worker *wk, hpool_task_fn fn, const void *arg, size_t len, uint64_t item,
                     hpool__buf *out, int32_t *first_status)
 {
@@ -352,9 +353,9 @@ static int run_item(worker *wk, hpool_task_fn fn, const void *arg, size_t len, u
         if (*first_status == 0)
             *first_status = rc;
         const char *m = c->err_set ? c->err : "task returned an error";
-        return hpool__buf_put_item(out, rc, m, strlen(m) + 1);
+        return hpool__buf_put_result(out, rc, m, strlen(m) + 1);
     }
-    return hpool__buf_put_item(out, 0, c->result.data, c->has_result ? c->result.len : 0);
+    return hpool__buf_put_result(out, 0, c->result.data, c->has_result ? c->result.len : 0);
 }
 
 /* Runs the items of the CALL in wk->rx into the RESULT message `out`. */
@@ -427,8 +428,7 @@ static int handle_call(worker *wk)
     if (oh == NULL)
         return HPOOL_ENOMEM;
     oh->slot = h->slot;
-    oh->chunk_id = h->chunk_id;
-    oh->count = h->count;
+    oh->chunk_id = h->chunk_id; /* count: one per item put (hpool__buf_put_result) */
     wk->ctx.spans.len = 0;
     wk->ctx.n_spans = 0;
     /* One reading for the call's receipt and start: the worker takes it up at once. */

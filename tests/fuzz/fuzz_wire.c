@@ -7,9 +7,16 @@
  * touch, so that AddressSanitizer reports any read the validator let through past the
  * end of the (exactly sized) buffer.
  *
+ * Both forms of RESULT are covered (wire.h): uniform (records of uniform_len bytes, no
+ * item headers) and length-prefixed. For a validated message the target also checks
+ * what the form promises (uniform: every item status 0 and uniform_len bytes), and
+ * writes the items it read again with hpool__buf_put_result, the worker's writer: the
+ * copy must validate, read back the same items, and be uniform exactly when they allow
+ * it (so the in-place conversion to length-prefixed items is fuzzed too).
+ *
  * Built with -DFUZZ_MAKE_SEEDS it is instead a plain program: `fuzz_wire_seeds DIR`
- * writes a few valid RESULT messages built with the library's own hpool__buf_* writers,
- * so the seed layout can never drift from hpool__wire_result. */
+ * writes a few valid RESULT messages of both forms built with the library's own
+ * hpool__buf_* writers, so the seed layout can never drift from hpool__wire_result. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +39,71 @@ static void touch(const void *p, size_t n)
     sink ^= acc;
 }
 
+/* Write the `count` items of a validated message again with hpool__buf_put_result
+ * and check the copy (see the top of this file). */
+static void rewrite(const unsigned char *msg, size_t len, uint32_t count)
+{
+    hpool__buf b = {0};
+    if (hpool__buf_begin_result(&b, 1) == NULL)
+        return;
+    hpool__item_reader rd;
+    hpool__item_reader_init(&rd, msg, len);
+    int32_t status;
+    const void *data;
+    size_t n, first_len = 0;
+    int uniform = 1;
+    for (uint32_t i = 0; i < count; i++) {
+        if (hpool__item_reader_next(&rd, &status, &data, &n) != 0)
+            abort(); /* use_result checked this already */
+        if (i == 0)
+            first_len = n;
+        uniform &= status == 0 && n == first_len;
+        int rc = hpool__buf_put_result(&b, status, data, n);
+        if (rc == HPOOL_ENOMEM) {
+            hpool__buf_free(&b);
+            return;
+        }
+        if (rc != 0) {
+            fprintf(stderr, "fuzz_wire: put_result of item %u (%zu bytes): %d\n", i, n, rc);
+            abort();
+        }
+    }
+    const hpool__wire_result *c = (const hpool__wire_result *)b.data;
+    int is_uniform = c->uniform_len != HPOOL__WIRE_ITEMS;
+    if (c->count != count || (count > 0 && is_uniform != uniform) ||
+        (is_uniform && c->uniform_len != first_len) ||
+        hpool__wire_validate_result(b.data, b.len, count) != 0) {
+        fprintf(stderr, "fuzz_wire: rewritten message wrong (count %u, uniform %d/%d)\n",
+                count, is_uniform, uniform);
+        abort();
+    }
+    /* Item by item, the copy says what the message said. */
+    hpool__item_reader a, r2;
+    hpool__item_reader_init(&a, msg, len);
+    hpool__item_reader_init(&r2, b.data, b.len);
+    for (uint32_t i = 0; i < count; i++) {
+        int32_t s1, s2;
+        const void *d1, *d2;
+        size_t n1, n2;
+        if (hpool__item_reader_next(&a, &s1, &d1, &n1) != 0 ||
+            hpool__item_reader_next(&r2, &s2, &d2, &n2) != 0 || s1 != s2 || n1 != n2 ||
+            (n1 && memcmp(d1, d2, n1) != 0)) {
+            fprintf(stderr, "fuzz_wire: rewritten item %u differs\n", i);
+            abort();
+        }
+    }
+    hpool__buf_free(&b);
+}
+
+/* Items worth walking in a validated message of `count` items: all of them, except that
+ * a uniform message of empty items (uniform_len 0) may validate for any count, up to
+ * 2^32 - 1, in no bytes. The manager only ever validates for a count it carved; here a
+ * few thousand such items show everything (each is the same empty item). */
+static uint32_t items_to_walk(const hpool__wire_result *h, uint32_t count)
+{
+    return h->uniform_len == 0 && count > 4096 ? 4096 : count;
+}
+
 /* Everything the manager does with a RESULT once validated for `count` items. Any
  * failure here means the validator accepted a message the reader then refuses: that is
  * a validator bug too (the manager would be left with a half-applied result), so abort
@@ -40,6 +112,7 @@ static void use_result(const unsigned char *msg, size_t len, uint32_t count)
 {
     hpool__wire_result h;
     memcpy(&h, msg, sizeof h);
+    count = items_to_walk(&h, count); /* empty items: rd.p is where their end is */
     hpool__item_reader rd;
     hpool__item_reader_init(&rd, msg, len);
     for (uint32_t i = 0; i < count; i++) {
@@ -48,6 +121,12 @@ static void use_result(const unsigned char *msg, size_t len, uint32_t count)
         size_t n;
         if (hpool__item_reader_next(&rd, &status, &data, &n) != 0) {
             fprintf(stderr, "fuzz_wire: validated message, item %u unreadable\n", i);
+            abort();
+        }
+        /* A uniform message carries only successful items of its one length. */
+        if (h.uniform_len != HPOOL__WIRE_ITEMS && (status != 0 || n != h.uniform_len)) {
+            fprintf(stderr, "fuzz_wire: uniform message, item %u: status %d, %zu bytes\n", i,
+                    (int)status, n);
             abort();
         }
         touch(&status, sizeof status);
@@ -67,6 +146,7 @@ static void use_result(const unsigned char *msg, size_t len, uint32_t count)
         memcpy(&sp, rd.p + (size_t)s * sizeof sp, sizeof sp);
         touch(&sp, sizeof sp);
     }
+    rewrite(msg, len, count);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -122,14 +202,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     /* The reader on its own, as the manager's other decoders use it (no validation
-     * first): it must stop inside the buffer whatever the bytes say. */
+     * first): it must stop inside the buffer whatever the bytes say. A uniform header
+     * of empty items may claim up to 2^32 - 1 of them, all "inside": decoders read only
+     * the count they expect, so stop after as many as the bytes could hold plus 4096. */
     {
         hpool__item_reader rd;
         hpool__item_reader_init(&rd, msg, size);
         int32_t status;
         const void *d;
         size_t n;
-        while (hpool__item_reader_next(&rd, &status, &d, &n) == 0)
+        size_t cap = size / 8 + 4096;
+        for (size_t k = 0; k < cap && hpool__item_reader_next(&rd, &status, &d, &n) == 0; k++)
             touch(d, hpool__pad8(n));
     }
     free(msg);
@@ -202,6 +285,50 @@ static int make_result(const char *dir, const char *name, uint32_t n_items, uint
     return rc;
 }
 
+/* A RESULT written as the worker writes it (hpool__buf_put_result): `n_items` items of
+ * `len` bytes, uniform unless item `fail_at` (< n_items) fails with a message, which
+ * turns it length-prefixed; `n_spans` span records after. */
+static int make_auto(const char *dir, const char *name, uint32_t n_items, size_t len,
+                     uint32_t fail_at, uint32_t n_spans, uint32_t want_form)
+{
+    hpool__buf b = {0};
+    hpool__wire_result *h = hpool__buf_begin_result(&b, 1);
+    if (h == NULL)
+        return -1;
+    h->chunk_id = 43;
+    h->t_start = 1.5, h->t_end = 2.0;
+    int rc = 0;
+    for (uint32_t i = 0; i < n_items && rc == 0; i++) {
+        unsigned char bytes[16];
+        for (size_t k = 0; k < sizeof bytes; k++)
+            bytes[k] = (unsigned char)(i * 16 + k);
+        rc = i == fail_at ? hpool__buf_put_result(&b, 3, "failed", 7)
+                          : hpool__buf_put_result(&b, 0, bytes, len);
+    }
+    for (uint32_t s = 0; s < n_spans && rc == 0; s++) {
+        hpool__wire_span sp;
+        memset(&sp, 0, sizeof sp);
+        sp.item = s;
+        sp.t_start = 1.5, sp.t_end = 1.6;
+        snprintf(sp.label, sizeof sp.label, "u%u", s);
+        rc = hpool__buf_put_raw(&b, &sp, sizeof sp);
+    }
+    if (rc == 0) {
+        h = (hpool__wire_result *)b.data;
+        h->n_spans = n_spans;
+        h->status = fail_at < n_items ? 3 : 0;
+        if (h->uniform_len != want_form ||
+            hpool__wire_validate_result(b.data, b.len, n_items) != 0) {
+            fprintf(stderr, "fuzz_wire_seeds: %s does not validate as meant\n", name);
+            rc = -1;
+        }
+    }
+    if (rc == 0)
+        rc = write_seed(dir, name, &b);
+    hpool__buf_free(&b);
+    return rc;
+}
+
 /* Messages of the other types: a header alone, as PONG/STOP_ACK are. */
 static int make_plain(const char *dir, const char *name, int type)
 {
@@ -228,6 +355,13 @@ int main(int argc, char **argv)
     rc |= make_result(dir, "result-3-items-2-spans", 3, 2, 0);
     rc |= make_result(dir, "result-1-item-1-span", 1, 1, 0);
     rc |= make_result(dir, "result-3-items-failed", 3, 0, 7);
+    rc |= make_auto(dir, "uniform-1x8", 1, 8, UINT32_MAX, 0, 8);
+    rc |= make_auto(dir, "uniform-3x8-2-spans", 3, 8, UINT32_MAX, 2, 8);
+    rc |= make_auto(dir, "uniform-4x5", 4, 5, UINT32_MAX, 0, 5);
+    rc |= make_auto(dir, "uniform-3x0", 3, 0, UINT32_MAX, 0, 0);
+    rc |= make_auto(dir, "uniform-64x8", 64, 8, UINT32_MAX, 1, 8);
+    rc |= make_auto(dir, "converted-4x8-fail-2", 4, 8, 2, 0, HPOOL__WIRE_ITEMS);
+    rc |= make_auto(dir, "converted-3x5-fail-0-1-span", 3, 5, 0, 1, HPOOL__WIRE_ITEMS);
     rc |= make_plain(dir, "pong", HPOOL__MSG_PONG);
     rc |= make_plain(dir, "stop-ack", HPOOL__MSG_STOP_ACK);
     return rc == 0 ? 0 : 1;

@@ -1,8 +1,9 @@
 /* map over an array: every item exactly once and results in order (or tagged with the
  * right index when unordered) for every schedule and for N in {0, 1, P-1, P, 1000,
  * 100003}; the chunk sizes the manager carved (read back from chunks.tsv) equal what the
- * schedule produces; auto reports the schedule it resolved to; bad arguments and a map
- * after shutdown fail with the documented codes.
+ * schedule produces; auto reports the schedule it resolved to; results whose length
+ * varies inside a chunk (so RESULT messages of both forms, wire.h) come back intact; bad
+ * arguments and a map after shutdown fail with the documented codes.
  *
  * HPOOL_MAP_PRINT=1 prints the chunk sequence of each schedule for N=1000. */
 #define _DEFAULT_SOURCE /* mkdtemp */
@@ -44,9 +45,50 @@ static int mix(hpool_task_ctx *ctx, const void *arg, size_t len)
     return hpool_task_return(ctx, &out, sizeof out);
 }
 
+/* Results of a length that depends on the item (wire.h: a RESULT is uniform while its
+ * items succeed with one length, length-prefixed from the first that does not):
+ *   [0, 300)    8 bytes: uniform chunks;
+ *   [300, 600)  8, 12 or 16 bytes by i % 3: lengths differ inside every chunk;
+ *   [600, 1000) 16 bytes, but none (no hpool_task_return at all) when i % 97 == 0 and an
+ *               explicit empty result when i % 89 == 0: a chunk turns length-prefixed at
+ *               that item, at any position. */
+enum { VARY_N = 1000 };
+
+static size_t vary_len(uint64_t i)
+{
+    if (i < 300)
+        return 8;
+    if (i < 600)
+        return 8 + 4 * (size_t)(i % 3);
+    return i % 97 == 0 || i % 89 == 0 ? 0 : 16;
+}
+
+static void vary_bytes(uint64_t i, unsigned char *out)
+{
+    uint64_t w[2] = {f(key_of(i)), i};
+    memcpy(out, w, sizeof w);
+}
+
+static int vary(hpool_task_ctx *ctx, const void *arg, size_t len)
+{
+    if (len != sizeof(rec_t))
+        return hpool_task_fail(ctx, "bad record length %zu", len);
+    rec_t r;
+    memcpy(&r, arg, sizeof r);
+    size_t n = vary_len(r.index);
+    if (r.index >= 600 && r.index % 97 == 0)
+        return 0;
+    if (n == 0)
+        return hpool_task_return(ctx, NULL, 0);
+    unsigned char out[16];
+    vary_bytes(r.index, out);
+    return hpool_task_return(ctx, out, n);
+}
+
 static void register_tasks(void)
 {
     hpool_register_task("mix", mix);
+    hpool_register_task("vary", vary);
 }
 
 enum { N_MAX = 100003 };
@@ -106,6 +148,41 @@ static void map_once(hpool_executor *ex, hpool_schedule_kind kind, size_t n, siz
     else
         CHECK(used == kind);
     CHECK_OK(hpool_map_close(m));
+}
+
+/* Every result of "vary" arrives with its own length and bytes, whatever the form of
+ * the RESULT that carried it. */
+static void result_lengths(void)
+{
+    hpool_executor *ex;
+    CHECK_OK(hpool_executor_create(&ex, NULL));
+    static const size_t sizes[] = {1, 7, 16, 64, 256};
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++)
+        for (int unordered = 0; unordered <= 1; unordered++) {
+            hpool_map_options o = {.chunksize = sizes[k], .unordered = unordered};
+            hpool_map_iter *m;
+            CHECK_OK(hpool_map(ex, "vary", items, sizeof(rec_t), VARY_N, &o, &m));
+            static unsigned char seen[VARY_N];
+            memset(seen, 0, sizeof seen);
+            const void *res;
+            size_t len;
+            uint64_t idx, got = 0;
+            int rc;
+            while ((rc = hpool_map_next(m, &res, &len, &idx)) == 1) {
+                CHECK(idx < VARY_N && !seen[idx]);
+                seen[idx] = 1;
+                CHECK(unordered || idx == got);
+                CHECK(len == vary_len(idx));
+                unsigned char want[16];
+                vary_bytes(idx, want);
+                CHECK(len == 0 || memcmp(res, want, len) == 0);
+                got++;
+            }
+            CHECK_RC(rc, 0);
+            CHECK(got == VARY_N);
+            CHECK_OK(hpool_map_close(m));
+        }
+    CHECK_OK(hpool_executor_destroy(ex));
 }
 
 static void every_schedule_every_n(int world)
@@ -398,6 +475,7 @@ static void run_manager(int world)
     chunk_sequences(world);
     double t2 = MPI_Wtime();
     auto_reports_resolved();
+    result_lengths();
     bad_arguments();
     printf("test_map: exactly-once %.2f s, chunk sequences %.2f s, rest %.2f s\n", t1 - t0,
            t2 - t1, MPI_Wtime() - t2);
