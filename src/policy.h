@@ -52,6 +52,9 @@
  * two context switches per item. Also the longest a submit made right after a wait
  * (by a program that then does not wait) can sit before the manager dispatches it. */
 #define HPOOL__LEADER_GRACE_S 1e-3
+/* The longest standby while a user thread leads: the lead's end, a callback or a
+ * finalize wakes the manager anyway; this bounds a wake-up that went missing. */
+#define HPOOL__STANDBY_MAX_S 0.25
 
 /* The one backoff: after `idle` empty polls, 0 = poll again now, <0 = yield the core,
  * >0 = sleep that many seconds (at most cap_s). */

@@ -28,14 +28,17 @@ static token_holder token;
 static hpool__progress_fn progress_pass;
 static hpool__help_fn progress_help;
 static double leader_left_at = -INFINITY; /* when the last leader gave the token back */
-/* User threads' CPU while leading (sync.h): exact after a lead stopped spinning; its
- * spinning start counted as wall time, scaled by the CPU/wall ratio measured on every
- * LEAD_SAMPLE-th lead (a CPU clock read costs about a microsecond here, more than a
- * whole lead in a submit/result loop; the ratio corrects for a leader preempted while it
- * spins, which plain wall time would count as CPU). */
+/* User threads' CPU while leading (sync.h). A lead's part after it stopped spinning is
+ * read from the thread's CPU clock. Its spinning start is too short to read the clock
+ * for each time (a read costs about a microsecond here, more than a whole lead in a
+ * submit/result loop), so it is sampled: every lead while there were fewer than
+ * LEAD_SAMPLE_ALL, then every LEAD_SAMPLE-th, each sample weighted by how many leads it
+ * stands for (an unbiased estimate that only grows). Wall time would not do: a pass that
+ * yields the core inside MPI on an oversubscribed node lasts as long as the others keep
+ * the core. */
+#define LEAD_SAMPLE_ALL 256
 #define LEAD_SAMPLE 64
-static double leader_exact_cpu_s, leader_spin_wall_s;
-static double sampled_spin_cpu_s, sampled_spin_wall_s;
+static double leader_cpu_s;
 static unsigned long leads;
 
 int hpool__sync_init(void)
@@ -105,18 +108,21 @@ void hpool__progress_set(hpool__progress_fn pass, hpool__help_fn help)
 
 /* A user thread's lead: its CPU, accounted as sync.h says. */
 typedef struct {
-    double t_start;   /* wall clock when the lead began */
     double t_mark;    /* when it stopped spinning (0: still spinning) */
     double cpu_mark;  /* the thread's CPU clock then */
-    double cpu_start; /* a sampled lead's CPU clock at its start (<0: not sampled) */
+    double cpu_start; /* a sampled lead's CPU clock at its start */
+    double weight;    /* leads a sampled one stands for; 0: not sampled */
 } lead;
 
 /* Lock held (leads are counted). */
 static lead lead_begin_locked(void)
 {
-    lead l = {.t_start = hpool__now(), .cpu_start = -1};
-    if (leads++ % LEAD_SAMPLE == 0)
+    lead l = {0};
+    unsigned long n = leads++;
+    if (n < LEAD_SAMPLE_ALL || n % LEAD_SAMPLE == 0) {
+        l.weight = n < LEAD_SAMPLE_ALL ? 1 : LEAD_SAMPLE;
         l.cpu_start = hpool__thread_cpu();
+    }
     return l;
 }
 
@@ -128,22 +134,35 @@ static void lead_stopped_spinning(lead *l)
     }
 }
 
+/* The lead this thread runs, if any: a pass that may block (an executor's start or
+ * stop, with its clock sync) asks for exact accounting from there on. */
+static _Thread_local lead *my_lead;
+
+void hpool__progress_measure_exactly(void)
+{
+    if (my_lead)
+        lead_stopped_spinning(my_lead);
+}
+
 static void lead_end_locked(lead *l)
 {
     double now = hpool__now();
-    double spin_end = l->t_mark != 0 ? l->t_mark : now;
-    leader_spin_wall_s += spin_end - l->t_start;
-    if (l->cpu_start >= 0) {
-        sampled_spin_wall_s += spin_end - l->t_start;
-        sampled_spin_cpu_s += (l->t_mark != 0 ? l->cpu_mark : hpool__thread_cpu()) - l->cpu_start;
-    }
+    double cpu_now = l->t_mark != 0 || l->weight > 0 ? hpool__thread_cpu() : 0;
+    if (l->weight > 0) /* the spinning part, for the leads this one stands for */
+        leader_cpu_s += ((l->t_mark != 0 ? l->cpu_mark : cpu_now) - l->cpu_start) * l->weight;
     if (l->t_mark != 0)
-        leader_exact_cpu_s += hpool__thread_cpu() - l->cpu_mark;
+        leader_cpu_s += cpu_now - l->cpu_mark;
+    my_lead = NULL;
     token = TOKEN_FREE;
     leader_left_at = now;
-    /* Another blocked thread may lead now; the manager keeps its standby (grace). */
+    /* Another blocked thread may lead now; the manager keeps its standby (grace), and
+     * one that sleeps past the grace period (it went on standby while this lead was
+     * long) is woken to shorten it: it takes the token if nobody leads by then. At most
+     * one such wake-up per grace period, since the manager's next standby ends with it. */
     if (n_waiting > 0)
         pthread_cond_broadcast(&done_cond);
+    else if (manager_sleeping && manager_sleep_until > now + HPOOL__LEADER_GRACE_S)
+        pthread_cond_signal(&manager_cond);
 }
 
 /* One pass as leader, then the pass's backoff, without giving the token away. */
@@ -191,6 +210,7 @@ int hpool__wait_locked(hpool__ready_fn ready, const void *what, double deadline,
             token = TOKEN_LEADER;
             leading = true;
             l = lead_begin_locked();
+            my_lead = &l;
         }
         if (leading) {
             lead_once_locked(&l, &idle, ready, what, deadline);
@@ -254,6 +274,7 @@ void hpool__progress_help_locked(void)
     token_holder was = token;
     token = TOKEN_LEADER;
     lead l = lead_begin_locked();
+    my_lead = &l;
     hpool__help_fn help = progress_help;
     pthread_mutex_unlock(&lock);
     bool helped = help();
@@ -263,6 +284,7 @@ void hpool__progress_help_locked(void)
         lead_end_locked(&l);
         return;
     }
+    my_lead = NULL;
     token = was; /* declined: the token goes back as it was */
     if (n_waiting > 0)
         pthread_cond_broadcast(&done_cond); /* who found it taken meanwhile tries again */
@@ -278,8 +300,7 @@ void hpool__progress_help(void)
 
 double hpool__progress_leader_cpu_locked(void)
 {
-    double ratio = sampled_spin_wall_s > 0 ? fmin(1, sampled_spin_cpu_s / sampled_spin_wall_s) : 1;
-    return leader_exact_cpu_s + leader_spin_wall_s * ratio;
+    return leader_cpu_s;
 }
 
 void hpool__notify_locked(void)

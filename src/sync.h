@@ -84,6 +84,9 @@ void hpool__progress_help(void);
  * clock read costs a microsecond here, more than such a lead; longer ones read the
  * thread's CPU clock once they stop spinning. */
 double hpool__progress_leader_cpu_locked(void);
+/* Called by a pass that may block for a while (an executor's start or stop): the calling
+ * leader's CPU is read from its clock from here on, not estimated from wall time. */
+void hpool__progress_measure_exactly(void);
 
 /* Doorbell: new work for the manager (a submit, a map, a consumed result, a shutdown).
  * Lock held. */

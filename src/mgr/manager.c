@@ -290,6 +290,8 @@ static int serve(hpool__mgr *g, hpool_executor *ex)
 {
     hpool__run *r = &g->run;
     int moved = 0;
+    if (r->ex != ex || r->phase != HPOOL__X_RUNNING)
+        hpool__progress_measure_exactly(); /* start-up or stop: syncs wait for workers */
     if (r->ex != ex) {
         int rc = hpool__run_start(g, ex);
         if (rc != 0)
@@ -405,8 +407,10 @@ static void *manager_main(void *arg)
         bool mine = hpool__progress_manager_take_locked();
         hpool__unlock();
         if (!mine) {
-            /* A user thread leads, or led a moment ago and likely leads again. */
-            hpool__progress_manager_standby(HPOOL__BACKOFF_SLEEP_IDLE_S);
+            /* A user thread leads, or led a moment ago and likely leads again. The
+             * standby ends when the grace period after the lead does (sync.c wakes it),
+             * so it need not poll while a thread waits for long tasks. */
+            hpool__progress_manager_standby(HPOOL__STANDBY_MAX_S);
             idle = 0;
             continue;
         }
