@@ -280,7 +280,6 @@ void hpool__progress_help_locked(void)
     bool helped = help();
     pthread_mutex_lock(&lock);
     if (helped) {
-        doorbell++;
         lead_end_locked(&l);
         return;
     }

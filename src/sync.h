@@ -79,10 +79,10 @@ void hpool__progress_manager_standby(double sleep_s);
 void hpool__progress_help_locked(void);
 void hpool__progress_help(void);
 /* CPU seconds that user threads spent leading, since hpool_init (lock). The manager's
- * own CPU is its thread's clock: the two make up the manager's cost. Short leads (spins
- * of a few microseconds, as in a submit/result loop) count their wall time, since a CPU
- * clock read costs a microsecond here, more than such a lead; longer ones read the
- * thread's CPU clock once they stop spinning. */
+ * own CPU is its thread's clock: the two make up the manager's cost. A lead's part after
+ * it stopped spinning (it yields or dozes) is read from the thread's CPU clock; its
+ * spinning start, too short to pay a clock read each time (a microsecond here, more
+ * than a whole lead in a submit/result loop), is sampled and weighted (sync.c). */
 double hpool__progress_leader_cpu_locked(void);
 /* Called by a pass that may block for a while (an executor's start or stop): the calling
  * leader's CPU is read from its clock from here on, not estimated from wall time. */
