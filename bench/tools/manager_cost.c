@@ -14,7 +14,8 @@
  *     CPU time (manager_cpu_s minus the clock syncs' sync_cpu_s) per chunk, and chunks/s;
  *     vs_first is that CPU per chunk against the first figure of this run. --prefetch N
  *     gives the executors a fixed window of N (default 0: hpool's adaptive window, which
- *     grows to 64 call items per worker with empty tasks).
+ *     with empty tasks grows to 64 call items per worker, at most 256 over all workers:
+ *     src/mgr/dispatch.c).
  * A warm-up executor (2 workers) runs first and is reported on a comment line.
  *
  * The raw MPI farm is what the same dispatch costs MPI alone: rank 0 sends a 32-byte call
@@ -403,10 +404,12 @@ int main(int argc, char **argv)
     hpool_figure hp[MAX_COUNTS];
     int rc = 0, fds = -1;
     if (rank == 0) {
+        char hw[32] = "adaptive (prefetch 0)";
+        if (o.prefetch)
+            snprintf(hw, sizeof hw, "%d", o.prefetch);
         printf("# manager_cost: %ld empty tasks per worker, chunksize 1, %d worker ranks; "
-               "hpool window %s%d, raw farm window %d\n",
-               o.per_worker, world - 1, o.prefetch ? "" : "adaptive up to ",
-               o.prefetch ? o.prefetch : HPOOL__WINDOW_MAX, o.raw_window);
+               "hpool window %s, raw farm window %d\n",
+               o.per_worker, world - 1, hw, o.raw_window);
         rc = raw_pass(&o, world, true, raw_before);
     }
     else
