@@ -244,6 +244,20 @@ double hpool__first_head(hpool__run *r)
     return INFINITY;
 }
 
+/* Call items in flight over all the workers of an adaptive window, at most; each worker
+ * keeps at least CPython's depth whatever their number. Every call item in flight is an
+ * MPI send that stays incomplete until its worker takes it up. Open MPI's shared-memory
+ * transport has 512 send fragments per process (btl_vader_free_list_max) besides its 32
+ * fast boxes; past them ob1 puts each further send on a pending list and walks that whole
+ * list, with two mutex operations an entry, on every progress call, i.e. on every
+ * MPI_Improbe of the manager. Measured (docs/SCALING.md): at 128 workers earning 64 each
+ * (8,192 sends in flight) the manager's CPU per chunk was 3-5x its 2-worker figure, over
+ * half of it in mca_pml_ob1_progress and its mutexes, and a raw MPI farm 64 deep paid the
+ * same. 256 leaves half of those fragments to spare and still lets up to 4 workers earn
+ * the full 64; where the manager is the bottleneck (tiny tasks on many workers) a deeper
+ * queue at the workers would not feed them faster. An explicit prefetch is not capped. */
+#define WINDOW_BUDGET 256
+
 void hpool__window_on_result(hpool__run *r, hpool__worker *w, double task_s, double late_s)
 {
     r->chunk_time_ewma += HPOOL__EWMA_GAIN * (task_s - r->chunk_time_ewma);
@@ -261,6 +275,10 @@ void hpool__window_on_result(hpool__run *r, hpool__worker *w, double task_s, dou
     r->window = depth >= r->prefetch ? r->prefetch
                                      : (depth < HPOOL__WINDOW_MIN ? HPOOL__WINDOW_MIN
                                                                   : (int)depth + 1);
+    int share = r->n_workers > 0 ? WINDOW_BUDGET / r->n_workers : WINDOW_BUDGET;
+    int cap = share > HPOOL__WINDOW_MIN ? share : HPOOL__WINDOW_MIN;
+    if (r->window > cap)
+        r->window = cap;
     /* Each worker earns its depth: one more call item per result it returns (a doubling
      * per round trip), back to CPython's depth when the work ran out while it held
      * nothing (went_dry). The window above follows the smoothed task time of the results
