@@ -24,7 +24,7 @@ hpool_install_deps
 hpool_mpi_env
 cd "$HPOOL_SRC"
 status=0
-stage() { echo "=== $*" >&2; }
+stage() { echo "=== [${SECONDS}s] $*" >&2; }
 
 stage "1/8 plain build, full suite"
 hpool_build build-test -DHPOOL_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
@@ -83,5 +83,6 @@ bash scripts/install-deb-test.sh build-test || status=1
 stage "8/8 Slurm: one-node cluster, sbatch, srun --mpi=pmix / pmi2"
 bash tests/slurm/slurm.sh build-test || status=1
 
+echo "=== [${SECONDS}s] done" >&2
 if [ $status -eq 0 ]; then echo "ALL STAGES PASSED"; else echo "SOME STAGES FAILED"; fi
 exit $status
