@@ -319,6 +319,10 @@ void hpool__map_on_result_locked(hpool__map_chunk *c, hpool__buf *rx, int rank, 
                                  double task_s, double transit_s)
 {
     hpool__schedule_observe_chunk(&c->map->sched, worker, c->count, task_s, transit_s);
+    /* AUTO may decide on this result, the last of the map when a slow worker held the
+     * last probe while the others carved the rest: readers see the decision now, not at
+     * a carve that may never come. */
+    c->map->sched_used = c->map->sched.resolved;
     chunk_done_locked(c, rx->data, rx->len, rx->cap, rank);
     rx->data = c->spare;
     rx->cap = c->spare_cap;
