@@ -19,6 +19,19 @@
  * so one outlier moves the window little and a new task length is seen within a few. */
 #define HPOOL__EWMA_GAIN 0.125
 
+/* ---- bundles: several small CALLs or RESULTs in one message (wire.h) ---- */
+/* A bundle stays under Open MPI's shared-memory eager limit (4 KiB with its headers), so
+ * it goes in one copy like the messages it replaces; one call item's 8-byte argument
+ * takes 48 bytes of it, so a full 64-deep window of them fits. */
+#define HPOOL__BUNDLE_MAX 4000
+/* Messages larger than this go alone: bundling saves a send's fixed cost, which only
+ * matters next to small messages, and every bundled byte is copied once more. */
+#define HPOOL__BUNDLE_FRAME_MAX 1024
+/* A worker holds a result back for a bundle only while the calls behind it are this
+ * short (seconds): a held result waits at most this long plus one call that turned out
+ * longer than its predecessors. Far below any task worth a record of its own. */
+#define HPOOL__BUNDLE_HOLD_S 20e-6
+
 /* ---- limits of the executor options ---- */
 #define HPOOL__THREADS_MAX 1024     /* OpenMP threads per worker: the placement table's */
 #define HPOOL__SUBMIT_BATCH_MAX 4096 /* futures per call item: a message stays small */

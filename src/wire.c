@@ -276,3 +276,92 @@ int hpool__wire_validate_result(const void *msg, size_t len, uint32_t count)
         return HPOOL_EPROTO;
     return 0;
 }
+
+/* ---------------------------------------------------------------- bundles */
+/* Offset of the next frame header after `len` bytes: 8 modulo 16, so that the frame
+ * after its 8-byte header starts 16-aligned. */
+static size_t frame_header_at(size_t len)
+{
+    return ((len + 7u) & ~(size_t)15u) + 8u;
+}
+
+_Static_assert(sizeof(hpool__wire_prefix) == 8 && sizeof(hpool__wire_frame) == 8,
+               "the first frame of a bundle starts at 16");
+
+int hpool__bundle_begin(hpool__buf *b, int exec_id)
+{
+    return begin(b, sizeof(hpool__wire_prefix), HPOOL__MSG_BUNDLE, exec_id) ? 0 : HPOOL_ENOMEM;
+}
+
+size_t hpool__bundle_growth(size_t bundle_len, size_t len)
+{
+    return frame_header_at(bundle_len) + sizeof(hpool__wire_frame) + len - bundle_len;
+}
+
+size_t hpool__bundle_first_offset(void)
+{
+    return sizeof(hpool__wire_prefix) + sizeof(hpool__wire_frame);
+}
+
+unsigned hpool__bundle_frames(const hpool__buf *b)
+{
+    return b->len >= sizeof(hpool__wire_prefix) ? ((const hpool__wire_prefix *)b->data)->slot : 0;
+}
+
+int hpool__bundle_add(hpool__buf *b, const void *msg, size_t len)
+{
+    hpool__wire_prefix *p = (hpool__wire_prefix *)b->data;
+    if (p->slot == UINT16_MAX || len > UINT32_MAX)
+        return HPOOL_ETOOBIG;
+    size_t at = frame_header_at(b->len);
+    if (hpool__buf_reserve(b, at + sizeof(hpool__wire_frame) + len) != 0)
+        return HPOOL_ENOMEM;
+    memset(b->data + b->len, 0, at - b->len);
+    hpool__wire_frame fh = {(uint32_t)len, 0};
+    memcpy(b->data + at, &fh, sizeof fh);
+    memcpy(b->data + at + sizeof fh, msg, len);
+    b->len = at + sizeof fh + len;
+    ((hpool__wire_prefix *)b->data)->slot++;
+    return 0;
+}
+
+int hpool__frame_reader_init(hpool__frame_reader *r, const void *msg, size_t len)
+{
+    r->base = r->p = msg;
+    r->end = r->base + len;
+    r->left = 0;
+    if (hpool__wire_check(msg, len) != 0)
+        return HPOOL_EPROTO;
+    hpool__wire_prefix p;
+    memcpy(&p, msg, sizeof p);
+    if (p.type != HPOOL__MSG_BUNDLE || p.slot < 2)
+        return HPOOL_EPROTO;
+    r->p = r->base + sizeof p;
+    r->left = p.slot;
+    return 0;
+}
+
+int hpool__frame_reader_next(hpool__frame_reader *r, const void **frame, size_t *len)
+{
+    if (r->left == 0)
+        return 1;
+    size_t at = frame_header_at((size_t)(r->p - r->base));
+    size_t avail = (size_t)(r->end - r->base);
+    if (at > avail || avail - at < sizeof(hpool__wire_frame))
+        return HPOOL_EPROTO;
+    for (const unsigned char *z = r->p; z < r->base + at; z++)
+        if (*z != 0)
+            return HPOOL_EPROTO;
+    hpool__wire_frame fh;
+    memcpy(&fh, r->base + at, sizeof fh);
+    at += sizeof fh;
+    if (fh.reserved != 0 || fh.len > avail - at)
+        return HPOOL_EPROTO;
+    if (r->left == 1 && fh.len != avail - at)
+        return HPOOL_EPROTO; /* the last frame ends the message */
+    *frame = r->base + at;
+    *len = fh.len;
+    r->p = r->base + at + fh.len;
+    r->left--;
+    return 0;
+}

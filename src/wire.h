@@ -22,7 +22,15 @@
  *   length-prefixed (uniform_len = HPOOL__WIRE_ITEMS): `count` hpool__wire_item headers
  *     (status, length), each followed by its bytes padded to 8. Used as soon as one item
  *     failed or two lengths differ.
- * Span records follow the items in both forms. hpool__item_reader reads both. */
+ * Span records follow the items in both forms. hpool__item_reader reads both.
+ *
+ * A BUNDLE carries several small CALLs (manager to one worker) or RESULTs (worker to
+ * manager) in one MPI message, so that a window of tiny call items costs one send and
+ * one receive instead of one each per item. Layout: the 8-byte prefix (type BUNDLE,
+ * slot = the number of frames, at least 2), then per frame zero bytes up to an offset
+ * of 8 modulo 16, an hpool__wire_frame (its length), and the whole message, which so
+ * starts at a 16-byte boundary (a CALL's payload stays 16-aligned); the last frame ends
+ * the message. Each frame is read as if it had come alone (hpool__frame_reader). */
 #ifndef HPOOL_WIRE_H
 #define HPOOL_WIRE_H
 
@@ -45,7 +53,8 @@ typedef enum {
     HPOOL__MSG_STOP_ACK,  /* w→m */
     HPOOL__MSG_FINALIZE,  /* m→w: leave the serve loop */
     HPOOL__MSG_CRASH,     /* w→m: a task crashed (status = signal); the worker left the pool */
-    HPOOL__MSG_LAST = HPOOL__MSG_CRASH
+    HPOOL__MSG_BUNDLE,    /* either way: several CALLs or RESULTs in one message */
+    HPOOL__MSG_LAST = HPOOL__MSG_BUNDLE
 } hpool__msg_type;
 
 /* The first 8 bytes of every message; each header below begins with these fields. */
@@ -124,6 +133,12 @@ typedef struct {
     char label[HPOOL__SPAN_LABEL];
 } hpool__wire_span;
 
+/* Before each frame of a BUNDLE: the frame's length in bytes. */
+typedef struct {
+    uint32_t len;
+    uint32_t reserved; /* 0 */
+} hpool__wire_frame;
+
 /* Header sizes on the wire: control messages' payloads (and CALL's) 16-aligned. */
 #define HPOOL__WIRE_HDR_SIZE ((sizeof(hpool__wire_hdr) + 15u) & ~(size_t)15u)
 #define HPOOL__WIRE_CALL_SIZE ((sizeof(hpool__wire_call) + 15u) & ~(size_t)15u)
@@ -134,6 +149,7 @@ static inline size_t hpool__wire_hdr_size(int type)
 {
     return type == HPOOL__MSG_CALL     ? HPOOL__WIRE_CALL_SIZE
            : type == HPOOL__MSG_RESULT ? HPOOL__WIRE_RESULT_SIZE
+           : type == HPOOL__MSG_BUNDLE ? sizeof(hpool__wire_prefix)
                                        : HPOOL__WIRE_HDR_SIZE;
 }
 
@@ -193,5 +209,29 @@ int hpool__wire_check(const void *msg, size_t len);
  * pad8(uniform_len) bytes), then exactly n_spans span records ending at the message's
  * end. Returns 0 or HPOOL_EPROTO. The manager's decoder. */
 int hpool__wire_validate_result(const void *msg, size_t len, uint32_t count);
+
+/* Building a BUNDLE in b: begin (resets b), then add whole messages built elsewhere,
+ * each copied in as the next frame. 0, HPOOL_ENOMEM, or HPOOL_ETOOBIG past UINT16_MAX
+ * frames or a frame of 4 GiB. */
+int hpool__bundle_begin(hpool__buf *b, int exec_id);
+int hpool__bundle_add(hpool__buf *b, const void *msg, size_t len);
+/* Frames added so far. */
+unsigned hpool__bundle_frames(const hpool__buf *b);
+/* The bytes a message of `len` bytes adds to a bundle of `bundle_len` bytes. */
+size_t hpool__bundle_growth(size_t bundle_len, size_t len);
+/* A bundle of one frame is sent as that frame alone: where it starts in b. */
+size_t hpool__bundle_first_offset(void);
+
+/* Walks the frames of a received BUNDLE. init checks the prefix (type, at least two
+ * frames); next yields each frame's start and length, checking the frame header,
+ * padding and bounds, and that the last frame ends the message. The frames
+ * themselves are the caller's to check (hpool__wire_check, their type). */
+typedef struct {
+    const unsigned char *base, *p, *end;
+    unsigned left;
+} hpool__frame_reader;
+int hpool__frame_reader_init(hpool__frame_reader *r, const void *msg, size_t len);
+/* 0 with the next frame, 1 after the last one, HPOOL_EPROTO if malformed. */
+int hpool__frame_reader_next(hpool__frame_reader *r, const void **frame, size_t *len);
 
 #endif

@@ -21,26 +21,10 @@
 #include "policy.h"
 #include "proc.h"
 #include "registry.h"
+#include "sendring.h"
 #include "task_ctx.h"
 #include "topology.h" /* the team is bound at START */
 #include "worker.h"
-
-/* Sends not yet complete, oldest first, in a ring that grows when every slot is still in
- * flight. An MPI send of a result completes only once rank 0 has taken it up (shared
- * memory returns the fragment then), so waiting for a slot would hold this worker to the
- * manager's pace item by item; instead the ring grows to what the manager's window
- * needs (a few slots, at most about its call window) and its buffers are reused. */
-typedef struct {
-    hpool__buf buf;
-    MPI_Request req;
-} tx_slot;
-
-typedef struct {
-    tx_slot *slot;
-    int cap;
-    int head;  /* oldest send in flight */
-    int count; /* sends in flight */
-} tx_ring;
 
 typedef struct {
     int exec_id;      /* 0 = no executor running */
@@ -48,7 +32,15 @@ typedef struct {
     int record_level;
     void *state;      /* hpool_task_set_worker_state */
     hpool__buf rx;
-    tx_ring tx;
+    const unsigned char *msg; /* the message handled: rx, or a frame of the bundle in rx */
+    size_t msg_len;
+    hpool__send_ring tx; /* what this worker sends to rank 0 */
+    /* RESULTs of a received bundle's calls gather into a bundle of their own, built in
+     * the ring's next slot (not sent yet; nothing else takes a slot meanwhile), until
+     * flush_results sends it. */
+    bool bundle_open;
+    double held_since; /* worker clock: the end of the first call held in it */
+    hpool__buf scratch; /* each RESULT of a bundled call is built here, then copied in */
     hpool_task_ctx ctx;
     bool lost;          /* a task crashed here: this rank takes no more work */
     uint64_t cur_item;  /* item running, for the crash report */
@@ -152,53 +144,79 @@ void hpool_task_set_worker_state(hpool_task_ctx *ctx, void *state)
 }
 
 /* ---------------------------------------------------------------- messaging */
-/* Send the message built in the ring's next free slot (from next_tx) without waiting
+static int flush_results(worker *wk);
+
+/* Send the message built in the buffer next_tx gave, from byte `from`, without waiting
  * for delivery. */
-static int post_send(worker *wk, hpool__buf *b)
+static int post_send_from(worker *wk, size_t from)
 {
-    tx_ring *r = &wk->tx;
-    tx_slot *t = &r->slot[(r->head + r->count) % r->cap];
-    if (MPI_Isend(b->data, (int)b->len, MPI_BYTE, 0, HPOOL__TAG_TO_MANAGER, hpool__proc_comm(),
-                  &t->req) != MPI_SUCCESS)
-        return HPOOL_EMPI;
-    r->count++;
-    return 0;
+    return hpool__send_ring_post(&wk->tx, from, 0, HPOOL__TAG_TO_MANAGER, hpool__proc_comm());
 }
 
-/* Double the ring, keeping the sends in flight in order and every buffer. */
-static int grow_ring(tx_ring *r)
+/* Send the whole message built in the buffer next_tx gave. */
+static int post_send(worker *wk)
 {
-    int cap = r->cap ? 2 * r->cap : 4;
-    tx_slot *v = calloc((size_t)cap, sizeof *v);
-    if (v == NULL)
-        return HPOOL_ENOMEM;
-    for (int i = 0; i < r->cap; i++)
-        v[i] = r->slot[(r->head + i) % r->cap];
-    for (int i = r->cap; i < cap; i++)
-        v[i].req = MPI_REQUEST_NULL;
-    free(r->slot);
-    r->slot = v;
-    r->head = 0;
-    r->cap = cap;
-    return 0;
+    return post_send_from(wk, 0);
 }
 
-/* The buffer for the next message: sends that completed leave the ring first; if every
- * slot is still in flight the ring grows. NULL when out of memory. */
+/* The buffer for the next message (NULL: out of memory). A bundle being gathered holds
+ * the ring's next slot: it is sent first. */
 static hpool__buf *next_tx(worker *wk)
 {
-    tx_ring *r = &wk->tx;
-    while (r->count > 0) {
-        int done = 0;
-        MPI_Test(&r->slot[r->head].req, &done, MPI_STATUS_IGNORE);
-        if (!done)
-            break;
-        r->head = (r->head + 1) % r->cap;
-        r->count--;
-    }
-    if (r->count == r->cap && grow_ring(r) != 0)
+    if (wk->bundle_open && flush_results(wk) != 0)
         return NULL;
-    return &r->slot[(r->head + r->count) % r->cap].buf;
+    return hpool__send_ring_next(&wk->tx);
+}
+
+/* Send the RESULTs gathered so far: the bundle, or its one frame alone. */
+static int flush_results(worker *wk)
+{
+    if (!wk->bundle_open)
+        return 0;
+    wk->bundle_open = false;
+    hpool__buf *b = hpool__send_ring_pending(&wk->tx);
+    return post_send_from(wk, hpool__bundle_frames(b) == 1 ? hpool__bundle_first_offset() : 0);
+}
+
+/* The RESULT of a bundled call, built in wk->scratch over [t_start, t_end] of the
+ * worker's clock, joins the bundle being gathered, and the bundle is sent when no more
+ * calls follow (last), when this call or the oldest result held took HPOOL__BUNDLE_HOLD_S
+ * or longer (results of longer calls are not held back: the manager and as_completed
+ * wait for them), or when it is full. A result too large to bundle goes alone. */
+static int bundle_result(worker *wk, bool last, double t_start, double t_end)
+{
+    hpool__buf *res = &wk->scratch;
+    if (res->len > HPOOL__BUNDLE_FRAME_MAX) {
+        hpool__buf *b = next_tx(wk); /* flushes what was gathered */
+        if (b == NULL)
+            return HPOOL_ENOMEM;
+        hpool__buf t = *b;
+        *b = *res;
+        *res = t;
+        return post_send(wk);
+    }
+    if (wk->bundle_open) {
+        hpool__buf *b = hpool__send_ring_pending(&wk->tx);
+        if (b->len + hpool__bundle_growth(b->len, res->len) > HPOOL__BUNDLE_MAX) {
+            int rc = flush_results(wk);
+            if (rc != 0)
+                return rc;
+        }
+    }
+    if (!wk->bundle_open) {
+        hpool__buf *b = next_tx(wk);
+        if (b == NULL || hpool__bundle_begin(b, wk->exec_id) != 0)
+            return HPOOL_ENOMEM;
+        wk->bundle_open = true;
+        wk->held_since = t_end;
+    }
+    hpool__buf *b = hpool__send_ring_pending(&wk->tx);
+    int rc = hpool__bundle_add(b, res->data, res->len);
+    if (rc != 0)
+        return rc;
+    if (last || t_end - t_start >= HPOOL__BUNDLE_HOLD_S || t_end - wk->held_since >= HPOOL__BUNDLE_HOLD_S)
+        return flush_results(wk);
+    return 0;
 }
 
 static int send_simple(worker *wk, int type, int32_t status, const void *payload, size_t len,
@@ -212,7 +230,7 @@ static int send_simple(worker *wk, int type, int32_t status, const void *payload
     h->t[0] = t0;
     if (hpool__buf_put_raw(b, payload, len) != 0)
         return HPOOL_ENOMEM;
-    return post_send(wk, b);
+    return post_send(wk);
 }
 
 /* Wait for the next message from rank 0 into wk->rx. */
@@ -361,10 +379,10 @@ static int run_item(worker *wk, hpool_task_fn fn, const void *arg, size_t len, u
 /* Runs the items of the CALL in wk->rx into the RESULT message `out`. */
 static int run_items(worker *wk, hpool_task_fn fn, hpool__buf *out, int32_t *first_status)
 {
-    const hpool__wire_call *h = (const hpool__wire_call *)wk->rx.data;
+    const hpool__wire_call *h = (const hpool__wire_call *)wk->msg;
     hpool__item_reader rd;
-    hpool__item_reader_init(&rd, wk->rx.data, wk->rx.len);
-    const unsigned char *records = wk->rx.data + HPOOL__WIRE_CALL_SIZE;
+    hpool__item_reader_init(&rd, wk->msg, wk->msg_len);
+    const unsigned char *records = wk->msg + HPOOL__WIRE_CALL_SIZE;
     int rc = 0;
     for (uint32_t i = 0; i < h->count && rc == 0; i++) {
         const void *arg;
@@ -388,7 +406,7 @@ static int run_items(worker *wk, hpool_task_fn fn, hpool__buf *out, int32_t *fir
 /* After a crash: tell rank 0 what crashed where, and stay out of the pool. */
 static int report_crash(worker *wk, int sig)
 {
-    const hpool__wire_call *h = (const hpool__wire_call *)wk->rx.data;
+    const hpool__wire_call *h = (const hpool__wire_call *)wk->msg;
     char msg[HPOOL__MSG_MAX];
     snprintf(msg, sizeof msg, "task '%s' crashed with %s (signal %d) at item %llu on rank %d",
              hpool__task_name(h->task), signal_name(sig), sig,
@@ -411,19 +429,21 @@ static int send_crash(worker *wk, int sig, const char *msg, uint16_t slot, uint6
     oh->status = sig;
     if (hpool__buf_put_raw(b, msg, strlen(msg) + 1) != 0)
         return HPOOL_ENOMEM;
-    return post_send(wk, b);
+    return post_send(wk);
 }
 
-static int handle_call(worker *wk)
+/* Runs the CALL at wk->msg. bundled: it came in a bundle (its RESULT is gathered into
+ * one, see bundle_result), last: no more calls follow in that bundle. */
+static int handle_call(worker *wk, bool bundled, bool last)
 {
-    const hpool__wire_call *h = (const hpool__wire_call *)wk->rx.data;
+    const hpool__wire_call *h = (const hpool__wire_call *)wk->msg;
     hpool_task_fn fn = hpool__task_fn(h->task);
-    size_t payload = wk->rx.len - HPOOL__WIRE_CALL_SIZE;
+    size_t payload = wk->msg_len - HPOOL__WIRE_CALL_SIZE;
     if (fn == NULL || (h->item_size && (uint64_t)h->item_size * h->count > payload))
         return HPOOL_EPROTO;
     if (wk->lost)
         return 0; /* rank 0 re-queued this call item when the crash report came */
-    hpool__buf *out = next_tx(wk);
+    hpool__buf *out = bundled ? &wk->scratch : next_tx(wk);
     hpool__wire_result *oh = out ? hpool__buf_begin_result(out, wk->exec_id) : NULL;
     if (oh == NULL)
         return HPOOL_ENOMEM;
@@ -451,17 +471,35 @@ static int handle_call(worker *wk)
     oh->status = first_status;
     oh->t_start = t_start;
     oh->t_end = t_end;
-    return post_send(wk, out);
+    return bundled ? bundle_result(wk, last, t_start, t_end) : post_send(wk);
+}
+
+/* A bundle of CALLs: each frame is run as if it had come alone. */
+static int handle_bundle(worker *wk)
+{
+    hpool__frame_reader fr;
+    int rc = hpool__frame_reader_init(&fr, wk->rx.data, wk->rx.len);
+    while (rc == 0) {
+        const void *frame;
+        size_t len;
+        int next = hpool__frame_reader_next(&fr, &frame, &len);
+        if (next == 1)
+            break;
+        if (next != 0 || hpool__wire_check(frame, len) != 0 ||
+            ((const hpool__wire_prefix *)frame)->type != HPOOL__MSG_CALL)
+            return HPOOL_EPROTO;
+        wk->msg = frame;
+        wk->msg_len = len;
+        rc = handle_call(wk, true, fr.left == 0);
+    }
+    return rc;
 }
 
 static void worker_free(worker *wk)
 {
-    for (int k = 0; k < wk->tx.cap; k++) {
-        MPI_Wait(&wk->tx.slot[k].req, MPI_STATUS_IGNORE);
-        hpool__buf_free(&wk->tx.slot[k].buf);
-    }
-    free(wk->tx.slot);
+    hpool__send_ring_free(&wk->tx);
     hpool__buf_free(&wk->rx);
+    hpool__buf_free(&wk->scratch);
     hpool__buf_free(&wk->ctx.result);
     hpool__buf_free(&wk->ctx.spans);
 }
@@ -479,6 +517,8 @@ int hpool__worker_serve(void)
         if (rc != 0)
             break;
         const hpool__wire_hdr *h = (const hpool__wire_hdr *)wk.rx.data;
+        wk.msg = wk.rx.data;
+        wk.msg_len = wk.rx.len;
         switch (h->type) {
         case HPOOL__MSG_START:
             rc = handle_start(&wk, h);
@@ -487,7 +527,10 @@ int hpool__worker_serve(void)
             rc = send_simple(&wk, HPOOL__MSG_PONG, 0, NULL, 0, hpool__worker_clock());
             break;
         case HPOOL__MSG_CALL:
-            rc = handle_call(&wk);
+            rc = handle_call(&wk, false, true);
+            break;
+        case HPOOL__MSG_BUNDLE:
+            rc = handle_bundle(&wk);
             break;
         case HPOOL__MSG_STOP:
             rc = send_simple(&wk, HPOOL__MSG_STOP_ACK, 0, NULL, 0, 0);

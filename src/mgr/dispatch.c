@@ -77,9 +77,6 @@ static int dispatch_one(hpool__mgr *g, int wi)
     if (rc == 0 && !s->chunk)
         rc = build_call(g, s, slot_idx, task);
     s->t_dispatch = hpool__now();
-    if (rc == 0 && MPI_Isend(s->send.data, (int)s->send.len, MPI_BYTE, w->rank,
-                             HPOOL__TAG_TO_WORKER, g->comm, &s->req) != MPI_SUCCESS)
-        rc = HPOOL_EMPI;
     /* From here the slot holds the work, sent or not: a failure loses this worker (its
      * slots, this one included, go back to the others or fail). */
     s->busy = true;
@@ -89,8 +86,84 @@ static int dispatch_one(hpool__mgr *g, int wi)
     r->inflight++;
     if (rc != 0)
         return rc;
-    r->bytes_sent += s->send.len;
+    /* Sent at the end of the pass, with the others this worker gets in it (flush). */
+    if (w->n_unsent == 0)
+        r->to_flush[r->n_to_flush++] = wi;
+    w->unsent[w->n_unsent++] = slot_idx;
     return 1;
+}
+
+/* Send the bundle being built in the worker's ring: its one frame alone, or all. */
+static int post_bundle(hpool__mgr *g, hpool__worker *w)
+{
+    hpool__buf *b = hpool__send_ring_pending(&w->bundles);
+    size_t from = hpool__bundle_frames(b) == 1 ? hpool__bundle_first_offset() : 0;
+    g->run.bytes_sent += b->len - from;
+    return hpool__send_ring_post(&w->bundles, from, w->rank, HPOOL__TAG_TO_WORKER, g->comm);
+}
+
+/* Send worker w the call items filled for it in this pass, in order: small ones gathered
+ * into bundles (one MPI message for what would be several; wire.h), large ones alone
+ * from their slot's buffer. A bundle's slots have no request of their own: their CALLs
+ * were copied, and the bundle's send stays in the worker's ring until complete. */
+static int send_unsent(hpool__mgr *g, hpool__worker *w)
+{
+    int n = w->n_unsent, rc = 0;
+    bool open = false;
+    w->n_unsent = 0;
+    for (int k = 0; k < n && rc == 0; k++) {
+        hpool__slot *s = &w->slots[w->unsent[k]];
+        if (n == 1 || s->send.len > HPOOL__BUNDLE_FRAME_MAX) {
+            if (open && (rc = post_bundle(g, w)) != 0)
+                break;
+            open = false;
+            g->run.bytes_sent += s->send.len;
+            if (MPI_Isend(s->send.data, (int)s->send.len, MPI_BYTE, w->rank,
+                          HPOOL__TAG_TO_WORKER, g->comm, &s->req) != MPI_SUCCESS)
+                rc = HPOOL_EMPI;
+            continue;
+        }
+        if (open) {
+            hpool__buf *b = hpool__send_ring_pending(&w->bundles);
+            if (b->len + hpool__bundle_growth(b->len, s->send.len) > HPOOL__BUNDLE_MAX) {
+                if ((rc = post_bundle(g, w)) != 0)
+                    break;
+                open = false;
+            }
+        }
+        if (!open) {
+            hpool__buf *b = hpool__send_ring_next(&w->bundles);
+            if (b == NULL || hpool__bundle_begin(b, g->run.ex->id) != 0) {
+                rc = HPOOL_ENOMEM;
+                break;
+            }
+            open = true;
+        }
+        rc = hpool__bundle_add(hpool__send_ring_pending(&w->bundles), s->send.data, s->send.len);
+    }
+    if (rc == 0 && open)
+        rc = post_bundle(g, w);
+    return rc;
+}
+
+/* The end of a dispatch pass: every worker given call items in it gets them now. */
+static void flush(hpool__mgr *g)
+{
+    hpool__run *r = &g->run;
+    for (int k = 0; k < r->n_to_flush; k++) {
+        int wi = r->to_flush[k];
+        hpool__worker *w = &r->w[wi];
+        if (w->lost || w->n_unsent == 0)
+            continue; /* its slots went back to the others when it was lost */
+        int rc = send_unsent(g, w);
+        if (rc != 0) {
+            char why[HPOOL__MSG_MAX];
+            snprintf(why, sizeof why, "dispatch to rank %d failed: %s", w->rank,
+                     hpool_strerror(rc));
+            hpool__worker_lost(g, wi, why);
+        }
+    }
+    r->n_to_flush = 0;
 }
 
 /* Call items worker w may still take: the window minus what it has in flight. */
@@ -191,6 +264,7 @@ int hpool__dispatch(hpool__mgr *g)
         sent++;
         hpool__ready_offer(r, wi);
     }
+    flush(g);
     return sent;
 }
 

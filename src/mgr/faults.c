@@ -24,6 +24,18 @@ void hpool__orphans_free(hpool__mgr *g)
     }
 }
 
+void hpool__orphan_keep(void *ctx, hpool__buf *b)
+{
+    hpool__mgr *g = ctx;
+    hpool__orphan *o = calloc(1, sizeof *o);
+    if (o != NULL) { /* else leaking the buffer is the only safe choice left */
+        o->buf = *b;
+        o->next = g->orphans;
+        g->orphans = o;
+    }
+    memset(b, 0, sizeof *b);
+}
+
 static void release_send(hpool__mgr *g, hpool__slot *s)
 {
     int done = 0;
@@ -33,13 +45,7 @@ static void release_send(hpool__mgr *g, hpool__slot *s)
     /* A hung worker will never match this send: let MPI drop the request and keep the
      * buffer alive for whatever MPI still does with it. */
     MPI_Request_free(&s->req);
-    hpool__orphan *o = calloc(1, sizeof *o);
-    if (o == NULL)
-        return; /* leaking the buffer is the only safe choice left */
-    o->buf = s->send;
-    o->next = g->orphans;
-    g->orphans = o;
-    memset(&s->send, 0, sizeof s->send);
+    hpool__orphan_keep(g, &s->send);
 }
 
 void hpool__again_fail_all(hpool__mgr *g, const char *why)
@@ -108,6 +114,8 @@ static void lose(hpool__mgr *g, int wi, int head, int head_code, const char *why
         release_send(g, s);
         requeue_slot(g, s, w->rank, k == head ? head_code : HPOOL_EBROKEN, why);
     }
+    hpool__send_ring_abandon(&w->bundles, hpool__orphan_keep, g);
+    w->n_unsent = 0; /* given back above; the pass's flush skips a lost worker */
     w->in_flight = 0;
     hpool__head_changed(r, wi, -1);
     if (r->live_workers == 0)

@@ -96,10 +96,13 @@ static int complete_futures(hpool__slot *s, int rank, const void *msg, size_t le
     return rc;
 }
 
-static int handle_result(hpool__mgr *g, int src, size_t len)
+/* A RESULT from rank src, alone in m (g->rx, or g->frame for one of a bundle); m may be
+ * swapped for a map's consumed buffer. */
+static int handle_result(hpool__mgr *g, int src, hpool__buf *m)
 {
     hpool__run *r = &g->run;
-    const hpool__wire_result *h = (const hpool__wire_result *)g->rx.data;
+    size_t len = m->len;
+    const hpool__wire_result *h = (const hpool__wire_result *)m->data;
     int wi = worker_of(g, src);
     if (wi < 0 || h->slot >= r->prefetch)
         return HPOOL_EPROTO;
@@ -107,7 +110,7 @@ static int handle_result(hpool__mgr *g, int src, size_t len)
     hpool__slot *s = &w->slots[h->slot];
     uint32_t want = s->chunk ? s->chunk->count : s->n_futs;
     if (!s->busy || h->chunk_id != (uint32_t)s->chunk_id ||
-        hpool__wire_validate_result(g->rx.data, len, want) != 0)
+        hpool__wire_validate_result(m->data, len, want) != 0)
         return HPOOL_EPROTO;
     double t_result = hpool__now();
     /* The worker has the call item, so the send is complete; Wait only releases it. */
@@ -134,7 +137,7 @@ static int handle_result(hpool__mgr *g, int src, size_t len)
         size_t span_bytes = (size_t)h->n_spans * sizeof(hpool__wire_span);
         if (span_bytes <= len - HPOOL__WIRE_RESULT_SIZE)
             hpool__records_spans(r->rec, src, s->chunk_id,
-                                 (const hpool__wire_span *)(g->rx.data + len - span_bytes),
+                                 (const hpool__wire_span *)(m->data + len - span_bytes),
                                  h->n_spans);
     }
     /* The message may go to a map, whose consumer frees it: nothing of it is read after. */
@@ -143,12 +146,12 @@ static int handle_result(hpool__mgr *g, int src, size_t len)
     int rc = 0;
     if (s->chunk) {
         hpool__lock();
-        /* The map owns the message now; rx gets a consumed chunk's buffer back. */
-        hpool__map_on_result_locked(s->chunk, &g->rx, src, wi, task_s, transit);
+        /* The map owns the message now; m gets a consumed chunk's buffer back. */
+        hpool__map_on_result_locked(s->chunk, m, src, wi, task_s, transit);
         hpool__notify_locked();
         hpool__unlock();
     } else {
-        rc = complete_futures(s, src, g->rx.data, len);
+        rc = complete_futures(s, src, m->data, len);
     }
     s->busy = false;
     s->chunk = NULL;
@@ -228,6 +231,31 @@ static int handle_crash(hpool__mgr *g, int src, size_t len)
     return 0;
 }
 
+/* A bundle of RESULTs in g->rx: each frame is copied out (a map may keep it) and
+ * handled as if it had come alone. */
+static int handle_bundle(hpool__mgr *g, int src)
+{
+    hpool__frame_reader fr;
+    int rc = hpool__frame_reader_init(&fr, g->rx.data, g->rx.len);
+    while (rc == 0) {
+        const void *frame;
+        size_t len;
+        int next = hpool__frame_reader_next(&fr, &frame, &len);
+        if (next == 1)
+            break;
+        if (next != 0 || hpool__wire_check(frame, len) != 0 ||
+            ((const hpool__wire_prefix *)frame)->type != HPOOL__MSG_RESULT ||
+            ((const hpool__wire_prefix *)frame)->exec_id != g->run.ex->id)
+            return HPOOL_EPROTO;
+        if (hpool__buf_reserve(&g->frame, len) != 0)
+            return HPOOL_ENOMEM;
+        memcpy(g->frame.data, frame, len);
+        g->frame.len = len;
+        rc = handle_result(g, src, &g->frame);
+    }
+    return rc;
+}
+
 /* Receive and handle everything the workers sent so far. Returns the messages handled. */
 static int poll_incoming(hpool__mgr *g)
 {
@@ -256,7 +284,9 @@ static int poll_incoming(hpool__mgr *g)
             rc = HPOOL_EPROTO;
         if (rc == 0) {
             if (h->type == HPOOL__MSG_RESULT)
-                rc = handle_result(g, src, g->rx.len);
+                rc = handle_result(g, src, &g->rx);
+            else if (h->type == HPOOL__MSG_BUNDLE)
+                rc = handle_bundle(g, src);
             else if (h->type == HPOOL__MSG_CRASH)
                 rc = handle_crash(g, src, g->rx.len);
             else if (h->type == HPOOL__MSG_START_ACK || h->type == HPOOL__MSG_STOP_ACK)
@@ -427,6 +457,7 @@ static void *manager_main(void *arg)
     for (int r = 1; r < g->world; r++)
         hpool__send_small(g, r, HPOOL__MSG_FINALIZE, 0, -1, NULL, 0, 0, 0);
     hpool__buf_free(&g->rx);
+    hpool__buf_free(&g->frame);
     return NULL;
 }
 

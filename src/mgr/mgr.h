@@ -17,6 +17,7 @@
 #include "executor.h"
 #include "map.h"
 #include "queue.h"
+#include "sendring.h"
 #include "wire.h"
 
 struct hpool__records;
@@ -43,7 +44,7 @@ typedef struct {
     hpool__map_chunk *chunk; /* map form */
     double t_submit, t_dispatch;
     hpool__buf send;   /* the CALL message, alive until the send completes */
-    MPI_Request req;
+    MPI_Request req;   /* its send, when it went alone (MPI_REQUEST_NULL in a bundle) */
 } hpool__slot;
 
 typedef struct {
@@ -59,6 +60,9 @@ typedef struct {
     bool in_ready;            /* in the run's ready queue */
     double t_head;            /* since when its oldest call item has been running */
     uint64_t head_seq;        /* bumped whenever its oldest call item changes */
+    int *unsent;              /* slots filled in this dispatch pass, sent at its end */
+    int n_unsent;
+    hpool__send_ring bundles; /* bundles of CALLs in flight to it (wire.h) */
 } hpool__worker;
 
 typedef enum {
@@ -85,6 +89,8 @@ typedef struct {
     double t_phase;           /* when START or STOP was sent: the acks are due */
     hpool__queue again;       /* map chunks of lost workers, to be sent again */
     hpool__queue ready;       /* workers with room in their window, served in turn */
+    int *to_flush;            /* workers with unsent slots, n_workers entries */
+    int n_to_flush;
     int acks_pending;         /* live workers yet to acknowledge START or STOP */
     bool dry;                 /* the last dispatch found no work */
     hpool__timers heads;      /* when each busy worker's oldest call item started */
@@ -112,6 +118,7 @@ typedef struct hpool__mgr {
     MPI_Comm comm;
     int world;
     hpool__buf rx;           /* receive buffer; handed to a map with its results */
+    hpool__buf frame;        /* a frame of a received bundle, copied out of rx (likewise) */
     hpool__run run;
     hpool__orphan *orphans;
 } hpool__mgr;
@@ -164,6 +171,9 @@ void hpool__timers_pop(hpool__timers *h);
 void hpool__timers_free(hpool__timers *h);
 
 /* ---- faults.c ---- */
+/* Keep a send buffer that a lost worker may never receive alive until hpool_finalize
+ * (b is emptied); a hpool__send_ring_abandon keeper (ctx: the manager). */
+void hpool__orphan_keep(void *g, hpool__buf *b);
 /* Lose worker wi: what it held goes to the others or fails. */
 void hpool__worker_lost(hpool__mgr *g, int wi, const char *why);
 /* Workers whose oldest call item overran the task timeout are lost as hung. */

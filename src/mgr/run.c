@@ -70,9 +70,12 @@ static void free_run(hpool__mgr *g)
             hpool__buf_free(&r->w[i].slots[s].send);
         }
         free(r->w[i].slots);
+        free(r->w[i].unsent);
+        hpool__send_ring_free(&r->w[i].bundles); /* answered or abandoned: complete */
     }
     free(r->w);
     free(r->wi_of_rank);
+    free(r->to_flush);
     free(r->lost_rank);
     free(r->lost_at);
     hpool__queue_free(&r->again);
@@ -95,7 +98,9 @@ static int alloc_run(hpool__mgr *g, hpool_executor *ex)
     r->wi_of_rank = malloc((size_t)g->world * sizeof *r->wi_of_rank);
     r->lost_rank = calloc((size_t)r->n_workers, sizeof *r->lost_rank);
     r->lost_at = calloc((size_t)r->n_workers, sizeof *r->lost_at);
-    if (r->w == NULL || r->wi_of_rank == NULL || r->lost_rank == NULL || r->lost_at == NULL)
+    r->to_flush = calloc((size_t)r->n_workers, sizeof *r->to_flush);
+    if (r->w == NULL || r->wi_of_rank == NULL || r->lost_rank == NULL || r->lost_at == NULL ||
+        r->to_flush == NULL)
         goto nomem;
     for (int k = 0; k < g->world; k++)
         r->wi_of_rank[k] = -1;
@@ -105,7 +110,8 @@ static int alloc_run(hpool__mgr *g, hpool_executor *ex)
         w->earned = HPOOL__WINDOW_MIN;
         r->wi_of_rank[w->rank] = i;
         w->slots = calloc((size_t)r->prefetch, sizeof *w->slots);
-        if (w->slots == NULL)
+        w->unsent = calloc((size_t)r->prefetch, sizeof *w->unsent);
+        if (w->slots == NULL || w->unsent == NULL)
             goto nomem;
         for (int s = 0; s < r->prefetch; s++) {
             w->slots[s].futs = calloc((size_t)ex->submit_batch, sizeof(hpool_future *));

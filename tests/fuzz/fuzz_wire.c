@@ -7,6 +7,9 @@
  * touch, so that AddressSanitizer reports any read the validator let through past the
  * end of the (exactly sized) buffer.
  *
+ * A BUNDLE's frames are walked with hpool__frame_reader and each is decoded the same way
+ * from its own exact copy (bundle-* seeds).
+ *
  * Both forms of RESULT are covered (wire.h): uniform (records of uniform_len bytes, no
  * item headers) and length-prefixed. For a validated message the target also checks
  * what the form promises (uniform: every item status 0 and uniform_len bytes), and
@@ -149,9 +152,45 @@ static void use_result(const unsigned char *msg, size_t len, uint32_t count)
     rewrite(msg, len, count);
 }
 
+static void one_message(const uint8_t *data, size_t size);
+
+/* A BUNDLE: the frame reader must stay inside the message, and each frame it yields is
+ * decoded as the manager does, from its own exactly sized copy (manager.c copies each
+ * frame out before handling it). */
+static void bundle(const unsigned char *msg, size_t size)
+{
+    hpool__frame_reader fr;
+    if (hpool__frame_reader_init(&fr, msg, size) != 0)
+        return;
+    const void *frame;
+    size_t len;
+    int rc;
+    while ((rc = hpool__frame_reader_next(&fr, &frame, &len)) == 0) {
+        const unsigned char *f = frame;
+        if (f < msg || f + len > msg + size || ((size_t)(f - msg)) % 16 != 0) {
+            fprintf(stderr, "fuzz_wire: frame outside the bundle or misaligned\n");
+            abort();
+        }
+        touch(f, len);
+        if (len >= sizeof(hpool__wire_prefix) &&
+            ((const hpool__wire_prefix *)f)->type != HPOOL__MSG_BUNDLE)
+            one_message(f, len);
+    }
+    if (rc != 1 && rc != HPOOL_EPROTO) {
+        fprintf(stderr, "fuzz_wire: frame reader returned %d\n", rc);
+        abort();
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    one_message(data, size);
+    return 0;
+}
+
+static void one_message(const uint8_t *data, size_t size)
 {
     /* A malloc'd copy of exactly `size` bytes: the manager's receive buffer is malloc'd
      * (so aligned for the header struct) and sized by MPI_Get_count, and ASan flags any
@@ -159,9 +198,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
      * promised. malloc(0) may return NULL; use 1 byte then, still exactly `size` used. */
     unsigned char *msg = malloc(size ? size : 1);
     if (msg == NULL)
-        return 0;
+        return;
     if (size)
         memcpy(msg, data, size);
+    if (size >= sizeof(hpool__wire_prefix) &&
+        ((const hpool__wire_prefix *)msg)->type == HPOOL__MSG_BUNDLE)
+        bundle(msg, size);
 
     if (hpool__wire_check(msg, size) == 0) {
         /* The check promises at least the header of the message's own type. */
@@ -216,7 +258,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             touch(d, hpool__pad8(n));
     }
     free(msg);
-    return 0;
 }
 
 #else /* FUZZ_MAKE_SEEDS */
@@ -329,6 +370,47 @@ static int make_auto(const char *dir, const char *name, uint32_t n_items, size_t
     return rc;
 }
 
+/* A BUNDLE of n RESULTs as a worker gathers them (worker.c), each of `items` uniform
+ * 8-byte items; every frame must read back and validate. */
+static int make_bundle(const char *dir, const char *name, uint32_t n, uint32_t items)
+{
+    hpool__buf b = {0}, r = {0};
+    int rc = hpool__bundle_begin(&b, 1);
+    for (uint32_t k = 0; k < n && rc == 0; k++) {
+        hpool__wire_result *h = hpool__buf_begin_result(&r, 1);
+        if (h == NULL) {
+            rc = -1;
+            break;
+        }
+        h->slot = (uint16_t)k;
+        h->chunk_id = 50 + k;
+        h->t_start = 1.5, h->t_end = 2.0;
+        for (uint32_t i = 0; i < items && rc == 0; i++) {
+            uint64_t v = k * 100u + i;
+            rc = hpool__buf_put_result(&r, 0, &v, sizeof v);
+        }
+        if (rc == 0)
+            rc = hpool__bundle_add(&b, r.data, r.len);
+    }
+    hpool__frame_reader fr;
+    const void *f;
+    size_t len;
+    uint32_t seen = 0;
+    if (rc == 0 && hpool__frame_reader_init(&fr, b.data, b.len) == 0)
+        while (hpool__frame_reader_next(&fr, &f, &len) == 0 &&
+               hpool__wire_validate_result(f, len, items) == 0)
+            seen++;
+    if (rc != 0 || seen != n) {
+        fprintf(stderr, "fuzz_wire_seeds: %s does not read back\n", name);
+        rc = -1;
+    }
+    if (rc == 0)
+        rc = write_seed(dir, name, &b);
+    hpool__buf_free(&b);
+    hpool__buf_free(&r);
+    return rc;
+}
+
 /* Messages of the other types: a header alone, as PONG/STOP_ACK are. */
 static int make_plain(const char *dir, const char *name, int type)
 {
@@ -362,6 +444,8 @@ int main(int argc, char **argv)
     rc |= make_auto(dir, "uniform-64x8", 64, 8, UINT32_MAX, 1, 8);
     rc |= make_auto(dir, "converted-4x8-fail-2", 4, 8, 2, 0, HPOOL__WIRE_ITEMS);
     rc |= make_auto(dir, "converted-3x5-fail-0-1-span", 3, 5, 0, 1, HPOOL__WIRE_ITEMS);
+    rc |= make_bundle(dir, "bundle-2x1", 2, 1);
+    rc |= make_bundle(dir, "bundle-5x3", 5, 3);
     rc |= make_plain(dir, "pong", HPOOL__MSG_PONG);
     rc |= make_plain(dir, "stop-ack", HPOOL__MSG_STOP_ACK);
     return rc == 0 ? 0 : 1;

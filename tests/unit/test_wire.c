@@ -11,7 +11,10 @@
  *    failed_result) still read back; CALL payloads are untouched;
  *  - validation of both forms: exact size only; truncated, oversized, lying count,
  *    length, status, reserved, n_spans and overflowing count x length are refused, and
- *    the reader never reads past the message for them. */
+ *    the reader never reads past the message for them;
+ *  - bundles: frames read back in order, byte for byte, each at a 16-byte boundary (a
+ *    CALL's payload stays 16-aligned); truncated, padded with garbage, trailing bytes,
+ *    a frame longer than the message, one frame only, reserved bits: all refused. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -517,6 +520,132 @@ static void validate_items(void **state)
     hpool__buf_free(&b);
 }
 
+/* ---------------------------------------------------------------- bundles */
+/* A CALL of n 8-byte records (first item `first`). */
+static void make_call(hpool__buf *b, uint64_t first, uint32_t n)
+{
+    hpool__wire_call *c = hpool__buf_begin_call(b, 1);
+    assert_non_null(c);
+    c->first_item = first;
+    c->count = n;
+    c->item_size = 8;
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t v = first + i;
+        assert_int_equal(hpool__buf_put_raw(b, &v, sizeof v), 0);
+    }
+}
+
+/* Reads the frames of the bundle (copied to an exactly sized block): 0 and their count,
+ * or the first error. */
+static int read_frames(const unsigned char *msg, size_t len, unsigned *frames)
+{
+    unsigned char *m = malloc(len ? len : 1);
+    assert_non_null(m);
+    memcpy(m, msg, len);
+    hpool__frame_reader fr;
+    int rc = hpool__frame_reader_init(&fr, m, len);
+    const void *f;
+    size_t n;
+    *frames = 0;
+    while (rc == 0 && (rc = hpool__frame_reader_next(&fr, &f, &n)) == 0) {
+        assert_true((const unsigned char *)f + n <= m + len);
+        (*frames)++;
+    }
+    free(m);
+    return rc == 1 ? 0 : rc;
+}
+
+static void bundle_round_trip(void **state)
+{
+    (void)state;
+    hpool__buf b = {0}, c = {0};
+    assert_int_equal(hpool__bundle_begin(&b, 1), 0);
+    const uint32_t counts[] = {1, 3, 2, 7};
+    for (int k = 0; k < 4; k++) {
+        make_call(&c, 100u * (uint64_t)k, counts[k]);
+        size_t before = b.len;
+        assert_int_equal(hpool__bundle_add(&b, c.data, c.len), 0);
+        assert_int_equal(b.len - before, hpool__bundle_growth(before, c.len));
+    }
+    assert_int_equal(hpool__bundle_frames(&b), 4);
+    assert_int_equal(hpool__wire_check(b.data, b.len), 0);
+    hpool__frame_reader fr;
+    assert_int_equal(hpool__frame_reader_init(&fr, b.data, b.len), 0);
+    for (int k = 0; k < 4; k++) {
+        const void *f;
+        size_t n;
+        assert_int_equal(hpool__frame_reader_next(&fr, &f, &n), 0);
+        assert_int_equal(((uintptr_t)f - (uintptr_t)b.data) % 16, 0);
+        make_call(&c, 100u * (uint64_t)k, counts[k]);
+        assert_int_equal(n, c.len);
+        assert_memory_equal(f, c.data, n);
+        hpool__item_reader rd;
+        hpool__item_reader_init(&rd, f, n); /* the CALL reads as if it came alone */
+        assert_int_equal(rd.left, counts[k]);
+    }
+    const void *f;
+    size_t n;
+    assert_int_equal(hpool__frame_reader_next(&fr, &f, &n), 1);
+    /* The first frame of a bundle starts where a lone message would be sent from. */
+    hpool__buf one = {0};
+    assert_int_equal(hpool__bundle_begin(&one, 1), 0);
+    assert_int_equal(hpool__bundle_add(&one, c.data, c.len), 0);
+    assert_int_equal(one.len - hpool__bundle_first_offset(), c.len);
+    assert_memory_equal(one.data + hpool__bundle_first_offset(), c.data, c.len);
+    hpool__buf_free(&one);
+    hpool__buf_free(&b);
+    hpool__buf_free(&c);
+}
+
+static void bundle_refused(void **state)
+{
+    (void)state;
+    hpool__buf b = {0}, c = {0};
+    assert_int_equal(hpool__bundle_begin(&b, 1), 0);
+    make_call(&c, 0, 2); /* 48 bytes, ending at 64: 8 bytes of padding follow */
+    assert_int_equal(hpool__bundle_add(&b, c.data, c.len), 0);
+    make_call(&c, 2, 1);
+    assert_int_equal(hpool__bundle_add(&b, c.data, c.len), 0);
+    unsigned frames;
+    assert_int_equal(read_frames(b.data, b.len, &frames), 0);
+    assert_int_equal(frames, 2);
+    /* Every truncation. */
+    for (size_t len = 0; len < b.len; len++)
+        assert_int_equal(read_frames(b.data, len, &frames), HPOOL_EPROTO);
+    unsigned char *m = malloc(b.len + 16);
+    assert_non_null(m);
+    /* Trailing bytes after the last frame. */
+    memcpy(m, b.data, b.len);
+    memset(m + b.len, 0, 16);
+    assert_int_equal(read_frames(m, b.len + 8, &frames), HPOOL_EPROTO);
+    /* Garbage in the padding before the second frame's header (bytes 64..71). */
+    size_t padding = 8 + 8 + 48; /* prefix, first header, first frame */
+    assert_int_equal(hpool__bundle_growth(padding, 40), 8 + 8 + 40);
+    memcpy(m, b.data, b.len);
+    m[padding + 3] = 1;
+    assert_int_equal(read_frames(m, b.len, &frames), HPOOL_EPROTO);
+    /* A frame header claiming more than the message holds, and reserved bits. */
+    memcpy(m, b.data, b.len);
+    hpool__wire_frame fh = {UINT32_MAX, 0};
+    memcpy(m + 8, &fh, sizeof fh);
+    assert_int_equal(read_frames(m, b.len, &frames), HPOOL_EPROTO);
+    memcpy(m, b.data, b.len);
+    fh = (hpool__wire_frame){48, 1};
+    memcpy(m + 8, &fh, sizeof fh);
+    assert_int_equal(read_frames(m, b.len, &frames), HPOOL_EPROTO);
+    /* A count that disagrees with the frames: one (a bundle has at least two), three. */
+    for (uint16_t count = 1; count <= 3; count += 2) {
+        memcpy(m, b.data, b.len);
+        ((hpool__wire_prefix *)m)->slot = count;
+        assert_int_equal(read_frames(m, b.len, &frames), HPOOL_EPROTO);
+    }
+    /* Not a bundle at all. */
+    assert_int_equal(read_frames(c.data, c.len, &frames), HPOOL_EPROTO);
+    free(m);
+    hpool__buf_free(&b);
+    hpool__buf_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -530,6 +659,8 @@ int main(void)
         cmocka_unit_test(call_items),
         cmocka_unit_test(validate_uniform),
         cmocka_unit_test(validate_items),
+        cmocka_unit_test(bundle_round_trip),
+        cmocka_unit_test(bundle_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
