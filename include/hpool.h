@@ -211,8 +211,11 @@ int hpool_executor_workers(const hpool_executor *ex);
 typedef struct {
     uint64_t chunks;           /* call items completed */
     uint64_t items;            /* work items completed */
-    uint64_t bytes_sent;       /* call-item bytes sent to workers */
-    uint64_t bytes_received;   /* result bytes received */
+    uint64_t bytes_sent;       /* bytes of call-item messages sent to workers */
+    uint64_t bytes_received;   /* bytes of result messages received */
+    uint64_t messages_sent;    /* MPI messages carrying call items: fewer than chunks when
+                                  small call items to one worker share a message */
+    uint64_t messages_received; /* MPI messages carrying results (likewise) */
     double manager_cpu_s;      /* CPU time of the manager's progress while this executor ran:
                                   the manager thread and user threads that ran it while
                                   they waited (leader/follower) */

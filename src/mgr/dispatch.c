@@ -99,6 +99,7 @@ static int post_bundle(hpool__mgr *g, hpool__worker *w)
     hpool__buf *b = hpool__send_ring_pending(&w->bundles);
     size_t from = hpool__bundle_frames(b) == 1 ? hpool__bundle_first_offset() : 0;
     g->run.bytes_sent += b->len - from;
+    g->run.messages_sent++;
     return hpool__send_ring_post(&w->bundles, from, w->rank, HPOOL__TAG_TO_WORKER, g->comm);
 }
 
@@ -118,6 +119,7 @@ static int send_unsent(hpool__mgr *g, hpool__worker *w)
                 break;
             open = false;
             g->run.bytes_sent += s->send.len;
+            g->run.messages_sent++;
             if (MPI_Isend(s->send.data, (int)s->send.len, MPI_BYTE, w->rank,
                           HPOOL__TAG_TO_WORKER, g->comm, &s->req) != MPI_SUCCESS)
                 rc = HPOOL_EMPI;

@@ -115,7 +115,6 @@ static int handle_result(hpool__mgr *g, int src, hpool__buf *m)
     double t_result = hpool__now();
     /* The worker has the call item, so the send is complete; Wait only releases it. */
     MPI_Wait(&s->req, MPI_STATUS_IGNORE);
-    r->bytes_received += len;
     r->chunks_done++;
     r->items_done += h->count;
     r->t_last_result = t_result;
@@ -282,6 +281,10 @@ static int poll_incoming(hpool__mgr *g)
         int rc = hpool__wire_check(g->rx.data, g->rx.len);
         if (rc == 0 && h->exec_id != r->ex->id)
             rc = HPOOL_EPROTO;
+        if (rc == 0 && (h->type == HPOOL__MSG_RESULT || h->type == HPOOL__MSG_BUNDLE)) {
+            r->bytes_received += g->rx.len;
+            r->messages_received++;
+        }
         if (rc == 0) {
             if (h->type == HPOOL__MSG_RESULT)
                 rc = handle_result(g, src, &g->rx);

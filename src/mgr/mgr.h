@@ -99,7 +99,8 @@ typedef struct {
     int lost_n;
     int *lost_rank;           /* n_workers entries: lost workers in order */
     double *lost_at;
-    uint64_t bytes_sent, bytes_received, chunks_done, items_done;
+    uint64_t bytes_sent, bytes_received, messages_sent, messages_received;
+    uint64_t chunks_done, items_done;
     struct hpool__records *rec;
 } hpool__run;
 

@@ -205,6 +205,8 @@ void hpool__run_finish(hpool__mgr *g)
     st.items = r->items_done;
     st.bytes_sent = r->bytes_sent;
     st.bytes_received = r->bytes_received;
+    st.messages_sent = r->messages_sent;
+    st.messages_received = r->messages_received;
     st.manager_cpu_s = hpool__manager_cpu(g) - r->cpu_at_start;
     /* Start-up and the final sync are reported on their own, never in wall_s. */
     double t_run = ex->sync.t_ready > 0 ? ex->sync.t_ready : ex->t_created;
