@@ -37,6 +37,8 @@ static int build_call(hpool__mgr *g, hpool__slot *s, int slot_idx, int task)
     return 0;
 }
 
+static int send_unsent(hpool__mgr *g, hpool__worker *w);
+
 /* Fill one free slot of worker wi. Returns 1 if a call item was sent, 0 if there was no
  * work, <0 on error. */
 static int dispatch_one(hpool__mgr *g, int wi)
@@ -86,10 +88,16 @@ static int dispatch_one(hpool__mgr *g, int wi)
     r->inflight++;
     if (rc != 0)
         return rc;
-    /* Sent at the end of the pass, with the others this worker gets in it (flush). */
-    if (w->n_unsent == 0)
+    /* A small call item is sent at the end of the pass, with the others this worker gets
+     * in it (flush); a large one now, after those before it: it would not be bundled, and
+     * holding it while the pass copies more chunks only keeps the worker waiting. */
+    if (!w->to_flush) {
+        w->to_flush = true;
         r->to_flush[r->n_to_flush++] = wi;
+    }
     w->unsent[w->n_unsent++] = slot_idx;
+    if (s->send.len > HPOOL__BUNDLE_FRAME_MAX && (rc = send_unsent(g, w)) != 0)
+        return rc;
     return 1;
 }
 
@@ -155,8 +163,9 @@ static void flush(hpool__mgr *g)
     for (int k = 0; k < r->n_to_flush; k++) {
         int wi = r->to_flush[k];
         hpool__worker *w = &r->w[wi];
+        w->to_flush = false;
         if (w->lost || w->n_unsent == 0)
-            continue; /* its slots went back to the others when it was lost */
+            continue; /* lost: its slots went back to the others */
         int rc = send_unsent(g, w);
         if (rc != 0) {
             char why[HPOOL__MSG_MAX];

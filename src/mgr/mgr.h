@@ -62,6 +62,7 @@ typedef struct {
     uint64_t head_seq;        /* bumped whenever its oldest call item changes */
     int *unsent;              /* slots filled in this dispatch pass, sent at its end */
     int n_unsent;
+    bool to_flush;            /* listed in the run's to_flush for this pass */
     hpool__send_ring bundles; /* bundles of CALLs in flight to it (wire.h) */
 } hpool__worker;
 
