@@ -39,8 +39,8 @@ static int build_call(hpool__mgr *g, hpool__slot *s, int slot_idx, int task)
 
 static int send_unsent(hpool__mgr *g, hpool__worker *w);
 
-/* Fill one free slot of worker wi. Returns 1 if a call item was sent, 0 if there was no
- * work, <0 on error. */
+/* Fill one free slot of worker wi. Returns 1 if a call item was filled (sent now, or by
+ * the pass's flush), 0 if there was no work, <0 on error. */
 static int dispatch_one(hpool__mgr *g, int wi)
 {
     hpool__run *r = &g->run;
