@@ -325,11 +325,12 @@ int hpool__bundle_add(hpool__buf *b, const void *msg, size_t len)
     return 0;
 }
 
-int hpool__frame_reader_init(hpool__frame_reader *r, const void *msg, size_t len)
+int hpool__frame_reader_init(hpool__frame_reader *r, const void *msg, size_t len, int frame_type)
 {
     r->base = r->p = msg;
     r->end = r->base + len;
     r->left = 0;
+    r->frame_type = frame_type;
     if (hpool__wire_check(msg, len) != 0)
         return HPOOL_EPROTO;
     hpool__wire_prefix p;
@@ -359,6 +360,9 @@ int hpool__frame_reader_next(hpool__frame_reader *r, const void **frame, size_t 
         return HPOOL_EPROTO;
     if (r->left == 1 && fh.len != avail - at)
         return HPOOL_EPROTO; /* the last frame ends the message */
+    if (hpool__wire_check(r->base + at, fh.len) != 0 ||
+        ((const hpool__wire_prefix *)(r->base + at))->type != r->frame_type)
+        return HPOOL_EPROTO;
     *frame = r->base + at;
     *len = fh.len;
     r->p = r->base + at + fh.len;

@@ -222,15 +222,17 @@ size_t hpool__bundle_growth(size_t bundle_len, size_t len);
 /* A bundle of one frame is sent as that frame alone: where it starts in b. */
 size_t hpool__bundle_first_offset(void);
 
-/* Walks the frames of a received BUNDLE. init checks the prefix (type, at least two
- * frames); next yields each frame's start and length, checking the frame header,
- * padding and bounds, and that the last frame ends the message. The frames
- * themselves are the caller's to check (hpool__wire_check, their type). */
+/* Walks the frames of a received BUNDLE whose frames must all be messages of
+ * `frame_type` (CALL from the manager, RESULT from a worker). init checks the prefix
+ * (type, at least two frames); next yields each frame's start and length, checking the
+ * frame header, padding and bounds, that the frame passes hpool__wire_check and has
+ * frame_type, and that the last frame ends the message. */
 typedef struct {
     const unsigned char *base, *p, *end;
     unsigned left;
+    int frame_type;
 } hpool__frame_reader;
-int hpool__frame_reader_init(hpool__frame_reader *r, const void *msg, size_t len);
+int hpool__frame_reader_init(hpool__frame_reader *r, const void *msg, size_t len, int frame_type);
 /* 0 with the next frame, 1 after the last one, HPOOL_EPROTO if malformed. */
 int hpool__frame_reader_next(hpool__frame_reader *r, const void **frame, size_t *len);
 

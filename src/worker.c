@@ -478,15 +478,14 @@ static int handle_call(worker *wk, bool bundled, bool last)
 static int handle_bundle(worker *wk)
 {
     hpool__frame_reader fr;
-    int rc = hpool__frame_reader_init(&fr, wk->rx.data, wk->rx.len);
+    int rc = hpool__frame_reader_init(&fr, wk->rx.data, wk->rx.len, HPOOL__MSG_CALL);
     while (rc == 0) {
         const void *frame;
         size_t len;
         int next = hpool__frame_reader_next(&fr, &frame, &len);
         if (next == 1)
             break;
-        if (next != 0 || hpool__wire_check(frame, len) != 0 ||
-            ((const hpool__wire_prefix *)frame)->type != HPOOL__MSG_CALL)
+        if (next != 0)
             return HPOOL_EPROTO;
         wk->msg = frame;
         wk->msg_len = len;

@@ -235,16 +235,14 @@ static int handle_crash(hpool__mgr *g, int src, size_t len)
 static int handle_bundle(hpool__mgr *g, int src)
 {
     hpool__frame_reader fr;
-    int rc = hpool__frame_reader_init(&fr, g->rx.data, g->rx.len);
+    int rc = hpool__frame_reader_init(&fr, g->rx.data, g->rx.len, HPOOL__MSG_RESULT);
     while (rc == 0) {
         const void *frame;
         size_t len;
         int next = hpool__frame_reader_next(&fr, &frame, &len);
         if (next == 1)
             break;
-        if (next != 0 || hpool__wire_check(frame, len) != 0 ||
-            ((const hpool__wire_prefix *)frame)->type != HPOOL__MSG_RESULT ||
-            ((const hpool__wire_prefix *)frame)->exec_id != g->run.ex->id)
+        if (next != 0 || ((const hpool__wire_prefix *)frame)->exec_id != g->run.ex->id)
             return HPOOL_EPROTO;
         if (hpool__buf_reserve(&g->frame, len) != 0)
             return HPOOL_ENOMEM;

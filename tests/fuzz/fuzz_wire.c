@@ -160,7 +160,7 @@ static void one_message(const uint8_t *data, size_t size);
 static void bundle(const unsigned char *msg, size_t size)
 {
     hpool__frame_reader fr;
-    if (hpool__frame_reader_init(&fr, msg, size) != 0)
+    if (hpool__frame_reader_init(&fr, msg, size, HPOOL__MSG_RESULT) != 0)
         return;
     const void *frame;
     size_t len;
@@ -172,9 +172,11 @@ static void bundle(const unsigned char *msg, size_t size)
             abort();
         }
         touch(f, len);
-        if (len >= sizeof(hpool__wire_prefix) &&
-            ((const hpool__wire_prefix *)f)->type != HPOOL__MSG_BUNDLE)
-            one_message(f, len);
+        if (((const hpool__wire_prefix *)f)->type != HPOOL__MSG_RESULT) {
+            fprintf(stderr, "fuzz_wire: frame reader yielded a frame of another type\n");
+            abort();
+        }
+        one_message(f, len);
     }
     if (rc != 1 && rc != HPOOL_EPROTO) {
         fprintf(stderr, "fuzz_wire: frame reader returned %d\n", rc);
@@ -396,7 +398,7 @@ static int make_bundle(const char *dir, const char *name, uint32_t n, uint32_t i
     const void *f;
     size_t len;
     uint32_t seen = 0;
-    if (rc == 0 && hpool__frame_reader_init(&fr, b.data, b.len) == 0)
+    if (rc == 0 && hpool__frame_reader_init(&fr, b.data, b.len, HPOOL__MSG_RESULT) == 0)
         while (hpool__frame_reader_next(&fr, &f, &len) == 0 &&
                hpool__wire_validate_result(f, len, items) == 0)
             seen++;

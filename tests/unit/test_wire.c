@@ -543,7 +543,7 @@ static int read_frames(const unsigned char *msg, size_t len, unsigned *frames)
     assert_non_null(m);
     memcpy(m, msg, len);
     hpool__frame_reader fr;
-    int rc = hpool__frame_reader_init(&fr, m, len);
+    int rc = hpool__frame_reader_init(&fr, m, len, HPOOL__MSG_CALL);
     const void *f;
     size_t n;
     *frames = 0;
@@ -570,7 +570,7 @@ static void bundle_round_trip(void **state)
     assert_int_equal(hpool__bundle_frames(&b), 4);
     assert_int_equal(hpool__wire_check(b.data, b.len), 0);
     hpool__frame_reader fr;
-    assert_int_equal(hpool__frame_reader_init(&fr, b.data, b.len), 0);
+    assert_int_equal(hpool__frame_reader_init(&fr, b.data, b.len, HPOOL__MSG_CALL), 0);
     for (int k = 0; k < 4; k++) {
         const void *f;
         size_t n;
@@ -641,6 +641,12 @@ static void bundle_refused(void **state)
     }
     /* Not a bundle at all. */
     assert_int_equal(read_frames(c.data, c.len, &frames), HPOOL_EPROTO);
+    /* Frames of the other direction's type: a reader of RESULTs refuses CALLs. */
+    hpool__frame_reader fr;
+    const void *f;
+    size_t n;
+    assert_int_equal(hpool__frame_reader_init(&fr, b.data, b.len, HPOOL__MSG_RESULT), 0);
+    assert_int_equal(hpool__frame_reader_next(&fr, &f, &n), HPOOL_EPROTO);
     free(m);
     hpool__buf_free(&b);
     hpool__buf_free(&c);
