@@ -6,6 +6,7 @@
 
 #include <dirent.h>
 #include <mpi.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,24 @@ static char **hpool_test_argv;
     } while (0)
 
 #define CHECK_OK(expr) CHECK_RC(expr, 0)
+
+/* Tasks several tests register: echo returns its argument; nap sleeps the int64_t
+ * microseconds it is given, then echoes them. */
+static inline int hpool_test_echo(hpool_task_ctx *ctx, const void *arg, size_t len)
+{
+    return hpool_task_return(ctx, arg, len);
+}
+
+static inline int hpool_test_nap(hpool_task_ctx *ctx, const void *arg, size_t len)
+{
+    int64_t us;
+    if (len != sizeof us)
+        return hpool_task_fail(ctx, "bad length %zu", len);
+    memcpy(&us, arg, sizeof us);
+    struct timespec ts = {(time_t)(us / 1000000), (long)(us % 1000000) * 1000L};
+    nanosleep(&ts, NULL);
+    return hpool_task_return(ctx, &us, sizeof us);
+}
 
 /* Remove a flat directory of files that a test made (e.g. an executor's record_dir). */
 static inline void hpool_test_remove_dir(const char *dir)

@@ -13,27 +13,10 @@
 
 #include "hpool_test.h"
 
-static int echo(hpool_task_ctx *ctx, const void *arg, size_t len)
-{
-    return hpool_task_return(ctx, arg, len);
-}
-
-/* Sleeps the given microseconds, then echoes. */
-static int nap(hpool_task_ctx *ctx, const void *arg, size_t len)
-{
-    int64_t us;
-    if (len != sizeof us)
-        return hpool_task_fail(ctx, "bad length %zu", len);
-    memcpy(&us, arg, sizeof us);
-    struct timespec ts = {(time_t)(us / 1000000), (long)(us % 1000000) * 1000L};
-    nanosleep(&ts, NULL);
-    return hpool_task_return(ctx, &us, sizeof us);
-}
-
 static void register_tasks(void)
 {
-    hpool_register_task("echo", echo);
-    hpool_register_task("nap", nap);
+    hpool_register_task("echo", hpool_test_echo);
+    hpool_register_task("nap", hpool_test_nap);
 }
 
 enum { N_SMALL = 20000 };
