@@ -71,7 +71,11 @@ static void free_run(hpool__mgr *g)
         }
         free(r->w[i].slots);
         free(r->w[i].unsent);
-        hpool__send_ring_free(&r->w[i].bundles); /* answered or abandoned: complete */
+        /* Every live worker acked STOP after taking up the bundles before it, so their
+         * sends are complete; abandoning rather than waiting keeps that an assumption
+         * that cannot hang rank 0 (a send still open is orphaned until finalize). */
+        hpool__send_ring_abandon(&r->w[i].bundles, hpool__orphan_keep, g);
+        hpool__send_ring_free(&r->w[i].bundles);
     }
     free(r->w);
     free(r->wi_of_rank);

@@ -16,6 +16,7 @@
  *    CALL's payload stays 16-aligned); truncated, padded with garbage, trailing bytes,
  *    a frame longer than the message, one frame only, reserved bits: all refused. */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
@@ -51,11 +52,15 @@ static hpool__wire_result *hdr(hpool__buf *b)
     return (hpool__wire_result *)b->data;
 }
 
-/* Build a RESULT of `n` items with put_result (the worker's way) and `n_spans` spans. */
-static void build_auto(hpool__buf *b, const spec *s, uint32_t n, uint32_t n_spans)
+/* Build a RESULT of `n` items and `n_spans` spans: with put_result, the worker's way
+ * (prefixed = false), or the old way (prefixed = true: count set first, every item
+ * length-prefixed with put_item). */
+static void build(hpool__buf *b, const spec *s, uint32_t n, uint32_t n_spans, bool prefixed)
 {
     assert_non_null(hpool__buf_begin_result(b, 3));
     hdr(b)->chunk_id = 77;
+    if (prefixed)
+        hdr(b)->count = n;
     int32_t first = 0;
     for (uint32_t i = 0; i < n; i++) {
         unsigned char bytes[64];
@@ -63,8 +68,12 @@ static void build_auto(hpool__buf *b, const spec *s, uint32_t n, uint32_t n_span
             fill_item(bytes, s[i].len, i);
         else
             memset(bytes, 'e', s[i].len);
-        assert_int_equal(hpool__buf_put_result(b, s[i].status, bytes, s[i].len), 0);
-        assert_int_equal(hdr(b)->count, i + 1);
+        if (prefixed) {
+            assert_int_equal(hpool__buf_put_item(b, s[i].status, bytes, s[i].len), 0);
+        } else {
+            assert_int_equal(hpool__buf_put_result(b, s[i].status, bytes, s[i].len), 0);
+            assert_int_equal(hdr(b)->count, i + 1);
+        }
         if (first == 0)
             first = s[i].status;
     }
@@ -79,32 +88,14 @@ static void build_auto(hpool__buf *b, const spec *s, uint32_t n, uint32_t n_span
     hdr(b)->n_spans = n_spans;
 }
 
-/* The same items the old way: count set first, every item length-prefixed. */
+static void build_auto(hpool__buf *b, const spec *s, uint32_t n, uint32_t n_spans)
+{
+    build(b, s, n, n_spans, false);
+}
+
 static void build_items(hpool__buf *b, const spec *s, uint32_t n, uint32_t n_spans)
 {
-    assert_non_null(hpool__buf_begin_result(b, 3));
-    hdr(b)->chunk_id = 77;
-    hdr(b)->count = n;
-    int32_t first = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        unsigned char bytes[64];
-        if (s[i].status == 0)
-            fill_item(bytes, s[i].len, i);
-        else
-            memset(bytes, 'e', s[i].len);
-        assert_int_equal(hpool__buf_put_item(b, s[i].status, bytes, s[i].len), 0);
-        if (first == 0)
-            first = s[i].status;
-    }
-    for (uint32_t k = 0; k < n_spans; k++) {
-        hpool__wire_span sp;
-        memset(&sp, 0, sizeof sp);
-        sp.item = 100 + k;
-        sp.inner = k;
-        assert_int_equal(hpool__buf_put_raw(b, &sp, sizeof sp), 0);
-    }
-    hdr(b)->status = first;
-    hdr(b)->n_spans = n_spans;
+    build(b, s, n, n_spans, true);
 }
 
 /* Validate, then read every item back and check it against the specs, then the spans. */
