@@ -11,36 +11,51 @@
 #include "clock.h"
 #include "errors.h"
 #include "future.h"
+#include "pages.h"
 #include "sync.h"
 
-#define SLAB_FUTURES 1024
+/* Slabs grow with the pool: the first holds SLAB_FIRST futures, each next one as many as
+ * all before, up to SLAB_MOST (a slab is filled under the lock: 4096 futures take about
+ * 1 ms to map here, the most a submit should stall). Their
+ * pages are present from the start (pages.h): a submit never waits on a page fault. */
+#define SLAB_FIRST 1024
+#define SLAB_MOST 4096
 
 typedef struct slab {
     struct slab *next;
-    hpool_future f[SLAB_FUTURES];
+    size_t n, bytes;
+    hpool_future f[];
 } slab;
 
 /* All lock. The free list is FIFO so a released future's memory is reused as late as
  * possible, which keeps hpool_future_* on a stale pointer answering ERELEASED. */
 static slab *slabs;
+static size_t slab_futures; /* in all slabs */
 static hpool_future *free_head, *free_tail;
 
 static int grow_slabs_locked(void)
 {
-    slab *s = calloc(1, sizeof *s);
+    size_t n = slab_futures < SLAB_FIRST ? SLAB_FIRST
+             : slab_futures > SLAB_MOST  ? SLAB_MOST
+                                         : slab_futures;
+    size_t bytes = sizeof(slab) + n * sizeof(hpool_future);
+    slab *s = hpool__pages_alloc(bytes);
     if (s == NULL)
         return HPOOL_ENOMEM;
     s->next = slabs;
+    s->n = n;
+    s->bytes = bytes;
     slabs = s;
-    for (int i = 0; i < SLAB_FUTURES; i++) {
+    slab_futures += n;
+    for (size_t i = 0; i < n; i++) {
         s->f[i].magic = HPOOL__FUTURE_DEAD;
-        s->f[i].next = NULL;
-        if (free_tail)
-            free_tail->next = &s->f[i];
-        else
-            free_head = &s->f[i];
-        free_tail = &s->f[i];
+        s->f[i].next = i + 1 < n ? &s->f[i + 1] : NULL;
     }
+    if (free_tail)
+        free_tail->next = &s->f[0];
+    else
+        free_head = &s->f[0];
+    free_tail = &s->f[n - 1];
     return 0;
 }
 
@@ -138,7 +153,7 @@ void hpool__future_slabs_free(void)
 {
     while (slabs) {
         slab *n = slabs->next;
-        for (int i = 0; i < SLAB_FUTURES; i++)
+        for (size_t i = 0; i < slabs->n; i++)
             if (slabs->f[i].magic == HPOOL__FUTURE_LIVE) {
                 hpool_future *f = &slabs->f[i];
                 if (f->arg_len > HPOOL__INLINE_ARG)
@@ -151,9 +166,10 @@ void hpool__future_slabs_free(void)
                     free(w);
                 }
             }
-        free(slabs);
+        hpool__pages_free(slabs, slabs->bytes);
         slabs = n;
     }
+    slab_futures = 0;
     free_head = free_tail = NULL;
 }
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "outfile.h"
+#include "pages.h"
 
 char *hpool__path_join(const char *dir, const char *name)
 {
@@ -45,15 +46,16 @@ static void *writer_main(void *arg)
 out_file *hpool__out_open(const char *path, size_t cap, bool async)
 {
     out_file *o = calloc(1, sizeof *o);
-    char *buf = malloc(cap);
-    char *spare = async ? malloc(cap) : NULL;
+    /* Buffers written end to end at once: their pages come present (pages.h). */
+    char *buf = hpool__pages_alloc(cap);
+    char *spare = async ? hpool__pages_alloc(cap) : NULL;
     int fd = o && buf && (spare || !async)
                  ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)
                  : -1;
     if (fd < 0) {
         free(o);
-        free(buf);
-        free(spare);
+        hpool__pages_free(buf, cap);
+        hpool__pages_free(spare, cap);
         return NULL;
     }
     *o = (out_file){.fd = fd, .cap = cap, .buf = buf, .spare = spare};
@@ -133,11 +135,11 @@ int hpool__out_close(out_file *o)
         pthread_mutex_destroy(&o->mu);
         pthread_cond_destroy(&o->cv);
     }
-    free(o->spare);
+    hpool__pages_free(o->spare, o->cap);
     int rc = o->failed ? -1 : 0;
     if (close(o->fd) != 0)
         rc = -1;
-    free(o->buf);
+    hpool__pages_free(o->buf, o->cap);
     free(o);
     return rc;
 }

@@ -39,8 +39,10 @@ awk -v want="$transports" '
         for (i = 1; i <= n; i++) for (w = 1; w <= 2; w++) {
             if (!((t[i] " " w " map 1") in seen) || !((t[i] " " w " futures 1") in seen) ||
                 !((t[i] " " w " map 256") in seen)) { print "missing rows for " t[i] " " w; bad = 1 }
+            if (((t[i] " " w " futures-first 1") in seen) != (w == 1)) {
+                print "futures-first row expected for 1 worker only, " t[i] " " w; bad = 1 }
         }
-        if (rows != 6 * n) { print "expected " 6 * n " rows, got " rows; bad = 1 }
+        if (rows != 7 * n) { print "expected " 7 * n " rows, got " rows; bad = 1 }
         exit bad
     }' "$out" || fail "malformed table"
 cat "$out"
