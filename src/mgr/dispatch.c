@@ -39,9 +39,10 @@ static int build_call(hpool__mgr *g, hpool__slot *s, int slot_idx, int task)
 
 static int send_unsent(hpool__mgr *g, hpool__worker *w);
 
-/* Fill one free slot of worker wi. Returns 1 if a call item was filled (sent now, or by
- * the pass's flush), 0 if there was no work, <0 on error. */
-static int dispatch_one(hpool__mgr *g, int wi)
+/* Fill one free slot of worker wi (lock held; see hpool__dispatch). Returns 1 if a call
+ * item was filled (sent now, or by the pass's flush), 0 if there was no work, <0 on
+ * error. *t_pass: the pass's one clock reading, taken at its first call item. */
+static int dispatch_one_locked(hpool__mgr *g, int wi, double *t_pass)
 {
     hpool__run *r = &g->run;
     hpool_executor *ex = r->ex;
@@ -54,7 +55,6 @@ static int dispatch_one(hpool__mgr *g, int wi)
     s->n_futs = 0;
     int task = -1;
     s->chunk_id = r->next_chunk_id;
-    hpool__lock();
     bool broken = ex->broken;
     /* Lost work first: it is the oldest. */
     s->chunk = broken ? NULL : hpool__queue_pop(&r->again);
@@ -69,16 +69,18 @@ static int dispatch_one(hpool__mgr *g, int wi)
         task = s->futs[0]->task;
         s->t_submit = s->futs[0]->t_submit;
     }
-    /* Map items are copied under the lock: a generator's ring slots are reused as soon
-     * as the consumer has taken enough results, which it could do right after carving. */
-    int rc = s->chunk ? build_call(g, s, slot_idx, task) : 0;
-    hpool__unlock();
     if (task < 0)
         return 0;
+    /* Map items are copied under the lock: a generator's ring slots are reused as soon
+     * as the consumer has taken enough results, which it could do right after carving.
+     * Futures' arguments too, since the pass holds the lock anyway. */
+    int rc = build_call(g, s, slot_idx, task);
     r->next_chunk_id++;
-    if (rc == 0 && !s->chunk)
-        rc = build_call(g, s, slot_idx, task);
-    s->t_dispatch = hpool__now();
+    /* The call items of a pass go out together at its end (flush): one reading of the
+     * clock stands for all their dispatch times. */
+    if (*t_pass < 0)
+        *t_pass = hpool__now();
+    s->t_dispatch = *t_pass;
     /* From here the slot holds the work, sent or not: a failure loses this worker (its
      * slots, this one included, go back to the others or fail). */
     s->busy = true;
@@ -90,14 +92,20 @@ static int dispatch_one(hpool__mgr *g, int wi)
         return rc;
     /* A small call item is sent at the end of the pass, with the others this worker gets
      * in it (flush); a large one now, after those before it: it would not be bundled, and
-     * holding it while the pass copies more chunks only keeps the worker waiting. */
+     * holding it while the pass copies more chunks only keeps the worker waiting. Sent
+     * without the lock, as every MPI call of the manager. */
     if (!w->to_flush) {
         w->to_flush = true;
         r->to_flush[r->n_to_flush++] = wi;
     }
     w->unsent[w->n_unsent++] = slot_idx;
-    if (s->send.len > HPOOL__BUNDLE_FRAME_MAX && (rc = send_unsent(g, w)) != 0)
-        return rc;
+    if (s->send.len > HPOOL__BUNDLE_FRAME_MAX) {
+        hpool__unlock();
+        rc = send_unsent(g, w);
+        hpool__lock();
+        if (rc != 0)
+            return rc;
+    }
     return 1;
 }
 
@@ -222,25 +230,25 @@ static void went_dry(hpool__run *r)
     }
 }
 
-/* Whether work is waiting that some worker could take now (a refusal, not a dry queue). */
-static bool work_waits(const hpool__run *r)
-{
-    hpool__lock();
-    bool yes = hpool__executor_has_work_locked(r->ex);
-    hpool__unlock();
-    return yes;
-}
+/* Call items a pass carves under one hold of the lock before it lets other threads (a
+ * submitting one, say) have it for a moment. */
+#define PASS_ITEMS_PER_HOLD 32
 
 int hpool__dispatch(hpool__mgr *g)
 {
     hpool__run *r = &g->run;
     int sent = 0;
+    double t_pass = -1;
     /* Workers with room wait in a queue, each once: a pass takes the one that waited
      * longest, gives it one call item and puts it back at the end while it has room.
      * So a burst of work spreads over all workers, one item each in turn, and a worker
      * that just returned a result (room again) is served after the others that had room
      * before, as CPython's idle workers take from the shared call queue first. The cost
-     * of a pass is per call item sent, not per worker. */
+     * of a pass is per call item sent, not per worker. The pass carves under one hold of
+     * the library lock (taken at the first worker with room, given up for a moment every
+     * PASS_ITEMS_PER_HOLD items), not one per call item. */
+    bool locked = false;
+    int held_items = 0;
     void *e;
     while ((e = hpool__queue_pop(&r->ready)) != NULL) {
         int wi = (int)(intptr_t)e - 1;
@@ -248,8 +256,19 @@ int hpool__dispatch(hpool__mgr *g)
         w->in_ready = false;
         if (room(r, w) == 0)
             continue; /* lost, or its window shrank: offered again after a result */
-        int rc = dispatch_one(g, wi);
+        if (locked && held_items >= PASS_ITEMS_PER_HOLD) {
+            hpool__unlock();
+            locked = false;
+        }
+        if (!locked) {
+            hpool__lock();
+            locked = true;
+            held_items = 0;
+        }
+        int rc = dispatch_one_locked(g, wi, &t_pass);
         if (rc < 0) {
+            hpool__unlock(); /* losing a worker takes the lock itself */
+            locked = false;
             char why[HPOOL__MSG_MAX];
             snprintf(why, sizeof why, "dispatch to rank %d failed: %s", w->rank,
                      hpool_strerror(rc));
@@ -257,7 +276,7 @@ int hpool__dispatch(hpool__mgr *g)
             sent++;
             continue;
         }
-        if (rc == 0 && w->in_flight > 0 && work_waits(r)) {
+        if (rc == 0 && w->in_flight > 0 && hpool__executor_has_work_locked(r->ex)) {
             /* Work waits but a map refused it to this worker (a decreasing schedule holds
              * a busy worker to its share, AUTO to one probe): the pass goes on to the
              * next worker, and this one leaves the queue until its next result offers it
@@ -273,8 +292,11 @@ int hpool__dispatch(hpool__mgr *g)
         }
         r->dry = false;
         sent++;
+        held_items++;
         hpool__ready_offer(r, wi);
     }
+    if (locked)
+        hpool__unlock();
     flush(g);
     return sent;
 }

@@ -61,14 +61,42 @@ static void record_chunk(hpool__run *r, const hpool__slot *s, int rank,
     hpool__records_chunk(r->rec, &c);
 }
 
-/* Complete the futures of a submit-form call item from its RESULT message. */
-static int complete_futures(hpool__slot *s, int rank, const void *msg, size_t len)
+/* The library lock over the results of one message: taken at the first result that
+ * needs it and kept for the rest of a bundle, so that a bundle's results cost one hold,
+ * one wake-up of waiters and one hand-over of callbacks, not one each. */
+typedef struct {
+    bool held;
+    bool notify;             /* something completed: wake the waiters at the end */
+    hpool_future *run_later; /* futures whose done callbacks are due */
+} result_batch;
+
+static void batch_lock(result_batch *b)
+{
+    if (!b->held) {
+        hpool__lock();
+        b->held = true;
+    }
+    b->notify = true;
+}
+
+static void batch_end(result_batch *b)
+{
+    if (b->held) {
+        if (b->notify)
+            hpool__notify_locked();
+        hpool__unlock();
+    }
+    hpool__future_callbacks_from_progress(b->run_later);
+    *b = (result_batch){0};
+}
+
+/* Complete the futures of a submit-form call item from its RESULT message (lock held). */
+static int complete_futures_locked(hpool__slot *s, int rank, const void *msg, size_t len,
+                                   hpool_future **run_later)
 {
     hpool__item_reader rd;
     hpool__item_reader_init(&rd, msg, len);
-    hpool_future *run_later = NULL;
     int rc = 0;
-    hpool__lock();
     for (uint32_t i = 0; i < s->n_futs; i++) {
         int32_t status = 0;
         const void *data = NULL;
@@ -77,7 +105,7 @@ static int complete_futures(hpool__slot *s, int rank, const void *msg, size_t le
             rc = hpool__item_reader_next(&rd, &status, &data, &n);
         if (rc != 0) {
             hpool__future_finish_locked(s->futs[i], HPOOL_EBROKEN, 0, rank, NULL, 0,
-                                        "malformed result message", &run_later);
+                                        "malformed result message", run_later);
             continue;
         }
         char msgbuf[HPOOL__MSG_MAX];
@@ -88,17 +116,16 @@ static int complete_futures(hpool__slot *s, int rank, const void *msg, size_t le
         }
         int code = status == 0 ? 0 : HPOOL_ETASK;
         hpool__future_finish_locked(s->futs[i], code, status, rank, data, n,
-                                    status ? msgbuf : NULL, &run_later);
+                                    status ? msgbuf : NULL, run_later);
     }
-    hpool__notify_locked();
-    hpool__unlock();
-    hpool__future_callbacks_from_progress(run_later);
     return rc;
 }
 
 /* A RESULT from rank src, alone in m (g->rx, or g->frame for one of a bundle); m may be
- * swapped for a map's consumed buffer. */
-static int handle_result(hpool__mgr *g, int src, hpool__buf *m)
+ * swapped for a map's consumed buffer. t_result: when its message was received. b: the
+ * lock over the message's results. */
+static int handle_result(hpool__mgr *g, int src, hpool__buf *m, double t_result,
+                         result_batch *b)
 {
     hpool__run *r = &g->run;
     size_t len = m->len;
@@ -112,7 +139,6 @@ static int handle_result(hpool__mgr *g, int src, hpool__buf *m)
     if (!s->busy || h->chunk_id != (uint32_t)s->chunk_id ||
         hpool__wire_validate_result(m->data, len, want) != 0)
         return HPOOL_EPROTO;
-    double t_result = hpool__now();
     /* The worker has the call item, so the send is complete; Wait only releases it. */
     MPI_Wait(&s->req, MPI_STATUS_IGNORE);
     r->chunks_done++;
@@ -143,15 +169,11 @@ static int handle_result(hpool__mgr *g, int src, hpool__buf *m)
     double task_s = busy;
     h = NULL;
     int rc = 0;
-    if (s->chunk) {
-        hpool__lock();
-        /* The map owns the message now; m gets a consumed chunk's buffer back. */
+    batch_lock(b);
+    if (s->chunk) /* the map owns the message now; m gets a consumed chunk's buffer back */
         hpool__map_on_result_locked(s->chunk, m, src, wi, task_s, transit);
-        hpool__notify_locked();
-        hpool__unlock();
-    } else {
-        rc = complete_futures(s, src, m->data, len);
-    }
+    else
+        rc = complete_futures_locked(s, src, m->data, len, &b->run_later);
     s->busy = false;
     s->chunk = NULL;
     s->n_futs = 0;
@@ -236,20 +258,27 @@ static int handle_bundle(hpool__mgr *g, int src)
 {
     hpool__frame_reader fr;
     int rc = hpool__frame_reader_init(&fr, g->rx.data, g->rx.len, HPOOL__MSG_RESULT);
+    double t_result = hpool__now(); /* they all arrived together */
+    result_batch b = {0};
     while (rc == 0) {
         const void *frame;
         size_t len;
         int next = hpool__frame_reader_next(&fr, &frame, &len);
         if (next == 1)
             break;
-        if (next != 0 || ((const hpool__wire_prefix *)frame)->exec_id != g->run.ex->id)
-            return HPOOL_EPROTO;
-        if (hpool__buf_reserve(&g->frame, len) != 0)
-            return HPOOL_ENOMEM;
+        if (next != 0 || ((const hpool__wire_prefix *)frame)->exec_id != g->run.ex->id) {
+            rc = HPOOL_EPROTO;
+            break;
+        }
+        if (hpool__buf_reserve(&g->frame, len) != 0) {
+            rc = HPOOL_ENOMEM;
+            break;
+        }
         memcpy(g->frame.data, frame, len);
         g->frame.len = len;
-        rc = handle_result(g, src, &g->frame);
+        rc = handle_result(g, src, &g->frame, t_result, &b);
     }
+    batch_end(&b);
     return rc;
 }
 
@@ -284,8 +313,11 @@ static int poll_incoming(hpool__mgr *g)
             r->messages_received++;
         }
         if (rc == 0) {
-            if (h->type == HPOOL__MSG_RESULT)
-                rc = handle_result(g, src, &g->rx);
+            if (h->type == HPOOL__MSG_RESULT) {
+                result_batch b = {0};
+                rc = handle_result(g, src, &g->rx, hpool__now(), &b);
+                batch_end(&b);
+            }
             else if (h->type == HPOOL__MSG_BUNDLE)
                 rc = handle_bundle(g, src);
             else if (h->type == HPOOL__MSG_CRASH)
