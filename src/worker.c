@@ -40,7 +40,8 @@ typedef struct {
      * flush_results sends it. */
     bool bundle_open;
     double held_since; /* worker clock: the end of the first call held in it */
-    double t_last_end; /* worker clock: the end of the last call run */
+    double t_last_end;   /* worker clock: the end of the last call run */
+    double t_next_start; /* the next call's start if known (within a bundle), else -1 */
     hpool__buf scratch; /* each RESULT of a bundled call is built here, then copied in */
     hpool_task_ctx ctx;
     bool lost;          /* a task crashed here: this rank takes no more work */
@@ -434,10 +435,10 @@ static int send_crash(worker *wk, int sig, const char *msg, uint16_t slot, uint6
 }
 
 /* Runs the CALL at wk->msg. bundled: it came in a bundle (its RESULT is gathered into
- * one, see bundle_result), last: no more calls follow in that bundle. t_start: when it
- * was received and started (the worker takes a call up at once); its end is left in
- * wk->t_last_end. */
-static int handle_call(worker *wk, bool bundled, bool last, double t_start)
+ * one, see bundle_result), last: no more calls follow in that bundle. Its start is
+ * wk->t_next_start if set (>= 0: the end of the call before it in the bundle), else read
+ * here; its end is left in wk->t_last_end. */
+static int handle_call(worker *wk, bool bundled, bool last)
 {
     const hpool__wire_call *h = (const hpool__wire_call *)wk->msg;
     hpool_task_fn fn = hpool__task_fn(h->task);
@@ -454,6 +455,10 @@ static int handle_call(worker *wk, bool bundled, bool last, double t_start)
     oh->chunk_id = h->chunk_id; /* count: one per item put (hpool__buf_put_result) */
     wk->ctx.spans.len = 0;
     wk->ctx.n_spans = 0;
+    /* One reading for the call's receipt and start: the worker takes it up at once. Read
+     * here, after next_tx (which may wait on earlier sends), not before: the window
+     * policy takes end - start for the task's time. */
+    const double t_start = wk->t_next_start >= 0 ? wk->t_next_start : hpool__worker_clock();
     /* Only wk (memory) is used after a jump back here; nothing local changes in between. */
     int sig = sigsetjmp(crash_env, 0);
     if (sig != 0)
@@ -477,11 +482,14 @@ static int handle_call(worker *wk, bool bundled, bool last, double t_start)
 }
 
 /* A bundle of CALLs: each frame is run as if it had come alone, except that one clock
- * reading serves as the end of a call and the start of the next (issue 14: one reading
- * per event; what lies between is the previous result's bookkeeping, ~0.1 us). */
+ * reading serves as the end of a call and the start of the next while its result was
+ * only copied into the bundle being gathered (issue 14: one reading per event; the copy,
+ * ~0.1 us, is counted to the next call). After a result bundle was sent, the next call
+ * reads the clock again: a send may wait, and end - start is the task's time to the
+ * window policy. */
 static int handle_bundle(worker *wk)
 {
-    double t_start = hpool__worker_clock();
+    wk->t_next_start = -1;
     hpool__frame_reader fr;
     int rc = hpool__frame_reader_init(&fr, wk->rx.data, wk->rx.len, HPOOL__MSG_CALL);
     while (rc == 0) {
@@ -494,9 +502,10 @@ static int handle_bundle(worker *wk)
             return HPOOL_EPROTO;
         wk->msg = frame;
         wk->msg_len = len;
-        rc = handle_call(wk, true, fr.left == 0, t_start);
-        t_start = wk->t_last_end;
+        rc = handle_call(wk, true, fr.left == 0);
+        wk->t_next_start = wk->bundle_open ? wk->t_last_end : -1;
     }
+    wk->t_next_start = -1;
     return rc;
 }
 
@@ -514,6 +523,7 @@ int hpool__worker_serve(void)
     worker wk;
     memset(&wk, 0, sizeof wk);
     wk.threads = 1;
+    wk.t_next_start = -1;
     reset_ctx(&wk);
     install_crash_guard();
     int rc = 0;
@@ -532,7 +542,7 @@ int hpool__worker_serve(void)
             rc = send_simple(&wk, HPOOL__MSG_PONG, 0, NULL, 0, hpool__worker_clock());
             break;
         case HPOOL__MSG_CALL:
-            rc = handle_call(&wk, false, true, hpool__worker_clock());
+            rc = handle_call(&wk, false, true);
             break;
         case HPOOL__MSG_BUNDLE:
             rc = handle_bundle(&wk);

@@ -79,15 +79,22 @@ static void batch_lock(result_batch *b)
     b->notify = true;
 }
 
-static void batch_end(result_batch *b)
+/* Gives the lock up (before an MPI call, or at the end), waking waiters if due. */
+static void batch_unlock(result_batch *b)
 {
     if (b->held) {
         if (b->notify)
             hpool__notify_locked();
         hpool__unlock();
     }
+    b->held = b->notify = false;
+}
+
+static void batch_end(result_batch *b)
+{
+    batch_unlock(b);
     hpool__future_callbacks_from_progress(b->run_later);
-    *b = (result_batch){0};
+    b->run_later = NULL;
 }
 
 /* Complete the futures of a submit-form call item from its RESULT message (lock held). */
@@ -139,8 +146,13 @@ static int handle_result(hpool__mgr *g, int src, hpool__buf *m, double t_result,
     if (!s->busy || h->chunk_id != (uint32_t)s->chunk_id ||
         hpool__wire_validate_result(m->data, len, want) != 0)
         return HPOOL_EPROTO;
-    /* The worker has the call item, so the send is complete; Wait only releases it. */
-    MPI_Wait(&s->req, MPI_STATUS_IGNORE);
+    /* The worker has the call item, so the send is complete; Wait only releases it. A
+     * bundled call item has no request of its own; one sent alone does, and the lock is
+     * never held across an MPI call. */
+    if (s->req != MPI_REQUEST_NULL) {
+        batch_unlock(b);
+        MPI_Wait(&s->req, MPI_STATUS_IGNORE);
+    }
     r->chunks_done++;
     r->items_done += h->count;
     r->t_last_result = t_result;
