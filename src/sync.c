@@ -17,6 +17,7 @@ static pthread_cond_t manager_cond; /* the manager thread dozing or on standby; 
 static int n_waiting;               /* threads blocked on done_cond; lock */
 static bool leader_dozing;          /* lock */
 static bool manager_sleeping;       /* lock */
+static bool manager_signalled;      /* woken, and not yet running again; lock */
 static double manager_sleep_until;  /* when the manager's sleep ends by itself; lock */
 static bool manager_called;         /* something only the manager thread does is due; lock */
 static unsigned doorbell;           /* rung by every wake-up request; lock */
@@ -40,6 +41,9 @@ static double leader_left_at = -INFINITY; /* when the last leader gave the token
 #define LEAD_SAMPLE 64
 static double leader_cpu_s;
 static unsigned long leads;
+/* The lead the manager thread's last standby saw, and how long it slept then; lock. */
+static unsigned long standby_lead;
+static double standby_s;
 
 int hpool__sync_init(void)
 {
@@ -95,6 +99,16 @@ static bool cond_wait_until(pthread_cond_t *c, double deadline)
     if (ts.tv_nsec >= 1000000000L)
         ts.tv_nsec = 999999999L;
     return pthread_cond_timedwait(c, &lock, &ts) != ETIMEDOUT;
+}
+
+/* Wake the sleeping manager thread, once: until it runs again, further requests (a
+ * doorbell per consumed map result, say) would each cost a futex call for nothing. */
+static void signal_manager_locked(void)
+{
+    if (manager_sleeping && !manager_signalled) {
+        manager_signalled = true;
+        pthread_cond_signal(&manager_cond);
+    }
 }
 
 /* ---------------------------------------------------------------- progress token */
@@ -162,7 +176,7 @@ static void lead_end_locked(lead *l)
     if (n_waiting > 0)
         pthread_cond_broadcast(&done_cond);
     else if (manager_sleeping && manager_sleep_until > now + HPOOL__LEADER_GRACE_S)
-        pthread_cond_signal(&manager_cond);
+        signal_manager_locked();
 }
 
 /* One pass as leader, then the pass's backoff, without giving the token away. */
@@ -219,7 +233,7 @@ int hpool__wait_locked(hpool__ready_fn ready, const void *what, double deadline,
         /* Follow. A manager holding the token hands it over at its next pass; one
          * dozing is woken for that. */
         if (token == TOKEN_MANAGER && manager_sleeping)
-            pthread_cond_signal(&manager_cond);
+            signal_manager_locked();
         n_waiting++;
         cond_wait_until(&done_cond, deadline);
         n_waiting--;
@@ -247,6 +261,7 @@ static void manager_sleep_locked(double until)
 {
     manager_sleeping = true;
     manager_sleep_until = until;
+    manager_signalled = false;
     cond_wait_until(&manager_cond, until);
     manager_sleeping = false;
 }
@@ -254,8 +269,25 @@ static void manager_sleep_locked(double until)
 void hpool__progress_manager_standby(double sleep_s)
 {
     pthread_mutex_lock(&lock);
-    if (token == TOKEN_FREE && n_waiting == 0) /* wake when the grace period ends */
+    if (token == TOKEN_FREE && n_waiting == 0) { /* wake when the grace period ends */
         sleep_s = fmin(sleep_s, fmax(leader_left_at + HPOOL__LEADER_GRACE_S - hpool__now(), 0));
+    } else if (token == TOKEN_LEADER) {
+        /* A user thread leads. A new lead (a map consumer or a submit/result loop leads
+         * thousands of times a second): look again after the grace period, which no lead
+         * end or doorbell cuts short, since the sleep ends within the grace period after
+         * any lead that ends meanwhile. Woken at every lead end instead, the manager
+         * thread woke 18,000 times a second at chunksize 1, each time to go back to
+         * sleep, and took a fifth of a core from the workers. The same lead seen again
+         * (a thread waiting for long tasks): twice as long each time, up to sleep_s,
+         * and its end wakes the manager (lead_end_locked). */
+        if (leads != standby_lead) {
+            standby_lead = leads;
+            standby_s = HPOOL__LEADER_GRACE_S;
+        } else {
+            standby_s = fmin(2 * standby_s, sleep_s);
+        }
+        sleep_s = fmin(sleep_s, standby_s);
+    }
     if (sleep_s > 0 && !manager_called)
         manager_sleep_locked(hpool__now() + sleep_s);
     manager_called = false;
@@ -317,7 +349,7 @@ void hpool__wake_manager_locked(void)
     } else if (manager_sleeping &&
                (token == TOKEN_MANAGER ||
                 (n_waiting == 0 && manager_sleep_until > leader_left_at + HPOOL__LEADER_GRACE_S))) {
-        pthread_cond_signal(&manager_cond);
+        signal_manager_locked();
     }
     /* A manager on standby within the grace period wakes when it ends, by itself: a
      * wake-up per submit in a submit/result loop would cost the context switch that
@@ -327,8 +359,7 @@ void hpool__wake_manager_locked(void)
 void hpool__call_manager_thread_locked(void)
 {
     manager_called = true;
-    if (manager_sleeping)
-        pthread_cond_signal(&manager_cond);
+    signal_manager_locked();
 }
 
 unsigned hpool__doorbell_locked(void)

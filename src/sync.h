@@ -66,8 +66,11 @@ void hpool__progress_set(hpool__progress_fn pass, hpool__help_fn help);
  * threads wait hands it over first (and answers false). Lock held. */
 bool hpool__progress_manager_take_locked(void);
 /* The manager thread waits, up to sleep_s, while a user thread leads or may lead again
- * soon (standby). Woken early by deferred callbacks and by hpool__wake_manager_locked
- * when the token is free for it. Takes the lock itself. */
+ * soon (standby): until the grace period after the last lead ends, or, while a thread
+ * leads, for the grace period after a new lead and twice as long each time it finds the
+ * same lead. Woken early by deferred callbacks, by the end of a lead it slept through
+ * longer than the grace period, and by hpool__wake_manager_locked when the token is free
+ * for it. Takes the lock itself. */
 void hpool__progress_manager_standby(double sleep_s);
 /* A call that just gave the manager work (a submit, a consumed map result) runs one
  * light pass itself when nobody progresses right now (the token is free, or held by a manager

@@ -231,8 +231,10 @@ static void went_dry(hpool__run *r)
 }
 
 /* Call items a pass carves under one hold of the lock before it lets other threads (a
- * submitting one, say) have it for a moment. */
-#define PASS_ITEMS_PER_HOLD 32
+ * submitting one, say) have it for a moment. A holder can be preempted on a node with
+ * more busy threads than cores: at 32, 4*10^5 submits with 2 workers on 2 cores took
+ * 0.16-0.24 s, at 8 0.14-0.17 s (0.03 s with 1 worker either way). */
+#define PASS_ITEMS_PER_HOLD 8
 
 int hpool__dispatch(hpool__mgr *g)
 {
