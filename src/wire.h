@@ -164,7 +164,13 @@ typedef struct {
     size_t len, cap;
 } hpool__buf;
 
-int hpool__buf_reserve(hpool__buf *b, size_t cap);
+/* Room for cap bytes in all; 0 or HPOOL_ENOMEM. Inline: it is called for every item a
+ * worker returns, and nearly always has room already. */
+int hpool__buf_grow(hpool__buf *b, size_t cap);
+static inline int hpool__buf_reserve(hpool__buf *b, size_t cap)
+{
+    return cap <= b->cap ? 0 : hpool__buf_grow(b, cap);
+}
 /* Reset and reserve a control message's header; returns the header to fill in. */
 hpool__wire_hdr *hpool__buf_begin(hpool__buf *b, int type, int exec_id);
 /* The same for a CALL and a RESULT. The header pointer is valid until the next append
