@@ -240,6 +240,11 @@ int hpool__wait_locked(hpool__ready_fn ready, const void *what, double deadline,
     }
     if (leading)
         lead_end_locked(&l);
+    else if (token == TOKEN_FREE && n_waiting == 0)
+        /* A follower whose wait ended without leading may be the last thread that would
+         * have taken the free token (the manager handed it over, or a leader left, for
+         * it): the manager must not sleep out its standby while results and work wait. */
+        signal_manager_locked();
     return rc;
 }
 
@@ -271,6 +276,11 @@ void hpool__progress_manager_standby(double sleep_s)
     pthread_mutex_lock(&lock);
     if (token == TOKEN_FREE && n_waiting == 0) { /* wake when the grace period ends */
         sleep_s = fmin(sleep_s, fmax(leader_left_at + HPOOL__LEADER_GRACE_S - hpool__now(), 0));
+    } else if (token == TOKEN_FREE) {
+        /* Followers are counted and the token is free: one of them leads when it wakes,
+         * unless what it waited for is done already; then its exit wakes the manager
+         * (hpool__wait_locked), and this bounds the sleep should that be missed. */
+        sleep_s = fmin(sleep_s, HPOOL__LEADER_GRACE_S);
     } else if (token == TOKEN_LEADER) {
         /* A user thread leads. A new lead (a map consumer or a submit/result loop leads
          * thousands of times a second): look again after the grace period, which no lead
@@ -283,7 +293,7 @@ void hpool__progress_manager_standby(double sleep_s)
         if (leads != standby_lead) {
             standby_lead = leads;
             standby_s = HPOOL__LEADER_GRACE_S;
-        } else {
+        } else if (!manager_called) {
             standby_s = fmin(2 * standby_s, sleep_s);
         }
         sleep_s = fmin(sleep_s, standby_s);
@@ -372,5 +382,8 @@ void hpool__manager_doze(unsigned seen, double sleep_s)
     pthread_mutex_lock(&lock);
     if (doorbell == seen && !manager_called)
         manager_sleep_locked(hpool__now() + sleep_s);
+    /* Answered: the loop runs the handed callbacks next. Left set, every later doze
+     * would be skipped and the manager thread would spin. */
+    manager_called = false;
     pthread_mutex_unlock(&lock);
 }

@@ -42,6 +42,7 @@ typedef struct {
     double held_since; /* worker clock: the end of the first call held in it */
     double t_last_end;   /* worker clock: the end of the last call run */
     double t_next_start; /* the next call's start if known (within a bundle), else -1 */
+    unsigned long posts; /* messages handed to MPI so far */
     hpool__buf scratch; /* each RESULT of a bundled call is built here, then copied in */
     hpool_task_ctx ctx;
     bool lost;          /* a task crashed here: this rank takes no more work */
@@ -152,6 +153,7 @@ static int flush_results(worker *wk);
  * for delivery. */
 static int post_send_from(worker *wk, size_t from)
 {
+    wk->posts++;
     return hpool__send_ring_post(&wk->tx, from, 0, HPOOL__TAG_TO_MANAGER, hpool__proc_comm());
 }
 
@@ -484,9 +486,9 @@ static int handle_call(worker *wk, bool bundled, bool last)
 /* A bundle of CALLs: each frame is run as if it had come alone, except that one clock
  * reading serves as the end of a call and the start of the next while its result was
  * only copied into the bundle being gathered (issue 14: one reading per event; the copy,
- * ~0.1 us, is counted to the next call). After a result bundle was sent, the next call
- * reads the clock again: a send may wait, and end - start is the task's time to the
- * window policy. */
+ * ~0.1 us, is counted to the next call). After anything was sent, the next call reads
+ * the clock again: a send may wait, and end - start is the task's time to the window
+ * policy. */
 static int handle_bundle(worker *wk)
 {
     wk->t_next_start = -1;
@@ -498,12 +500,15 @@ static int handle_bundle(worker *wk)
         int next = hpool__frame_reader_next(&fr, &frame, &len);
         if (next == 1)
             break;
-        if (next != 0)
-            return HPOOL_EPROTO;
+        if (next != 0) {
+            rc = HPOOL_EPROTO;
+            break;
+        }
         wk->msg = frame;
         wk->msg_len = len;
+        unsigned long posts = wk->posts;
         rc = handle_call(wk, true, fr.left == 0);
-        wk->t_next_start = wk->bundle_open ? wk->t_last_end : -1;
+        wk->t_next_start = wk->posts == posts ? wk->t_last_end : -1;
     }
     wk->t_next_start = -1;
     return rc;

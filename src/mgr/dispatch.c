@@ -12,6 +12,9 @@
 #include "policy.h"
 #include "sync.h"
 
+/* Arguments of a call item's futures above this many bytes are copied without the lock. */
+#define HPOOL__COPY_UNLOCKED_MIN (64u * 1024u)
+
 static int build_call(hpool__mgr *g, hpool__slot *s, int slot_idx, int task)
 {
     hpool__wire_call *h = hpool__buf_begin_call(&s->send, g->run.ex->id);
@@ -73,8 +76,21 @@ static int dispatch_one_locked(hpool__mgr *g, int wi, double *t_pass)
         return 0;
     /* Map items are copied under the lock: a generator's ring slots are reused as soon
      * as the consumer has taken enough results, which it could do right after carving.
-     * Futures' arguments too, since the pass holds the lock anyway. */
+     * Futures' arguments too, since the pass holds the lock anyway, unless they are
+     * large: they are the slot's now (running futures' arguments do not change), and
+     * nobody should wait behind a long copy. */
+    bool large = false;
+    if (s->chunk == NULL) {
+        size_t bytes = 0;
+        for (uint32_t i = 0; i < s->n_futs; i++)
+            bytes += s->futs[i]->arg_len;
+        large = bytes > HPOOL__COPY_UNLOCKED_MIN;
+    }
+    if (large)
+        hpool__unlock();
     int rc = build_call(g, s, slot_idx, task);
+    if (large)
+        hpool__lock();
     r->next_chunk_id++;
     /* The call items of a pass go out together at its end (flush): one reading of the
      * clock stands for all their dispatch times. */

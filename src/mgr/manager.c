@@ -169,6 +169,10 @@ static int handle_result(hpool__mgr *g, int src, hpool__buf *m, double t_result,
     double transit = w->clock.have_start
         ? fmax(0, hpool__clock_map_apply(&w->clock, h->t_start) - s->t_dispatch) + fmax(0, late)
         : NAN;
+    /* Records can wait on their writer thread (a full buffer): not under the lock that a
+     * bundle's earlier results took. */
+    if (r->rec)
+        batch_unlock(b);
     record_chunk(r, s, src, h, t_result);
     if (h->n_spans > 0 && r->rec) {
         size_t span_bytes = (size_t)h->n_spans * sizeof(hpool__wire_span);
