@@ -203,7 +203,7 @@ int hpool__wait_locked(hpool__ready_fn ready, const void *what, double deadline,
                        const char *fn)
 {
     lead l = {0};
-    bool leading = false;
+    bool leading = false, followed = false;
     unsigned idle = 0;
     int rc = 0;
     while (!ready(what)) {
@@ -235,15 +235,18 @@ int hpool__wait_locked(hpool__ready_fn ready, const void *what, double deadline,
         if (token == TOKEN_MANAGER && manager_sleeping)
             signal_manager_locked();
         n_waiting++;
+        followed = true;
         cond_wait_until(&done_cond, deadline);
         n_waiting--;
     }
     if (leading)
         lead_end_locked(&l);
-    else if (token == TOKEN_FREE && n_waiting == 0)
+    else if (followed && token == TOKEN_FREE && n_waiting == 0)
         /* A follower whose wait ended without leading may be the last thread that would
          * have taken the free token (the manager handed it over, or a leader left, for
-         * it): the manager must not sleep out its standby while results and work wait. */
+         * it): the manager must not sleep out its standby while results and work wait.
+         * Only a thread that followed: a wait that was over at once (a result() of a
+         * future done already) wakes nobody. */
         signal_manager_locked();
     return rc;
 }
