@@ -175,7 +175,10 @@ static void lead_end_locked(lead *l)
      * one such wake-up per grace period, since the manager's next standby ends with it. */
     if (n_waiting > 0)
         pthread_cond_broadcast(&done_cond);
-    else if (manager_sleeping && manager_sleep_until > now + HPOOL__LEADER_GRACE_S)
+    /* Also with followers woken: each may find what it waited for done and leave
+     * without leading, and then only the manager is left to progress. Woken, it sleeps
+     * at most a grace period while followers are counted (standby). */
+    if (manager_sleeping && manager_sleep_until > now + HPOOL__LEADER_GRACE_S)
         signal_manager_locked();
 }
 
@@ -203,7 +206,7 @@ int hpool__wait_locked(hpool__ready_fn ready, const void *what, double deadline,
                        const char *fn)
 {
     lead l = {0};
-    bool leading = false, followed = false;
+    bool leading = false;
     unsigned idle = 0;
     int rc = 0;
     while (!ready(what)) {
@@ -235,19 +238,11 @@ int hpool__wait_locked(hpool__ready_fn ready, const void *what, double deadline,
         if (token == TOKEN_MANAGER && manager_sleeping)
             signal_manager_locked();
         n_waiting++;
-        followed = true;
         cond_wait_until(&done_cond, deadline);
         n_waiting--;
     }
     if (leading)
         lead_end_locked(&l);
-    else if (followed && token == TOKEN_FREE && n_waiting == 0)
-        /* A follower whose wait ended without leading may be the last thread that would
-         * have taken the free token (the manager handed it over, or a leader left, for
-         * it): the manager must not sleep out its standby while results and work wait.
-         * Only a thread that followed: a wait that was over at once (a result() of a
-         * future done already) wakes nobody. */
-        signal_manager_locked();
     return rc;
 }
 
