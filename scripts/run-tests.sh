@@ -4,14 +4,14 @@
 #      (oversubscribed; 6 ranks is three a core here) and at 3 ranks over TCP, end-to-end
 #      scripts;
 #   2. ASan + UBSan build: unit tests and the multi-rank tests at 5 ranks (the most
-#      concurrency; 2 and 3 ranks run plain, under TSan and MPICH), all with leak checking
+#      concurrency; 2 and 3 ranks run plain, 3 under TSan and MPICH), all with leak checking
 #      (the MPI runtime's own allocations suppressed, see tests/sanitizers/);
 #   3. TSan build: the multi-rank tests at 3 ranks (rank 0's manager and user threads),
 #      with the justified suppressions of tests/sanitizers/tsan.supp;
 #   4. valgrind memcheck on the unit tests: no leaks, no errors;
 #   5. the fuzz targets for a bounded time (clang's libFuzzer), when clang is present;
 #   6. MPICH: a build against MPICH (checked to link libmpich only), its unit tests, the
-#      multi-rank tests at 2 and 5 ranks under mpiexec.mpich and the install test (TCP-only
+#      multi-rank tests at 3 ranks under mpiexec.mpich and the install test (TCP-only
 #      runs skipped with the reason printed: MPICH's own hang in MPI_Finalize);
 #   7. install: the Debian package (cpack -G DEB) installed with dpkg, the README example
 #      built against it with CMake and pkg-config and run, then the package removed (the
@@ -75,7 +75,7 @@ else
     echo "fuzzing skipped: clang or tests/fuzz/run-fuzz.sh missing" >&2
 fi
 
-stage "6/8 MPICH: unit tests, multi-rank tests at 2 and 5 ranks under mpiexec.mpich"
+stage "6/8 MPICH: unit tests, multi-rank tests at 3 ranks under mpiexec.mpich"
 bash scripts/mpich-tests.sh || status=1
 
 stage "7/8 install: Debian package (cpack -G DEB, dpkg -i), README example against it"
