@@ -1,4 +1,5 @@
 /* Synchronisation on rank 0; see sync.h. */
+#define _GNU_SOURCE /* glibc's adaptive mutex, where it has one */
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
@@ -10,7 +11,17 @@
 #include "policy.h"
 #include "sync.h"
 
+/* The library lock is held for short stretches (a submit, up to 8 call items of a
+ * pass, a bundle's results), so a thread that finds it taken spins briefly before it
+ * sleeps: a futex sleep and wake-up cost more than the wait, and on a guest where a
+ * context switch is dear (this project's 2-core VM) a submit loop racing the manager's
+ * passes with 2 busy workers went from 33-98 ms to 25-64 ms for 200,000 submits. glibc
+ * only; elsewhere the default mutex. */
+#ifdef PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP
+static pthread_mutex_t lock = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP;
+#else
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+#endif
 static pthread_cond_t done_cond;    /* something completed, or the token is free; lock */
 static pthread_cond_t leader_cond;  /* a leader dozing between passes; lock */
 static pthread_cond_t manager_cond; /* the manager thread dozing or on standby; lock */
