@@ -3,11 +3,11 @@
  *
  * During the run. The manager records one call item per RESULT, on the critical path of
  * every dispatch: at a microsecond per call item, formatting a text row (~150 ns, by hand;
- * printf is ten times that) would cost the pool over 10%. So the run appends fixed-size
- * binary records (a struct copy) to `chunks.partial` / `spans.partial` through a 1 MiB
- * buffer, written out when it fills or half a second after the last write: a job that
- * dies keeps all but its last half second of rows, readable with the layout in
- * docs/FORMATS.md. Worker times go in raw, on the worker's clock, because the clock map is
+ * printf is ten times that) would cost the pool over 10%. So the run appends binary
+ * records to `chunks.partial` (compact: varints of differences, chunk_code.h, 15-20
+ * bytes a call item) and `spans.partial` (a struct copy) through a 1 MiB buffer, written
+ * out when it fills or half a second after the last write: a job that dies keeps all but
+ * its last half second of rows, readable with the layouts in docs/FORMATS.md. Worker times go in raw, on the worker's clock, because the clock map is
  * only complete after the end synchronisation (drift); clock.tsv.partial has the start
  * offsets meanwhile.
  *
@@ -98,7 +98,7 @@ hpool__records *hpool__records_open(const hpool_executor *ex, int *err)
                      : ex->trace_max_events == 0 ? HPOOL__TRACE_MAX_EVENTS_DEFAULT
                                                  : (uint64_t)ex->trace_max_events;
     r->last_flush = hpool__now();
-    r->chunks = open_part(r, PART_CHUNKS, MAGIC_CHUNKS, sizeof(part_chunk));
+    r->chunks = open_part(r, PART_CHUNKS, MAGIC_CHUNKS, 0);
     if (r->level >= HPOOL_RECORD_SPANS)
         r->spans = open_part(r, PART_SPANS, MAGIC_SPANS, sizeof(part_span));
     if (r->chunks == NULL || (r->level >= HPOOL_RECORD_SPANS && r->spans == NULL)) {
@@ -111,10 +111,10 @@ hpool__records *hpool__records_open(const hpool_executor *ex, int *err)
     return r;
 }
 
-/* The hot path: a struct copy into the buffer, and every half second a write. */
+/* The hot path: a compact record into the buffer, and every half second a write. */
 void hpool__records_chunk(hpool__records *r, const hpool__chunk_record *c)
 {
-    part_chunk p = {
+    hpool__chunk_rec p = {
         .chunk = c->chunk,
         .first_item = c->first_item,
         .t_submit = c->t_submit - r->t0,
@@ -129,9 +129,9 @@ void hpool__records_chunk(hpool__records *r, const hpool__chunk_record *c)
         .schedule = c->schedule,
     };
     out_file *o = r->chunks;
-    char *dst = hpool__out_room(o, sizeof p);
-    memcpy(dst, &p, sizeof p);
-    o->len += sizeof p;
+    unsigned char *dst = (unsigned char *)hpool__out_room(o, HPOOL__CHUNK_CODE_MAX);
+    o->len += hpool__chunk_encode(&r->chunk_code, &p, dst);
+    r->n_chunks++;
     if (c->t_result - r->last_flush >= FLUSH_EVERY_S) {
         r->last_flush = c->t_result;
         hpool__out_flush(o);
@@ -160,6 +160,7 @@ void hpool__records_spans(hpool__records *r, int rank, uint64_t chunk,
         char *dst = hpool__out_room(r->spans, sizeof p);
         memcpy(dst, &p, sizeof p);
         r->spans->len += sizeof p;
+        r->n_spans++;
     }
 }
 

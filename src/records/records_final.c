@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "errors.h"
@@ -157,7 +156,9 @@ static const char *schedule_label(int k)
 }
 
 /* Reads the partial file `part` record by record, checking its header; calls fn on
- * each. Returns 0, or -1 if the file is missing, foreign or cut. */
+ * each. `size` is the fixed record size, or 0 for chunks.partial's compact records
+ * (decoded into an hpool__chunk_rec). Returns 0, or -1 if the file is missing, foreign,
+ * malformed or cut. */
 static int each_record(final_pass *fp, int part, const char magic[8], size_t size,
                        void (*fn)(final_pass *, const void *))
 {
@@ -167,13 +168,15 @@ static int each_record(final_pass *fp, int part, const char magic[8], size_t siz
     if (fd < 0)
         return -1;
     enum { BLOCK = 1u << 20 };
-    char *buf = malloc(BLOCK);
+    unsigned char *buf = malloc(BLOCK);
     part_header h;
     int rc = buf && read(fd, &h, sizeof h) == (ssize_t)sizeof h &&
                      memcmp(h.magic, magic, sizeof h.magic) == 0 &&
                      h.header_size == sizeof h && h.record_size == size && h.run == fp->r->run
                  ? 0
                  : -1;
+    hpool__chunk_code code = {0};
+    hpool__chunk_rec chunk;
     size_t have = 0;
     while (rc == 0) {
         ssize_t k = read(fd, buf + have, BLOCK - have);
@@ -184,11 +187,25 @@ static int each_record(final_pass *fp, int part, const char magic[8], size_t siz
         if (k <= 0)
             break;
         have += (size_t)k;
-        size_t whole = have - have % size;
-        for (size_t off = 0; off < whole; off += size)
-            fn(fp, buf + off);
-        memmove(buf, buf + whole, have - whole);
-        have -= whole;
+        size_t off = 0;
+        for (;;) {
+            long took;
+            const void *rec = buf + off;
+            if (size != 0) {
+                took = have - off >= size ? (long)size : 0;
+            } else {
+                took = hpool__chunk_decode(&code, buf + off, have - off, &chunk);
+                rec = &chunk;
+            }
+            if (took < 0)
+                rc = -1;
+            if (took <= 0)
+                break;
+            fn(fp, rec);
+            off += (size_t)took;
+        }
+        memmove(buf, buf + off, have - off);
+        have -= off;
     }
     if (have != 0)
         rc = -1; /* a cut record: not a file this process wrote completely */
@@ -205,7 +222,7 @@ static double per_item(double dur, uint32_t items)
 /* The first pass of a bounded trace.json: counts, with the times the second maps. */
 static void chunk_count(final_pass *fp, const void *rec)
 {
-    part_chunk c;
+    hpool__chunk_rec c;
     memcpy(&c, rec, sizeof c);
     double a = map_time(fp, c.worker, c.t_start), b = map_time(fp, c.worker, c.t_end);
     hpool__trace_select_count(fp->sel, SEL_CHUNK, a, per_item(b - a, c.items), c.status != 0);
@@ -222,7 +239,7 @@ static void span_count(final_pass *fp, const void *rec)
 /* One chunk record → a chunks.tsv row and (if kept) an "X" event. */
 static void chunk_row(final_pass *fp, const void *rec)
 {
-    part_chunk c;
+    hpool__chunk_rec c;
     memcpy(&c, rec, sizeof c);
     double w[3] = {map_time(fp, c.worker, c.t_recv), map_time(fp, c.worker, c.t_start),
                    map_time(fp, c.worker, c.t_end)};
@@ -497,30 +514,16 @@ int hpool__write_clock_file(const char *path, const hpool__rank_clock *clocks, i
     return fclose(f) != 0 ? -1 : rc;
 }
 
-/* Records in a partial file, from its size (0 if it is missing). */
-static uint64_t part_records(const hpool__records *r, int part, size_t size)
-{
-    char *path = hpool__path_join(r->dir, PART_NAME[part]);
-    struct stat st;
-    int rc = path ? stat(path, &st) : -1;
-    free(path);
-    return rc == 0 && st.st_size > (off_t)sizeof(part_header)
-               ? (uint64_t)(st.st_size - (off_t)sizeof(part_header)) / size
-               : 0;
-}
-
 /* A first pass over the records when trace.json cannot keep them all. */
 static int plan_trace(final_pass *fp, bool spans)
 {
     const hpool__records *r = fp->r;
-    uint64_t n = part_records(r, PART_CHUNKS, sizeof(part_chunk));
-    if (spans)
-        n += part_records(r, PART_SPANS, sizeof(part_span));
+    uint64_t n = r->n_chunks + (spans ? r->n_spans : 0);
     if (n <= r->max_events)
         return 0;
     fp->sel = hpool__trace_select_new(r->max_events, hpool__now() - r->t0);
     if (fp->sel == NULL ||
-        each_record(fp, PART_CHUNKS, MAGIC_CHUNKS, sizeof(part_chunk), chunk_count) != 0 ||
+        each_record(fp, PART_CHUNKS, MAGIC_CHUNKS, 0, chunk_count) != 0 ||
         (spans && each_record(fp, PART_SPANS, MAGIC_SPANS, sizeof(part_span), span_count) != 0))
         return -1;
     hpool__trace_select_plan(fp->sel);
@@ -575,7 +578,7 @@ int hpool__records_write_finals(const hpool__records *r, const hpool__rank_clock
         static const char open_doc[] = "{\"traceEvents\":[";
         hpool__out_bytes(fp.trace, open_doc, sizeof open_doc - 1);
         fp.rows = chunks;
-        rc = each_record(&fp, PART_CHUNKS, MAGIC_CHUNKS, sizeof(part_chunk), chunk_row);
+        rc = each_record(&fp, PART_CHUNKS, MAGIC_CHUNKS, 0, chunk_row);
     }
     if (rc == 0 && spans) {
         hpool__out_bytes(span_out, SPAN_HEADER, sizeof SPAN_HEADER - 1);

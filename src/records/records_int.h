@@ -6,31 +6,25 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "chunk_code.h"
 #include "outfile.h"
 #include "records.h"
 #include "wire.h"
 
 /* ---------------------------------------------------------------- partial layouts */
-/* Both partial files: this 64-byte header, then fixed-size records, native byte order
- * (the files are read back on the machine that wrote them). docs/FORMATS.md has the
- * layouts as numpy dtypes. */
+/* Both partial files: this 64-byte header, then records, native byte order (the files
+ * are read back on the machine that wrote them). chunks.partial holds compact records of
+ * varying size (chunk_code.h; record_size 0), spans.partial fixed-size ones.
+ * docs/FORMATS.md has the layouts, as a decoder and a numpy dtype. */
 typedef struct {
-    char magic[8];        /* "HPOOLCK1" (chunks) or "HPOOLSP1" (spans) */
+    char magic[8];        /* "HPOOLCK2" (chunks) or "HPOOLSP1" (spans) */
     uint32_t header_size; /* 64 */
-    uint32_t record_size; /* sizeof part_chunk / part_span */
+    uint32_t record_size; /* 0: compact records (chunks); sizeof part_span (spans) */
     int32_t run;
     int32_t level;
     double t0;            /* rank 0's raw clock at run start */
     char pad[32];
 } part_header;
-
-typedef struct {
-    uint64_t chunk, first_item;
-    double t_submit, t_dispatch, t_result; /* seconds from run start, rank 0's clock */
-    double t_recv, t_start, t_end;         /* the worker's raw clock */
-    uint32_t items;
-    int32_t status, worker, schedule;      /* schedule: hpool_schedule_kind, -1 submit */
-} part_chunk;
 
 typedef struct {
     uint64_t chunk, item;
@@ -41,10 +35,9 @@ typedef struct {
 } part_span;
 
 _Static_assert(sizeof(part_header) == 64, "partial header layout");
-_Static_assert(sizeof(part_chunk) == 80, "chunk record layout (FORMATS.md)");
 _Static_assert(sizeof(part_span) == 64, "span record layout (FORMATS.md)");
 
-static const char MAGIC_CHUNKS[8] = {'H', 'P', 'O', 'O', 'L', 'C', 'K', '1'};
+static const char MAGIC_CHUNKS[8] = {'H', 'P', 'O', 'O', 'L', 'C', 'K', '2'};
 static const char MAGIC_SPANS[8] = {'H', 'P', 'O', 'O', 'L', 'S', 'P', '1'};
 
 /* ---------------------------------------------------------------- the records */
@@ -59,6 +52,8 @@ struct hpool__records {
     char *label;
     double t0; /* executor creation, manager clock */
     out_file *chunks, *spans;
+    hpool__chunk_code chunk_code; /* the encoder's previous record (chunks.partial) */
+    uint64_t n_chunks, n_spans;   /* records written to the partial files */
     double last_flush; /* manager clock */
     uint64_t max_events; /* trace.json's chunk + span events; UINT64_MAX: all */
 };
