@@ -4,12 +4,13 @@
  * During the run. The manager records one call item per RESULT, on the critical path of
  * every dispatch: at a microsecond per call item, formatting a text row (~150 ns, by hand;
  * printf is ten times that) would cost the pool over 10%. So the run appends binary
- * records to `chunks.partial` (compact: varints of differences, chunk_code.h, 15-20
- * bytes a call item) and `spans.partial` (a struct copy) through a 64 KiB buffer, written
- * out when it fills or half a second after the last write: a job that dies keeps all but
- * its last half second of rows, readable with the layouts in docs/FORMATS.md. Worker times go in raw, on the worker's clock, because the clock map is
- * only complete after the end synchronisation (drift); clock.tsv.partial has the start
- * offsets meanwhile.
+ * records to `chunks.partial` (compact: varints of differences, chunk_code.h, about
+ * 14-20 bytes a call item) and `spans.partial` (a struct copy) through a 64 KiB buffer,
+ * written out when it fills or half a second after the last write: a job that dies keeps
+ * all but its last half second of rows, readable with the layouts in docs/FORMATS.md.
+ * Worker times go in raw, on the worker's clock, because the clock map is only complete
+ * after the end synchronisation (drift); clock.tsv.partial has the start offsets
+ * meanwhile.
  *
  * At the end of a complete run, the partial files are read back record by record, worker
  * times mapped onto rank 0's clock, and chunks.tsv, spans.tsv, trace.json and clock.tsv
@@ -134,7 +135,9 @@ void hpool__records_chunk(hpool__records *r, const hpool__chunk_record *c)
     };
     out_file *o = r->chunks;
     unsigned char *dst = (unsigned char *)hpool__out_room(o, HPOOL__CHUNK_CODE_MAX);
-    o->len += hpool__chunk_encode(&r->chunk_code, &p, dst);
+    size_t k = hpool__chunk_encode(&r->chunk_code, &p, dst);
+    o->len += k;
+    r->chunk_bytes += k;
     r->n_chunks++;
     if (c->t_result - r->last_flush >= FLUSH_EVERY_S) {
         r->last_flush = c->t_result;

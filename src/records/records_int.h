@@ -54,6 +54,7 @@ struct hpool__records {
     out_file *chunks, *spans;
     hpool__chunk_code chunk_code; /* the encoder's previous record (chunks.partial) */
     uint64_t n_chunks, n_spans;   /* records written to the partial files */
+    uint64_t chunk_bytes;         /* chunks.partial's records, in bytes (record_overhead) */
     double last_flush; /* manager clock */
     uint64_t max_events; /* trace.json's chunk + span events; UINT64_MAX: all */
 };
